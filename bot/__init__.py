@@ -1,0 +1,1 @@
+"""KI-vett: a Microsoft Teams bot that helps municipal employees use AI safely."""

@@ -1,0 +1,1 @@
+"""The pure core: plain typed Python, no I/O, no SDK imports."""

@@ -1,0 +1,51 @@
+"""Turn what an employee typed into a typed command. One small function, no substring tests elsewhere."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CommandName(StrEnum):
+    HELP = "help"
+    ABOUT = "about"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: CommandName
+    argument: str = ""
+
+
+# Words are compared after normalisation (lower case, NFC, punctuation and extra spaces removed).
+_WORDS: dict[str, CommandName] = {
+    "hjelp": CommandName.HELP,
+    "help": CommandName.HELP,
+    "meny": CommandName.HELP,
+    "menu": CommandName.HELP,
+    "start": CommandName.HELP,
+    "om": CommandName.ABOUT,
+    "om ki-vett": CommandName.ABOUT,
+    "about": CommandName.ABOUT,
+}
+
+_TRIM = re.compile(r"^[\s.!,;:?]+|[\s.!,;:?]+$")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, NFC-normalised text with outer punctuation and repeated spaces removed."""
+    folded = unicodedata.normalize("NFC", text).casefold()
+    return _SPACES.sub(" ", _TRIM.sub("", folded))
+
+
+def parse_command(text: str | None) -> Command:
+    """Map a message's text to a command; anything we do not know is UNKNOWN (never an error)."""
+    if not text:
+        return Command(CommandName.UNKNOWN)
+    if text.strip() == "?":
+        return Command(CommandName.HELP)
+    return Command(_WORDS.get(normalise(text), CommandName.UNKNOWN))

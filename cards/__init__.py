@@ -1,0 +1,1 @@
+"""Adaptive Cards from Jinja2 templates and typed views."""

@@ -1,0 +1,61 @@
+"""One renderer: a view + the language's texts → Adaptive Card JSON (schema 1.5).
+
+Templates are JSON with Jinja2 expressions. The environment's `finalize` turns every `{{ … }}`
+value into JSON (a string becomes a quoted, escaped JSON string), so no text is ever spliced into
+JSON by hand (macros return Markup, which passes through unchanged), and `StrictUndefined` makes a missing value an error instead of an empty field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from cards.verbs import PAYLOAD_VERSION, Verb
+from cards.views import CardView
+from content import Texts
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA_VERSION = "1.5"
+
+
+class CardRenderError(Exception):
+    """A template produced something that is not an Adaptive Card."""
+
+
+def _to_json(value: object) -> Markup:
+    """Encode every template value as JSON. Macro output (already JSON) is Markup and passes."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(json.dumps(value, ensure_ascii=False))  # noqa: S704 - JSON-encoded just here
+
+
+class CardRenderer:
+    """Renders views into Adaptive Card dictionaries."""
+
+    def __init__(self) -> None:
+        self._env = Environment(
+            loader=PackageLoader("cards", "templates"),
+            undefined=StrictUndefined,
+            finalize=_to_json,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.globals["verbs"] = {verb.name: verb.value for verb in Verb}
+        self._env.globals["payload_version"] = PAYLOAD_VERSION
+        self._env.globals["schema_version"] = SCHEMA_VERSION
+
+    def render(self, view: CardView, texts: Texts) -> dict[str, Any]:
+        template = self._env.get_template(view.template)
+        rendered = template.render(v=asdict(view), t=texts, lang=texts.language)
+        try:
+            card = json.loads(rendered)
+        except json.JSONDecodeError as exc:
+            raise CardRenderError(f"{view.template}: not valid JSON ({exc.msg})") from None
+        if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
+            raise CardRenderError(f"{view.template}: not an AdaptiveCard")
+        return card

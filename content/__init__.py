@@ -1,0 +1,127 @@
+"""Content as data: every sentence the bot says, per language, loaded and validated at start-up.
+
+Texts live in `content/<lang>/texts.yaml` as nested mappings; a text is addressed by its dotted key
+(`help.title`). Placeholders use `{name}`. `load_catalog()` checks that every language has exactly
+the same keys and the same placeholders, so a missing translation is a start-up error, not a hole
+in a card.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal, cast
+
+import yaml
+
+Language = Literal["nb", "nn", "en"]
+LANGUAGES: tuple[Language, ...] = ("nb", "nn", "en")
+
+
+class ContentError(Exception):
+    """A content file is missing, malformed or inconsistent across languages."""
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The texts of one language. `t(key, **values)` returns the sentence with values filled in."""
+
+    language: Language
+    entries: Mapping[str, str]
+
+    def __call__(self, key: str, **values: object) -> str:
+        try:
+            template = self.entries[key]
+        except KeyError:
+            raise ContentError(f"no text '{key}' in language '{self.language}'") from None
+        if not values:
+            return template
+        return template.format_map(values)
+
+    def has(self, key: str) -> bool:
+        return key in self.entries
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All languages' texts, validated to have the same keys and placeholders."""
+
+    by_language: Mapping[Language, Texts]
+
+    def texts(self, language: Language) -> Texts:
+        return self.by_language[language]
+
+
+def _flatten(prefix: str, node: object, out: dict[str, str], source: str) -> None:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if not isinstance(key, str) or not key:
+                raise ContentError(f"{source}: keys must be non-empty strings (under '{prefix}')")
+            _flatten(f"{prefix}.{key}" if prefix else key, value, out, source)
+    elif isinstance(node, str):
+        if not node.strip():
+            raise ContentError(f"{source}: text '{prefix}' is empty")
+        out[prefix] = node.strip()
+    else:
+        raise ContentError(f"{source}: text '{prefix}' must be a string")
+
+
+def _placeholders(template: str) -> frozenset[str]:
+    return frozenset(
+        name for _, name, _, _ in string.Formatter().parse(template) if name is not None
+    )
+
+
+def parse_texts(language: Language, raw: str, source: str) -> Texts:
+    """Parse one language's YAML text file into flat, dotted keys."""
+    try:
+        loaded = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ContentError(f"{source}: not valid YAML{where}") from None
+    if not isinstance(loaded, Mapping):
+        raise ContentError(f"{source}: must be a mapping of texts")
+    entries: dict[str, str] = {}
+    _flatten("", loaded, entries, source)
+    for key, template in entries.items():
+        try:
+            _placeholders(template)
+        except ValueError:
+            raise ContentError(f"{source}: text '{key}' has a broken {{placeholder}}") from None
+    return Texts(language=language, entries=entries)
+
+
+def check_consistent(texts: Mapping[Language, Texts]) -> None:
+    """Every language must have the same keys, and each key the same placeholders."""
+    reference = texts[LANGUAGES[0]]
+    for language in LANGUAGES[1:]:
+        other = texts[language]
+        missing = sorted(set(reference.entries) - set(other.entries))
+        extra = sorted(set(other.entries) - set(reference.entries))
+        if missing:
+            raise ContentError(f"{language}/texts.yaml: missing texts {', '.join(missing[:5])}")
+        if extra:
+            raise ContentError(f"{language}/texts.yaml: texts not in nb: {', '.join(extra[:5])}")
+        for key, template in reference.entries.items():
+            if _placeholders(template) != _placeholders(other.entries[key]):
+                raise ContentError(
+                    f"{language}/texts.yaml: '{key}' must use the same {{placeholders}} as nb"
+                )
+
+
+def load_catalog() -> Catalog:
+    """Load and validate the texts shipped in this package."""
+    root = resources.files(__name__)
+    by_language: dict[Language, Texts] = {}
+    for language in LANGUAGES:
+        source = f"{language}/texts.yaml"
+        try:
+            raw = root.joinpath(language, "texts.yaml").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ContentError(f"{source}: file is missing") from None
+        by_language[language] = parse_texts(language, raw, source)
+    check_consistent(by_language)
+    return Catalog(by_language=cast(Mapping[Language, Texts], by_language))
