@@ -1,0 +1,109 @@
+"""One SQLite database file, used from one worker thread.
+
+Every operation is a plain function run on a single dedicated thread, so a whole transaction
+(read e_tag, compare, write) runs without interleaving, and the event loop never blocks on disk.
+We considered aiosqlite; it also uses one thread per connection, but a transaction spanning several
+awaits on a shared connection can interleave with other coroutines. Running each transaction as
+one function is simpler and cannot interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from bot.ports import StorageUnavailableError
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY,
+    e_tag TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS conversation_refs (
+    conversation_id TEXT PRIMARY KEY,
+    conversation_type TEXT NOT NULL,
+    tenant_id TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"""
+
+
+class SqliteDatabase:
+    """Owns the connection and the thread it lives on."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kivett-sqlite")
+        loop = asyncio.get_running_loop()
+        self._conn = await loop.run_in_executor(self._executor, self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        return conn
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the database thread and return its result."""
+        executor, conn = self._executor, self._conn
+        if executor is None or conn is None:
+            raise StorageUnavailableError("database is not open")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(executor, work, conn)
+        except sqlite3.OperationalError as exc:
+            raise StorageUnavailableError(f"sqlite: {exc}") from exc
+
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` inside BEGIN IMMEDIATE … COMMIT (rolled back if it raises)."""
+
+        def wrapped(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self.run(wrapped)
+
+    async def ping(self) -> None:
+        await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def journal_mode(self) -> str:
+        row = await self.run(lambda conn: conn.execute("PRAGMA journal_mode").fetchone())
+        return str(row[0])
+
+    async def close(self) -> None:
+        executor, conn = self._executor, self._conn
+        self._executor, self._conn = None, None
+        if executor is None or conn is None:
+            return
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(executor, conn.close)
+        executor.shutdown(wait=True)

@@ -1,0 +1,167 @@
+"""Bot Framework state and conversation references on SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from botbuilder.core import Storage
+
+from bot.adapters.sqlite_db import SqliteDatabase
+from bot.ports import ETagConflictError, StoredReference
+
+_ANY = "*"
+
+
+def _etag_of(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        found = value.get("e_tag")
+    else:
+        found = getattr(value, "e_tag", None)
+    return None if found is None else str(found)
+
+
+def _encode(key: str, value: Any) -> str:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"state for '{key}' must be a mapping, not {type(value).__name__}")
+    data = {k: v for k, v in value.items() if k != "e_tag"}
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    except TypeError as exc:
+        raise TypeError(f"state for '{key}' must hold JSON values only") from exc
+
+
+class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type information
+    """botbuilder `Storage` with e_tag optimistic concurrency, in one SQLite table."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__()
+        self._db = db
+
+    async def read(self, keys: Sequence[str]) -> dict[str, Any]:
+        wanted = [k for k in dict.fromkeys(keys) if k]
+        if not wanted:
+            return {}
+
+        def work(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+            marks = ",".join("?" for _ in wanted)
+            return conn.execute(
+                f"SELECT key, e_tag, data FROM state WHERE key IN ({marks})",  # noqa: S608
+                wanted,
+            ).fetchall()
+
+        rows = await self._db.run(work)
+        result: dict[str, Any] = {}
+        for key, e_tag, data in rows:
+            item = json.loads(data)
+            item["e_tag"] = e_tag
+            result[key] = item
+        return result
+
+    async def write(self, changes: Mapping[str, Any]) -> None:
+        if changes is None:
+            raise TypeError("changes are required")
+        if not changes:
+            return
+        encoded = [(key, _etag_of(value), _encode(key, value)) for key, value in changes.items()]
+        new_tags = {key: uuid.uuid4().hex for key in changes}
+
+        def work(conn: sqlite3.Connection) -> None:
+            for key, expected, data in encoded:
+                row = conn.execute("SELECT e_tag FROM state WHERE key = ?", (key,)).fetchone()
+                if row is not None and expected not in (None, _ANY) and expected != row[0]:
+                    raise ETagConflictError(f"state '{key}' was changed by another writer")
+                conn.execute(
+                    "INSERT INTO state(key, e_tag, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET e_tag = excluded.e_tag, data = excluded.data, "
+                    "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                    (key, new_tags[key], data),
+                )
+
+        await self._db.transaction(work)
+        # The caller's objects now carry the new e_tag, so a second save in the same turn works.
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                value["e_tag"] = new_tags[key]
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        wanted = [k for k in keys if k]
+        if not wanted:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany("DELETE FROM state WHERE key = ?", [(k,) for k in wanted])
+
+        await self._db.transaction(work)
+
+
+class SqliteConversationReferences:
+    """Conversation references for proactive messages (implements ConversationReferenceStore)."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def save(self, reference: StoredReference) -> bool:
+        payload = json.dumps(dict(reference.reference), ensure_ascii=False, sort_keys=True)
+
+        def work(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT reference, conversation_type, tenant_id FROM conversation_refs "
+                "WHERE conversation_id = ?",
+                (reference.conversation_id,),
+            ).fetchone()
+            if row == (payload, reference.conversation_type, reference.tenant_id):
+                return False
+            conn.execute(
+                "INSERT INTO conversation_refs(conversation_id, conversation_type, tenant_id, "
+                "reference) VALUES (?, ?, ?, ?) ON CONFLICT(conversation_id) DO UPDATE SET "
+                "conversation_type = excluded.conversation_type, tenant_id = excluded.tenant_id, "
+                "reference = excluded.reference, "
+                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                (
+                    reference.conversation_id,
+                    reference.conversation_type,
+                    reference.tenant_id,
+                    payload,
+                ),
+            )
+            return True
+
+        return await self._db.transaction(work)
+
+    async def remove(self, conversation_id: str) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM conversation_refs WHERE conversation_id = ?", (conversation_id,)
+            )
+            return cursor.rowcount > 0
+
+        return await self._db.transaction(work)
+
+    async def get(self, conversation_id: str) -> StoredReference | None:
+        def work(conn: sqlite3.Connection) -> tuple[str, str, str, str] | None:
+            row = conn.execute(
+                "SELECT conversation_id, conversation_type, tenant_id, reference "
+                "FROM conversation_refs WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()
+            return None if row is None else (row[0], row[1], row[2], row[3])
+
+        row = await self._db.run(work)
+        if row is None:
+            return None
+        return StoredReference(
+            conversation_id=row[0],
+            conversation_type=row[1],
+            tenant_id=row[2],
+            reference=json.loads(row[3]),
+        )
+
+    async def count(self) -> int:
+        row = await self._db.run(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM conversation_refs").fetchone()
+        )
+        return int(row[0])

@@ -1,0 +1,54 @@
+"""The aiohttp application factory. No globals: everything hangs off the app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.composition import Overrides, Services, build_services, close_services
+from bot.logs import get_logger
+from bot.ports import StorageUnavailableError
+from bot.settings import Settings
+
+SERVICES = web.AppKey("services", Services)
+READY_TIMEOUT_SECONDS = 2.0
+
+_log = get_logger("app")
+
+
+def create_app(
+    settings: Settings, *, dev: bool, overrides: Overrides | None = None
+) -> web.Application:
+    app = web.Application()
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = await build_services(settings, dev=dev, overrides=overrides or Overrides())
+        app[SERVICES] = services
+        yield
+        await close_services(services)
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    return app
+
+
+async def _messages(request: web.Request) -> web.Response:
+    return await request.app[SERVICES].endpoint.handle(request)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        await asyncio.wait_for(services.db.ping(), timeout=READY_TIMEOUT_SECONDS)
+    except (StorageUnavailableError, TimeoutError):
+        _log.warning("not_ready", extra={"fields": {"storage": "unreachable"}})
+        return web.json_response({"status": "unavailable", "storage": "unreachable"}, status=503)
+    return web.json_response({"status": "ready", "storage": "ok"})

@@ -1,0 +1,137 @@
+"""`kivett`: serve the bot, build the Teams app package, check content."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.logs import configure_logging, get_logger
+from bot.packaging import PackageError, PackageOptions, write_package
+from bot.settings import Settings, SettingsError, load_settings
+from content import ContentError, load_catalog
+
+DEFAULT_PORT = 3978
+LOOPBACK = "127.0.0.1"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kivett", description="KI-vett, a Teams bot for safe AI use")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bot's web server")
+    serve.add_argument("--dev", action="store_true",
+                       help="local trial without Azure credentials: no authentication, 127.0.0.1 only")
+    serve.add_argument("--host", default=None, help="address to listen on (default 0.0.0.0; --dev: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+
+    package = commands.add_parser("package", help="build the Teams app package (zip)")
+    package.add_argument("--app-id", required=True, help="Teams app id (a GUID of your choice)")
+    package.add_argument("--bot-id", required=True, help="the bot's Entra app (client) id")
+    package.add_argument("--out", type=Path, default=Path("build/kivett.zip"))
+    package.add_argument("--version", default="0.1.0", help="app version, like 1.2.3")
+    package.add_argument("--developer-name", default=PackageOptions.developer_name)
+    package.add_argument("--website-url", default=PackageOptions.website_url)
+    package.add_argument("--privacy-url", default=PackageOptions.privacy_url)
+    package.add_argument("--terms-url", default=PackageOptions.terms_url)
+    package.add_argument("--domain", default="", help="the bot's host name, added to validDomains")
+
+    content = commands.add_parser("content", help="work with the content files")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    content_commands.add_parser("check", help="validate every content file")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"kivett: {message}", file=sys.stderr)
+    return 2
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if not (1 <= args.port <= 65535):
+        return _fail("--port: must be a number from 1 to 65535")
+    if args.dev:
+        host = args.host or LOOPBACK
+        if not _is_loopback(host):
+            return _fail("--dev listens on 127.0.0.1 only: requests are not authenticated")
+    else:
+        if not settings.has_credentials:
+            return _fail(
+                "MicrosoftAppId is not set: configure the bot's Entra app (see README), "
+                "or run 'kivett serve --dev' to try it locally without authentication"
+            )
+        host = args.host or "0.0.0.0"  # noqa: S104 - a server behind Azure Bot Service listens on all
+    try:
+        load_catalog()
+    except ContentError as exc:
+        return _fail(f"content: {exc}")
+    configure_logging(settings.log_level)
+    log = get_logger("serve")
+    if args.dev:
+        print(
+            "kivett: DEV MODE - requests are NOT authenticated; listening on "
+            f"http://{host}:{args.port}/api/messages only",
+            file=sys.stderr,
+        )
+        log.warning("dev_mode_unauthenticated", extra={"fields": {"host": host, "port": args.port}})
+    log.info("starting", extra={"fields": {"host": host, "port": args.port, "dev": args.dev,
+                                           "data_dir": str(settings.data_dir)}})
+    web.run_app(create_app(settings, dev=args.dev), host=host, port=args.port,
+                print=None, access_log=None)
+    return 0
+
+
+def _package(args: argparse.Namespace) -> int:
+    options = PackageOptions(
+        app_id=args.app_id,
+        bot_id=args.bot_id,
+        version=args.version,
+        developer_name=args.developer_name,
+        website_url=args.website_url,
+        privacy_url=args.privacy_url,
+        terms_url=args.terms_url,
+        domain=args.domain,
+    )
+    try:
+        out = write_package(options, load_catalog().texts("nb"), args.out)
+    except (PackageError, ContentError) as exc:
+        return _fail(str(exc))
+    print(f"kivett: wrote {out}")
+    return 0
+
+
+def _content_check() -> int:
+    try:
+        catalog = load_catalog()
+    except ContentError as exc:
+        return _fail(f"content: {exc}")
+    count = len(catalog.texts("nb").entries)
+    print(f"kivett: content OK ({count} texts in nb, nn and en)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "package":
+        return _package(args)
+    if args.command == "content":
+        return _content_check()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return _fail(str(exc))
+    return _serve(args, settings)

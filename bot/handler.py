@@ -1,0 +1,205 @@
+"""The activity handler: routes Teams activities, commands and card actions to dialogs."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import (
+    ActivityHandler,
+    CardFactory,
+    ConversationState,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+    serializer_helper,
+)
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+)
+
+from bot.core.commands import parse_command
+from bot.core.language import language_for_locale
+from bot.logs import get_logger
+from bot.ports import ConversationReferenceStore, StoredReference
+from bot.turnlog import TURN_LOG_KEY, TurnLog
+from cards.renderer import CARD_CONTENT_TYPE, CardRenderer
+from cards.views import CardView, ErrorView
+from content import Catalog, Language, Texts
+from dialogs.actions import parse_action
+from dialogs.home import view_for_action, view_for_command, welcome_view
+
+_log = get_logger("handler")
+
+ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+PERSONAL = "personal"
+
+
+class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type information
+    def __init__(
+        self,
+        *,
+        conversation_state: ConversationState,
+        references: ConversationReferenceStore,
+        renderer: CardRenderer,
+        catalog: Catalog,
+        default_language: Language,
+    ) -> None:
+        super().__init__()
+        self._conversation_state = conversation_state
+        self._conversation_data = conversation_state.create_property("kivett")
+        self._references = references
+        self._renderer = renderer
+        self._catalog = catalog
+        self._default_language = default_language
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+
+    def texts_for(self, turn_context: TurnContext) -> Texts:
+        language = language_for_locale(turn_context.activity.locale, self._default_language)
+        return self._catalog.texts(language)
+
+    def render(self, turn_context: TurnContext, view: CardView) -> dict[str, Any]:
+        return self._renderer.render(view, self.texts_for(turn_context))
+
+    async def send_card(self, turn_context: TurnContext, view: CardView) -> None:
+        card = self.render(turn_context, view)
+        await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
+
+    @staticmethod
+    def _note(turn_context: TurnContext, route: str) -> None:
+        record = turn_context.turn_state.get(TURN_LOG_KEY)
+        if isinstance(record, TurnLog):
+            record.route = route
+
+    async def _data(self, turn_context: TurnContext) -> dict[str, Any]:
+        data = await self._conversation_data.get(turn_context, dict)
+        if not isinstance(data, dict):  # state written by something else: start clean
+            data = {}
+            await self._conversation_data.set(turn_context, data)
+        return data
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        conversation = activity.conversation
+        if conversation is None or not conversation.id:
+            return
+        reference = TurnContext.get_conversation_reference(activity)
+        await self._references.save(
+            StoredReference(
+                conversation_id=conversation.id,
+                conversation_type=conversation.conversation_type or PERSONAL,
+                tenant_id=conversation.tenant_id or "",
+                reference=reference.serialize(),
+            )
+        )
+
+    async def _forget(self, turn_context: TurnContext) -> None:
+        conversation = turn_context.activity.conversation
+        if conversation is not None and conversation.id:
+            await self._references.remove(conversation.id)
+
+    async def _welcome_once(self, turn_context: TurnContext) -> None:
+        conversation = turn_context.activity.conversation
+        if conversation is None or (conversation.conversation_type or PERSONAL) != PERSONAL:
+            return
+        data = await self._data(turn_context)
+        if data.get("welcomed"):
+            return
+        data["welcomed"] = True
+        await self.send_card(turn_context, welcome_view())
+        self._note(turn_context, "welcome")
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+        data = await self._data(turn_context)
+        data["messages"] = int(data.get("messages", 0)) + 1
+        text = TurnContext.remove_recipient_mention(turn_context.activity)
+        command = parse_command(text if isinstance(text, str) else None)
+        self._note(turn_context, f"command:{command.name.value}")
+        await self.send_card(turn_context, view_for_command(command))
+
+    # -- installation and membership ------------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+        self._note(turn_context, "installed")
+        await self._welcome_once(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._forget(turn_context)
+        self._note(turn_context, "uninstalled")
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added or []):
+            await self._remember(turn_context)
+            self._note(turn_context, "bot_added")
+            await self._welcome_once(turn_context)
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_removed or []):
+            await self._forget(turn_context)
+            self._note(turn_context, "bot_removed")
+
+    # -- card actions ---------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name != ADAPTIVE_CARD_ACTION:
+            self._note(turn_context, "invoke:ignored")
+            return InvokeResponse(status=int(HTTPStatus.OK))
+        action = parse_action(turn_context.activity.value)
+        route = getattr(action, "verb", None) or f"rejected:{getattr(action, 'problem', '')}"
+        self._note(turn_context, f"action:{route}")
+        return self.card_invoke_response(self.render(turn_context, view_for_action(action)))
+
+    @staticmethod
+    def card_invoke_response(card: dict[str, Any]) -> InvokeResponse:
+        body = AdaptiveCardInvokeResponse(
+            status_code=int(HTTPStatus.OK), type=CARD_CONTENT_TYPE, value=card
+        )
+        return InvokeResponse(status=int(HTTPStatus.OK), body=serializer_helper(body))
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        """Used as the adapter's on_turn_error: log the detail, tell the user kindly."""
+        activity = turn_context.activity
+        _log.error(
+            "turn_failed",
+            exc_info=(type(error), error, error.__traceback__),
+            extra={"fields": {"activity_type": activity.type or ""}},
+        )
+        record = turn_context.turn_state.get(TURN_LOG_KEY)
+        if isinstance(record, TurnLog):
+            record.route = f"{record.route or 'turn'}:failed"
+        card = self.render(turn_context, ErrorView())
+        try:
+            if activity.type == ActivityTypes.invoke:
+                response = self.card_invoke_response(card)
+                await turn_context.send_activity(
+                    Activity(type=ActivityTypes.invoke_response, value=response)
+                )
+            elif activity.type == ActivityTypes.message:
+                await turn_context.send_activity(
+                    MessageFactory.attachment(CardFactory.adaptive_card(card))
+                )
+        except Exception as send_error:  # Teams unreachable too: the log is all we can do
+            _log.error(
+                "error_reply_failed",
+                exc_info=(type(send_error), send_error, send_error.__traceback__),
+            )
