@@ -21,14 +21,23 @@ LOOPBACK = "127.0.0.1"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kivett", description="KI-vett, a Teams bot for safe AI use")
+    parser = argparse.ArgumentParser(
+        prog="kivett", description="KI-vett, a Teams bot for safe AI use"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the bot's web server")
-    serve.add_argument("--dev", action="store_true",
-                       help="local trial without Azure credentials: no authentication, 127.0.0.1 only")
-    serve.add_argument("--host", default=None, help="address to listen on (default 0.0.0.0; --dev: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="local trial without Azure credentials: no authentication, 127.0.0.1 only",
+    )
+    serve.add_argument(
+        "--host", default=None, help="address to listen on (default 0.0.0.0; --dev: 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
 
     package = commands.add_parser("package", help="build the Teams app package (zip)")
     package.add_argument("--app-id", required=True, help="Teams app id (a GUID of your choice)")
@@ -88,10 +97,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         log.warning("dev_mode_unauthenticated", extra={"fields": {"host": host, "port": args.port}})
-    log.info("starting", extra={"fields": {"host": host, "port": args.port, "dev": args.dev,
-                                           "data_dir": str(settings.data_dir)}})
-    web.run_app(create_app(settings, dev=args.dev), host=host, port=args.port,
-                print=None, access_log=None)
+    log.info(
+        "starting",
+        extra={
+            "fields": {
+                "host": host,
+                "port": args.port,
+                "dev": args.dev,
+                "data_dir": str(settings.data_dir),
+            }
+        },
+    )
+    web.run_app(
+        create_app(settings, dev=args.dev), host=host, port=args.port, print=None, access_log=None
+    )
     return 0
 
 

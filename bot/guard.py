@@ -45,7 +45,9 @@ class MessagesEndpoint:
 
     async def handle(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
-        record = TurnLog(request_id=request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex)
+        record = TurnLog(
+            request_id=request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        )
         response = await self._handle(request, record)
         record.status = response.status
         _log.info(

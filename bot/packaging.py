@@ -16,7 +16,10 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 # (command word as typed, text key of its description). The words match bot.core.commands.
-COMMANDS: tuple[tuple[str, str], ...] = (("hjelp", "manifest.cmd_help"), ("om", "manifest.cmd_about"))
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("hjelp", "manifest.cmd_help"),
+    ("om", "manifest.cmd_about"),
+)
 ICONS = ("color.png", "outline.png")
 
 
@@ -38,7 +41,9 @@ class PackageOptions:
     def check(self) -> None:
         for name, value in (("--app-id", self.app_id), ("--bot-id", self.bot_id)):
             if not _GUID.match(value):
-                raise PackageError(f"{name}: must be a GUID such as 1a2b3c4d-0000-4000-8000-0123456789ab")
+                raise PackageError(
+                    f"{name}: must be a GUID such as 1a2b3c4d-0000-4000-8000-0123456789ab"
+                )
         if not _VERSION.match(self.version):
             raise PackageError("--version: must look like 1.2.3")
         for name, value in (

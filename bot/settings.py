@@ -75,7 +75,10 @@ class Settings(BaseSettings):
     def _credentials_hang_together(self) -> Settings:
         if not self.app_id:
             return self
-        if self.app_type is not AppType.USER_ASSIGNED_MSI and not self.app_password.get_secret_value():
+        if (
+            self.app_type is not AppType.USER_ASSIGNED_MSI
+            and not self.app_password.get_secret_value()
+        ):
             raise ValueError(
                 "MicrosoftAppPassword: required when MicrosoftAppId is set and "
                 f"MicrosoftAppType is {self.app_type.value}"

@@ -41,9 +41,7 @@ class ConversationLockMiddleware(Middleware):  # type: ignore[misc]  # untyped S
     def __init__(self, locks: KeyedLocks) -> None:
         self._locks = locks
 
-    async def on_turn(
-        self, context: TurnContext, logic: Callable[[], Awaitable[None]]
-    ) -> None:
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
         conversation = context.activity.conversation
         key = conversation.id if conversation is not None and conversation.id else ""
         if not key:

@@ -2,7 +2,8 @@
 
 Templates are JSON with Jinja2 expressions. The environment's `finalize` turns every `{{ … }}`
 value into JSON (a string becomes a quoted, escaped JSON string), so no text is ever spliced into
-JSON by hand (macros return Markup, which passes through unchanged), and `StrictUndefined` makes a missing value an error instead of an empty field.
+JSON by hand. Macros return Markup, which passes through unchanged. `StrictUndefined` makes a
+missing value an error instead of an empty field.
 """
 
 from __future__ import annotations

@@ -17,10 +17,7 @@ _ANY = "*"
 
 
 def _etag_of(value: Any) -> str | None:
-    if isinstance(value, Mapping):
-        found = value.get("e_tag")
-    else:
-        found = getattr(value, "e_tag", None)
+    found = value.get("e_tag") if isinstance(value, Mapping) else getattr(value, "e_tag", None)
     return None if found is None else str(found)
 
 

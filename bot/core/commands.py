@@ -1,4 +1,7 @@
-"""Turn what an employee typed into a typed command. One small function, no substring tests elsewhere."""
+"""Turn what an employee typed into a typed command.
+
+One small function; no substring tests scattered through handlers.
+"""
 
 from __future__ import annotations
 

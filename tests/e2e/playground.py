@@ -63,14 +63,24 @@ class BotProcess:
 
 
 @contextlib.contextmanager
-def run_bot(data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[BotProcess]:
+def run_bot(
+    data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[BotProcess]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "KIVETT_"))}
     env.update({"KIVETT_DATA_DIR": str(data_dir), "KIVETT_LOG_LEVEL": "INFO"})
     env.update(extra_env or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "python"), "-m", "bot", "serve", "--dev", "--port", str(port)],
+            [
+                str(ROOT / ".venv" / "bin" / "python"),
+                "-m",
+                "bot",
+                "serve",
+                "--dev",
+                "--port",
+                str(port),
+            ],
             cwd=data_dir,
             env=env,
             stdout=log,
@@ -108,8 +118,17 @@ def run_playground(bot_endpoint: str, workdir: Path) -> Iterator[PlaygroundProce
     log_path = workdir / "playground.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            ["node", str(PLAYGROUND_CLI), "-e", bot_endpoint, "-c", "msteams",
-             "-p", str(wanted), "--disable-telemetry"],
+            [
+                "node",
+                str(PLAYGROUND_CLI),
+                "-e",
+                bot_endpoint,
+                "-c",
+                "msteams",
+                "-p",
+                str(wanted),
+                "--disable-telemetry",
+            ],
             cwd=workdir,
             env=env,
             stdout=log,
@@ -210,15 +229,17 @@ class PlaygroundClient:
                 )
             )
 
-    async def next_message(self, timeout: float = 20.0) -> Message:
+    async def next_message(self, wait_seconds: float = 20.0) -> Message:
         while True:
-            message = await asyncio.wait_for(self.inbox.get(), timeout)
+            message = await asyncio.wait_for(self.inbox.get(), wait_seconds)
             if message.action == "createMessage" and message.attachments:
                 return message
 
     async def install(self, conversation_id: str | None = None) -> None:
         cid = conversation_id or self.personal_chat_id
-        async with self.session.post(f"{self.base}/_debug/conversation/{cid}/installation", json={}) as r:
+        async with self.session.post(
+            f"{self.base}/_debug/conversation/{cid}/installation", json={}
+        ) as r:
             assert r.status < 300, await r.text()
 
     async def custom_activity(self, kind: str, conversation_id: str | None = None) -> None:
@@ -229,26 +250,40 @@ class PlaygroundClient:
         ) as r:
             assert r.status == 200, await r.text()
             template = await r.json()
-        async with self.session.post(f"{self.base}/_internal/v1/customActivities", json=template) as r:
+        async with self.session.post(
+            f"{self.base}/_internal/v1/customActivities", json=template
+        ) as r:
             assert r.status < 300, await r.text()
 
     async def say(self, text: str, conversation_id: str | None = None) -> None:
         cid = conversation_id or self.personal_chat_id
         async with self.session.post(
             f"{self.base}/_conversation/v1/conversations/{cid}/messages",
-            json={"type": "text", "text": text, "textFormat": "plain", "from": {"id": self.user_id}},
+            json={
+                "type": "text",
+                "text": text,
+                "textFormat": "plain",
+                "from": {"id": self.user_id},
+            },
         ) as r:
             assert r.status < 300, await r.text()
 
-    async def press(self, message: Message, action: dict[str, Any],
-                    conversation_id: str | None = None) -> tuple[int, dict[str, Any]]:
+    async def press(
+        self, message: Message, action: dict[str, Any], conversation_id: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """Press an Action.Execute button exactly as the Playground page does."""
         cid = conversation_id or self.personal_chat_id
         data = {k: str(v) for k, v in (action.get("data") or {}).items()}
         body = {
             "name": "adaptiveCard/action",
-            "value": {"action": {"type": "Action.Execute", "title": action.get("title"),
-                                 "verb": action.get("verb"), "data": data}},
+            "value": {
+                "action": {
+                    "type": "Action.Execute",
+                    "title": action.get("title"),
+                    "verb": action.get("verb"),
+                    "data": data,
+                }
+            },
             "from": {"id": self.user_id},
             "conversation": {"id": cid},
             "replyToId": message.message_id,
@@ -258,8 +293,13 @@ class PlaygroundClient:
             return r.status, payload if isinstance(payload, dict) else {}
 
     async def invoke_raw(self, message: Message, value: Any) -> tuple[int, dict[str, Any]]:
-        body = {"name": "adaptiveCard/action", "value": value, "from": {"id": self.user_id},
-                "conversation": {"id": self.personal_chat_id}, "replyToId": message.message_id}
+        body = {
+            "name": "adaptiveCard/action",
+            "value": value,
+            "from": {"id": self.user_id},
+            "conversation": {"id": self.personal_chat_id},
+            "replyToId": message.message_id,
+        }
         async with self.session.post(f"{self.base}/_conversation/v1/invoke", json=body) as r:
             payload = await r.json(content_type=None)
             return r.status, payload if isinstance(payload, dict) else {}
@@ -273,8 +313,12 @@ async def connect(base: str) -> AsyncIterator[PlaygroundClient]:
         ws_url = base.replace("http://", "ws://") + "/_ws_conversation/v1/conversations/stream"
         async with session.ws_connect(ws_url) as ws:
             client = PlaygroundClient(
-                base=base, session=session, ws=ws, user_id=config["currentUser"]["id"],
-                personal_chat_id=config["personalChat"]["id"], config=config,
+                base=base,
+                session=session,
+                ws=ws,
+                user_id=config["currentUser"]["id"],
+                personal_chat_id=config["personalChat"]["id"],
+                config=config,
             )
             client.reader = asyncio.create_task(client._read())
             try:

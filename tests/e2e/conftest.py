@@ -1,0 +1,23 @@
+"""Start the bot (dev mode) and the Microsoft 365 Agents Playground once per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.e2e.playground import BotProcess, PlaygroundProcess, run_bot, run_playground
+
+
+@dataclass
+class Stack:
+    bot: BotProcess
+    playground: PlaygroundProcess
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    with run_bot(workdir, workdir / "bot.log") as bot, run_playground(bot.endpoint, workdir) as pg:
+        yield Stack(bot=bot, playground=pg)

@@ -1,0 +1,71 @@
+"""End to end in a real browser: the Agents Playground page in Chromium, talking to the bot.
+
+A user types `hjelp`, sees the help card, presses its "About KI-vett" button (Action.Execute) and
+sees the about card replace the help card in place. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from content import load_catalog
+from tests.e2e.browser_helpers import (
+    card_with_heading,
+    composer,
+    open_page,
+    require_chromium,
+    screenshot,
+    send,
+)
+from tests.e2e.playground import ROOT, run_bot, run_playground
+
+ARTIFACTS = ROOT / "test-artifacts"
+TIMEOUT_MS = 30_000
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
+    require_chromium()
+    t = load_catalog().texts("en")  # the Playground sends locale en-US
+    data_dir = tmp_path / "data"
+    workdir = tmp_path / "playground"
+    data_dir.mkdir()
+    workdir.mkdir()
+
+    with (
+        run_bot(data_dir, tmp_path / "bot.log") as bot,
+        run_playground(bot.endpoint, workdir) as playground,
+        open_page(playground.base, timeout_ms=TIMEOUT_MS) as page,
+    ):
+        # Loaded: the composer is editable and the Playground has reached the bot.
+        expect(composer(page)).to_be_editable(timeout=TIMEOUT_MS)
+        expect(page.get_by_text("Connected.", exact=True).last).to_be_visible(timeout=TIMEOUT_MS)
+
+        send(page, "hjelp")
+
+        help_card = card_with_heading(page, t("help.title"))
+        expect(help_card).to_be_visible(timeout=TIMEOUT_MS)
+        about_button = help_card.get_by_role("button", name=t("help.button_about"), exact=True)
+        expect(about_button).to_be_visible(timeout=TIMEOUT_MS)
+        help_card.scroll_into_view_if_needed()
+        screenshot(page, ARTIFACTS / "playground-help-card.png")
+
+        about_button.click()
+
+        about_card = card_with_heading(page, t("about.title"))
+        expect(about_card).to_be_visible(timeout=TIMEOUT_MS)
+        expect(about_card.get_by_text(t("about.body"))).to_be_visible(timeout=TIMEOUT_MS)
+        expect(about_card.get_by_text(t("about.privacy"))).to_be_visible(timeout=TIMEOUT_MS)
+        # Action.Execute swaps the card in place: the help card is gone, not merely followed.
+        expect(page.get_by_role("heading", name=t("help.title"), exact=True)).to_have_count(0)
+        about_card.scroll_into_view_if_needed()
+        final = screenshot(page, ARTIFACTS / "playground-help.png")
+
+    assert final.stat().st_size > 0
+    bot_log = (tmp_path / "bot.log").read_text(encoding="utf-8", errors="replace")
+    assert not re.search(r'"level": "(ERROR|CRITICAL)"', bot_log), bot_log[-3000:]

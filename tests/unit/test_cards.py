@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from cards.renderer import CardRenderer
+from cards.verbs import PAYLOAD_VERSION, Verb
+from cards.views import SAMPLE_VIEWS, HelpView
+from content import LANGUAGES, Texts, load_catalog
+from tests.node import adaptive_card_findings
+
+
+def _actions(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Action."):
+            found.append(node)
+        for value in node.values():
+            found.extend(_actions(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_actions(item))
+    return found
+
+
+@pytest.fixture(scope="module")
+def all_cards() -> list[tuple[str, str, dict[str, Any]]]:
+    renderer, catalog = CardRenderer(), load_catalog()
+    return [
+        (lang, view.template, renderer.render(view, catalog.texts(lang)))
+        for lang in LANGUAGES
+        for view in SAMPLE_VIEWS
+    ]
+
+
+def test_every_card_in_every_language_passes_microsofts_parser_with_zero_events(
+    all_cards: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    findings = adaptive_card_findings([card for _, _, card in all_cards])
+    problems = {
+        f"{lang}/{template}": found
+        for (lang, template, _), found in zip(all_cards, findings, strict=True)
+        if found
+    }
+    assert problems == {}
+
+
+def test_the_parser_check_does_catch_a_broken_card() -> None:
+    broken = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "Input.Text", "id": "x", "isRequired": True}, {"type": "Nonsense"}],
+    }
+    [findings] = adaptive_card_findings([broken])
+    events = {f["event"] for f in findings}
+    assert {"RequiredInputsShouldHaveLabel", "UnknownElementType"} <= events
+
+
+def test_every_template_has_a_sample_view_so_none_escapes_the_parser_check() -> None:
+    templates = {
+        entry.name
+        for entry in resources.files("cards").joinpath("templates").iterdir()
+        if entry.name.endswith(".json.j2") and not entry.name.startswith("_")
+    }
+    assert templates == {view.template for view in SAMPLE_VIEWS}
+
+
+def test_cards_are_schema_1_5_and_every_button_is_action_execute_with_a_known_verb(
+    all_cards: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    for _, _, card in all_cards:
+        assert card["version"] == "1.5"
+        actions = _actions(card)
+        assert actions, "every card offers a way forward"
+        for action in actions:
+            assert action["type"] == "Action.Execute"
+            assert action["verb"] in {verb.value for verb in Verb}
+            assert action["data"] == {"v": PAYLOAD_VERSION}
+
+
+def test_hostile_text_is_json_encoded_not_spliced() -> None:
+    catalog = load_catalog()
+    hostile = '"}], "actions": [{"type": "Action.OpenUrl", "url": "https://evil"}], "x": [{"'
+    entries = dict.fromkeys(catalog.texts("nb").entries, hostile)
+    card = CardRenderer().render(HelpView(), Texts(language="nb", entries=entries))
+    assert card["body"][0]["text"] == hostile
+    assert all(action["type"] == "Action.Execute" for action in _actions(card))
+
+
+def test_a_missing_text_fails_rendering_instead_of_leaving_a_hole() -> None:
+    with pytest.raises(Exception, match=r"help\.title"):
+        CardRenderer().render(HelpView(), Texts(language="nb", entries={}))
