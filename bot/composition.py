@@ -44,7 +44,14 @@ class Services:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 
+class InsecureConfigurationError(Exception):
+    """Refusing to run without authentication outside dev mode."""
+
+
 async def build_services(settings: Settings, *, dev: bool, overrides: Overrides) -> Services:
+    if not dev and not settings.has_credentials and overrides.credentials is None:
+        # An empty app id switches botbuilder's authentication off; only --dev may do that.
+        raise InsecureConfigurationError("MicrosoftAppId is empty and dev mode is off")
     catalog = load_catalog()
     db = SqliteDatabase(settings.data_dir / DATABASE_FILE)
     await db.open()

@@ -7,12 +7,13 @@ Order of checks, each answered before any bot logic runs:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, web
 from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
@@ -74,11 +75,11 @@ class MessagesEndpoint:
             record.route = "rejected:too_large"
             return _problem(413, "payload_too_large")
         try:
-            raw = await request.content.read(self._max_body_bytes + 1)
-        except (web.HTTPException, ConnectionError, ValueError):
+            raw = await _read_body(request, self._max_body_bytes)
+        except (OSError, ClientError, asyncio.IncompleteReadError):
             record.route = "rejected:unreadable"
             return _problem(400, "unreadable_body")
-        if len(raw) > self._max_body_bytes:
+        if raw is None:
             record.route = "rejected:too_large"
             return _problem(413, "payload_too_large")
         activity = _parse_activity(raw)
@@ -114,6 +115,20 @@ class MessagesEndpoint:
         if isinstance(invoke_response, InvokeResponse):
             return web.json_response(_body(invoke_response.body), status=invoke_response.status)
         return web.Response(status=201)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it grows past `limit` (it may arrive in many pieces)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
 
 
 def _parse_activity(raw: bytes) -> Activity | None:
