@@ -139,11 +139,16 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         await self._forget(turn_context)
         self._note(turn_context, "uninstalled")
 
+    @staticmethod
+    def _includes_bot(members: list[ChannelAccount] | None, turn_context: TurnContext) -> bool:
+        recipient = turn_context.activity.recipient
+        bot_id = recipient.id if recipient is not None else None
+        return any(member.id == bot_id for member in members or [])
+
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in members_added or []):
+        if self._includes_bot(members_added, turn_context):
             await self._remember(turn_context)
             self._note(turn_context, "bot_added")
             await self._welcome_once(turn_context)
@@ -151,8 +156,7 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
     async def on_members_removed_activity(
         self, members_removed: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in members_removed or []):
+        if self._includes_bot(members_removed, turn_context):
             await self._forget(turn_context)
             self._note(turn_context, "bot_removed")
 

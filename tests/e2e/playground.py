@@ -31,6 +31,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for_http(url: str, timeout: float = 30.0, expect: str | None = None) -> None:
     import urllib.request
 
@@ -91,12 +100,7 @@ def run_bot(
         wait_for_http(f"http://127.0.0.1:{port}/readyz", expect="ready")
         yield bot
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @dataclass
@@ -139,12 +143,7 @@ def run_playground(bot_endpoint: str, workdir: Path) -> Iterator[PlaygroundProce
         wait_for_http(f"http://127.0.0.1:{port}/_debug/ping", expect="pong")
         yield PlaygroundProcess(port=port, process=process, log_path=log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _listening_port(log_path: Path, process: subprocess.Popen[bytes], timeout: float = 60.0) -> int:
