@@ -13,6 +13,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
+from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.settings import AppType, Settings
 
 
@@ -42,8 +43,15 @@ def credentials_factory(settings: Settings, *, dev: bool) -> ServiceClientCreden
 def build_authentication(
     credentials: ServiceClientCredentialsFactory,
     endpoints: ChannelAuthEndpoints | None = None,
+) -> CachingBotFrameworkAuthentication:
+    """Bot Framework authentication for the public cloud, or for the given token endpoints,
+    with connector and user-token clients reused across turns (see bot/connector_cache.py)."""
+    return CachingBotFrameworkAuthentication(_sdk_authentication(credentials, endpoints))
+
+
+def _sdk_authentication(
+    credentials: ServiceClientCredentialsFactory, endpoints: ChannelAuthEndpoints | None
 ) -> BotFrameworkAuthentication:
-    """Bot Framework authentication for the public cloud, or for the given token endpoints."""
     if endpoints is None:
         return BotFrameworkAuthenticationFactory.create(credential_factory=credentials)
     return BotFrameworkAuthenticationFactory.create(

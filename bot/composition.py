@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
+import aiohttp
 from botbuilder.core import ConversationState
-from botbuilder.integration.aiohttp import CloudAdapter
-from botframework.connector.auth import BotFrameworkAuthentication, ServiceClientCredentialsFactory
+from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapters.sqlite_db import SqliteDatabase
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
+from bot.adapters.teams_connector import BotConnector, KiVettCloudAdapter, TokenCache
 from bot.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
+from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.guard import MessagesEndpoint
 from bot.handler import KiVettBot
 from bot.settings import Settings
@@ -37,8 +40,9 @@ class Services:
     db: SqliteDatabase
     storage: SqliteStorage
     references: SqliteConversationReferences
-    auth: BotFrameworkAuthentication
-    adapter: CloudAdapter
+    auth: CachingBotFrameworkAuthentication
+    adapter: KiVettCloudAdapter
+    http: aiohttp.ClientSession
     bot: KiVettBot
     endpoint: MessagesEndpoint
     locks: KeyedLocks = field(default_factory=KeyedLocks)
@@ -59,7 +63,11 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
     references = SqliteConversationReferences(db)
     credentials = overrides.credentials or credentials_factory(settings, dev=dev)
     auth = build_authentication(credentials, overrides.auth_endpoints)
-    adapter = CloudAdapter(auth)
+    http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=100, limit_per_host=50),
+        raise_for_status=False,
+    )
+    adapter = KiVettCloudAdapter(auth, BotConnector(http, TokenCache(time.monotonic)))
     locks = KeyedLocks()
     adapter.use(ConversationLockMiddleware(locks))
     bot = KiVettBot(
@@ -82,6 +90,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         references=references,
         auth=auth,
         adapter=adapter,
+        http=http,
         bot=bot,
         endpoint=endpoint,
         locks=locks,
@@ -89,4 +98,5 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
 
 
 async def close_services(services: Services) -> None:
+    await services.http.close()
     await services.db.close()

@@ -15,10 +15,10 @@ from typing import Any
 
 from aiohttp import ClientError, web
 from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
-from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
+from bot.adapters.teams_connector import KiVettCloudAdapter
 from bot.handler import KiVettBot
 from bot.logs import get_logger
 from bot.turnlog import TURN_LOG_KEY, TurnLog
@@ -34,7 +34,7 @@ class MessagesEndpoint:
     def __init__(
         self,
         *,
-        adapter: CloudAdapter,
+        adapter: KiVettCloudAdapter,
         auth: BotFrameworkAuthentication,
         bot: KiVettBot,
         max_body_bytes: int,

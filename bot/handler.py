@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
 
@@ -35,6 +36,7 @@ from dialogs.home import view_for_action, view_for_command, welcome_view
 _log = get_logger("handler")
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+REFERENCE_MEMO_SIZE = 10_000
 PERSONAL = "personal"
 
 
@@ -55,6 +57,8 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         self._renderer = renderer
         self._catalog = catalog
         self._default_language = default_language
+        # conversation id → what was last saved for it, so plain messages skip an unchanged write
+        self._saved_references: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -86,24 +90,37 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             await self._conversation_data.set(turn_context, data)
         return data
 
-    async def _remember(self, turn_context: TurnContext) -> None:
+    async def _remember(self, turn_context: TurnContext, *, force: bool = False) -> None:
+        """Save the conversation reference (for proactive messages later).
+
+        Install events always write; ordinary messages write only when something the reference
+        depends on changed since this process last saved it."""
         activity = turn_context.activity
         conversation = activity.conversation
         if conversation is None or not conversation.id:
+            return
+        conversation_type = conversation.conversation_type or PERSONAL
+        fingerprint = (str(activity.service_url), conversation_type, conversation.tenant_id or "")
+        if not force and self._saved_references.get(conversation.id) == fingerprint:
+            self._saved_references.move_to_end(conversation.id)
             return
         reference = TurnContext.get_conversation_reference(activity)
         await self._references.save(
             StoredReference(
                 conversation_id=conversation.id,
-                conversation_type=conversation.conversation_type or PERSONAL,
+                conversation_type=conversation_type,
                 tenant_id=conversation.tenant_id or "",
                 reference=reference.serialize(),
             )
         )
+        self._saved_references[conversation.id] = fingerprint
+        if len(self._saved_references) > REFERENCE_MEMO_SIZE:
+            self._saved_references.popitem(last=False)
 
     async def _forget(self, turn_context: TurnContext) -> None:
         conversation = turn_context.activity.conversation
         if conversation is not None and conversation.id:
+            self._saved_references.pop(conversation.id, None)
             await self._references.remove(conversation.id)
 
     async def _welcome_once(self, turn_context: TurnContext) -> None:
@@ -131,7 +148,7 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
     # -- installation and membership ------------------------------------------------------------
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        await self._remember(turn_context)
+        await self._remember(turn_context, force=True)
         self._note(turn_context, "installed")
         await self._welcome_once(turn_context)
 
@@ -149,7 +166,7 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
         if self._includes_bot(members_added, turn_context):
-            await self._remember(turn_context)
+            await self._remember(turn_context, force=True)
             self._note(turn_context, "bot_added")
             await self._welcome_once(turn_context)
 

@@ -9,6 +9,7 @@ missing value an error instead of an empty field.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import asdict
 from typing import Any
 
@@ -21,6 +22,7 @@ from content import Texts
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA_VERSION = "1.5"
+CACHE_SIZE = 256
 
 
 class CardRenderError(Exception):
@@ -49,10 +51,24 @@ class CardRenderer:
         self._env.globals["verbs"] = {verb.name: verb.value for verb in Verb}
         self._env.globals["payload_version"] = PAYLOAD_VERSION
         self._env.globals["schema_version"] = SCHEMA_VERSION
+        self._cache: OrderedDict[tuple[object, ...], str] = OrderedDict()
 
     def render(self, view: CardView, texts: Texts) -> dict[str, Any]:
-        template = self._env.get_template(view.template)
-        rendered = template.render(v=asdict(view), t=texts, lang=texts.language)
+        """A fresh card dict. Rendering is cached per (view, language): views are frozen data and
+        texts do not change while the bot runs, so the same inputs always give the same card."""
+        try:
+            key: tuple[object, ...] | None = (view, texts.language, id(texts.entries))
+            hash(key)
+        except TypeError:  # a view holding unhashable data is simply rendered every time
+            key = None
+        rendered = self._cache.get(key) if key is not None else None
+        if rendered is None:
+            template = self._env.get_template(view.template)
+            rendered = template.render(v=asdict(view), t=texts, lang=texts.language)
+            if key is not None:
+                self._cache[key] = rendered
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
         try:
             card = json.loads(rendered)
         except json.JSONDecodeError as exc:
