@@ -139,14 +139,14 @@ class BotRun:
     results: list[Result] = field(default_factory=list)
 
 
-async def _first_answer(url: str, body: dict[str, Any], deadline_s: float = 60.0) -> float:
+async def _first_answer(url: str, body: dict[str, Any], deadline_s: float = 60.0) -> None:
     started = time.perf_counter()
     async with aiohttp.ClientSession() as session:
         while time.perf_counter() - started < deadline_s:
             try:
                 async with session.post(url, json=body) as r:
                     if r.status < 300:
-                        return (time.perf_counter() - started) * 1000
+                        return
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.005)
@@ -216,9 +216,8 @@ def run_bot(
     spawn = time.perf_counter()
     with process(args, env=env, cwd=cwd) as proc:
         warm_body = scenarios[0].build(stub, "a:bench-cold")
-        cold = asyncio.run(_first_answer(url, warm_body)) + (time.perf_counter() - spawn) * 0
+        asyncio.run(_first_answer(url, warm_body))
         cold_ms = (time.perf_counter() - spawn) * 1000
-        _ = cold
         # warm-up: let caches fill and the first-call costs pass
         for scenario in scenarios:
             asyncio.run(drive(url, stub, scenario, 5, 50, proc.pid))
