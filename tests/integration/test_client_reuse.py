@@ -71,17 +71,24 @@ def configurations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return built
 
 
-async def test_client_constructions_stay_constant_over_many_turns(
-    aiohttp_client: ClientFactory,
-    aiohttp_server: ServerFactory,
-    tmp_path: Path,
-    configurations: list[str],
-) -> None:
+Running = tuple[Connector, str, web.Application, TestClient[Any, Any]]
+
+
+@pytest.fixture
+async def running(
+    aiohttp_client: ClientFactory, aiohttp_server: ServerFactory, tmp_path: Path
+) -> Running:
+    """KI-vett in dev mode, answering to a recording connector."""
     connector = Connector()
     server = await aiohttp_server(connector.app())
-    service_url = str(server.make_url("/"))
     app = create_app(Settings.model_validate({"KIVETT_DATA_DIR": str(tmp_path)}), dev=True)
-    client = await aiohttp_client(app)
+    return connector, str(server.make_url("/")), app, await aiohttp_client(app)
+
+
+async def test_client_constructions_stay_constant_over_many_turns(
+    running: Running, configurations: list[str]
+) -> None:
+    connector, service_url, app, client = running
 
     async def turns(count: int) -> None:
         for index in range(count):
@@ -119,16 +126,9 @@ async def test_stock_botbuilder_builds_clients_on_every_turn(
 
 
 async def test_proactive_sends_reuse_the_same_clients(
-    aiohttp_client: ClientFactory,
-    aiohttp_server: ServerFactory,
-    tmp_path: Path,
-    configurations: list[str],
+    running: Running, configurations: list[str]
 ) -> None:
-    connector = Connector()
-    server = await aiohttp_server(connector.app())
-    service_url = str(server.make_url("/"))
-    app = create_app(Settings.model_validate({"KIVETT_DATA_DIR": str(tmp_path)}), dev=True)
-    client = await aiohttp_client(app)
+    connector, service_url, app, client = running
     assert (
         await client.post("/api/messages", json=_message(service_url, "a:p", "hjelp"))
     ).status == 201
