@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import create_app
+from bot.content_loader import load_content
 from bot.logs import configure_logging, get_logger
 from bot.packaging import PackageError, PackageOptions, write_package
 from bot.settings import Settings, SettingsError, load_settings
@@ -85,7 +86,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             )
         host = args.host or "0.0.0.0"  # noqa: S104 - a server behind Azure Bot Service listens on all
     try:
-        load_catalog()
+        load_content()
     except ContentError as exc:
         return _fail(f"content: {exc}")
     configure_logging(settings.log_level)
@@ -135,11 +136,16 @@ def _package(args: argparse.Namespace) -> int:
 
 def _content_check() -> int:
     try:
-        catalog = load_catalog()
+        content = load_content()
     except ContentError as exc:
         return _fail(f"content: {exc}")
-    count = len(catalog.texts("nb").entries)
-    print(f"kivett: content OK ({count} texts in nb, nn and en)")
+    count = len(content.catalog.texts("nb").entries)
+    policy = content.policy
+    approved = sum(1 for tool in policy.tools if tool.sanctioned)
+    print(
+        f"kivett: content OK ({count} texts in nb, nn and en; {len(policy.tools)} tools, "
+        f"{approved} approved; {len(policy.tasks)} tasks; {len(policy.categories)} categories)"
+    )
     return 0
 
 

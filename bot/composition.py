@@ -11,15 +11,16 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapters.sqlite_db import SqliteDatabase
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
+from bot.adapters.sqlite_usage import SqliteUsageStats
 from bot.adapters.teams_connector import BotConnector, KiVettCloudAdapter, TokenCache
 from bot.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
 from bot.connector_cache import CachingBotFrameworkAuthentication
+from bot.content_loader import Content, load_content
 from bot.guard import MessagesEndpoint
 from bot.handler import KiVettBot
 from bot.settings import Settings
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
-from content import Catalog, load_catalog
 
 DATABASE_FILE = "kivett.sqlite3"
 
@@ -36,10 +37,11 @@ class Overrides:
 class Services:
     settings: Settings
     dev: bool
-    catalog: Catalog
+    content: Content
     db: SqliteDatabase
     storage: SqliteStorage
     references: SqliteConversationReferences
+    usage: SqliteUsageStats
     auth: CachingBotFrameworkAuthentication
     adapter: KiVettCloudAdapter
     http: aiohttp.ClientSession
@@ -56,11 +58,12 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
     if not dev and not settings.has_credentials and overrides.credentials is None:
         # An empty app id switches botbuilder's authentication off; only --dev may do that.
         raise InsecureConfigurationError("MicrosoftAppId is empty and dev mode is off")
-    catalog = load_catalog()
+    content = load_content()
     db = SqliteDatabase(settings.data_dir / DATABASE_FILE)
     await db.open()
     storage = SqliteStorage(db)
     references = SqliteConversationReferences(db)
+    usage = SqliteUsageStats(db)
     credentials = overrides.credentials or credentials_factory(settings, dev=dev)
     auth = build_authentication(credentials, overrides.auth_endpoints)
     http = aiohttp.ClientSession(
@@ -74,8 +77,11 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         conversation_state=ConversationState(storage),
         references=references,
         renderer=CardRenderer(),
-        catalog=catalog,
+        catalog=content.catalog,
         default_language=settings.default_language,
+        policy=content.policy,
+        lexicon=content.lexicon,
+        usage=usage,
     )
     adapter.on_turn_error = bot.on_turn_error
     endpoint = MessagesEndpoint(
@@ -84,10 +90,11 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
     return Services(
         settings=settings,
         dev=dev,
-        catalog=catalog,
+        content=content,
         db=db,
         storage=storage,
         references=references,
+        usage=usage,
         auth=auth,
         adapter=adapter,
         http=http,

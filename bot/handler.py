@@ -22,20 +22,29 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
-from bot.core.commands import parse_command
+from bot.core.commands import CommandName, parse_command
+from bot.core.extraction import Lexicon, extract, looks_like_question
 from bot.core.language import language_for_locale
+from bot.core.policy import Policy, Verdict
 from bot.logs import get_logger
-from bot.ports import ConversationReferenceStore, StoredReference
+from bot.ports import ConversationReferenceStore, StoredReference, UsageStats
 from bot.turnlog import TURN_LOG_KEY, TurnLog
 from cards.renderer import CARD_CONTENT_TYPE, CardRenderer
-from cards.views import CardView, ErrorView
+from cards.verbs import Verb
+from cards.views import CardView, ErrorView, StaleActionView
 from content import Catalog, Language, Texts
-from dialogs.actions import parse_action
+from dialogs import text_check
+from dialogs.actions import CardAction, RejectedAction, parse_action
 from dialogs.home import view_for_action, view_for_command, welcome_view
+from dialogs.ki_check import KiCheckDialog
 
 _log = get_logger("handler")
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+KI_VERBS = frozenset(
+    {Verb.KI_START, Verb.KI_NEXT, Verb.KI_BACK, Verb.KI_CONFIRM, Verb.KI_CORRECT, Verb.KI_FEEDBACK}
+)
+VERDICT_NAMES = {Verdict.GREEN: "green", Verdict.YELLOW: "yellow", Verdict.RED: "red"}
 REFERENCE_MEMO_SIZE = 10_000
 PERSONAL = "personal"
 
@@ -49,8 +58,16 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         renderer: CardRenderer,
         catalog: Catalog,
         default_language: Language,
+        policy: Policy,
+        lexicon: Lexicon,
+        usage: UsageStats,
     ) -> None:
         super().__init__()
+        self._policy = policy
+        self._lexicon = lexicon
+        self._tool_aliases = {tool.id: tool.aliases for tool in policy.tools}
+        self._usage = usage
+        self._ki_check = KiCheckDialog(policy)
         self._conversation_state = conversation_state
         self._conversation_data = conversation_state.create_property("kivett")
         self._references = references
@@ -140,10 +157,29 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         await self._remember(turn_context)
         data = await self._data(turn_context)
         data["messages"] = int(data.get("messages", 0)) + 1
-        text = TurnContext.remove_recipient_mention(turn_context.activity)
-        command = parse_command(text if isinstance(text, str) else None)
+        raw = TurnContext.remove_recipient_mention(turn_context.activity)
+        text = raw if isinstance(raw, str) else ""
+        command = parse_command(text)
         self._note(turn_context, f"command:{command.name.value}")
-        await self.send_card(turn_context, view_for_command(command))
+        texts = self.texts_for(turn_context)
+        if command.name is CommandName.KI_CHECK:
+            view = self._ki_check.start(texts)
+        elif command.name is CommandName.TEXT_CHECK:
+            view = text_check.open_view()
+        elif command.name is CommandName.UNKNOWN and looks_like_question(
+            text, self._lexicon, self._tool_aliases
+        ):
+            extraction = extract(text, self._lexicon, self._tool_aliases)
+            understood = extraction.tool or extraction.task or extraction.category
+            self._note(turn_context, "question:understood" if understood else "question:open")
+            view = (
+                self._ki_check.understood(texts, extraction)
+                if understood
+                else self._ki_check.start(texts)
+            )
+        else:
+            view = view_for_command(command)
+        await self.send_card(turn_context, view)
 
     # -- installation and membership ------------------------------------------------------------
 
@@ -186,7 +222,35 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         action = parse_action(turn_context.activity.value)
         route = getattr(action, "verb", None) or f"rejected:{getattr(action, 'problem', '')}"
         self._note(turn_context, f"action:{route}")
-        return self.card_invoke_response(self.render(turn_context, view_for_action(action)))
+        view = await self._view_for(turn_context, action)
+        return self.card_invoke_response(self.render(turn_context, view))
+
+    async def _view_for(
+        self, turn_context: TurnContext, action: CardAction | RejectedAction
+    ) -> CardView:
+        if isinstance(action, RejectedAction):
+            return view_for_action(action)
+        texts = self.texts_for(turn_context)
+        if action.verb in KI_VERBS:
+            outcome = self._ki_check.handle(texts, action)
+            if isinstance(outcome.view, StaleActionView):
+                self._note(turn_context, f"action:{action.verb.value}:rejected")
+            if outcome.assessment is not None and outcome.answers is not None:
+                answers = outcome.answers
+                await self._usage.record_verdict(
+                    VERDICT_NAMES[outcome.assessment.verdict],
+                    answers.task,
+                    answers.tool,
+                    answers.category,
+                )
+            if outcome.feedback is not None:
+                await self._usage.record_feedback(outcome.feedback)
+            return outcome.view
+        if action.verb is Verb.TEXT_OPEN:
+            return text_check.open_view()
+        if action.verb is Verb.TEXT_RUN:
+            return text_check.run(texts, action.data)
+        return view_for_action(action)
 
     @staticmethod
     def card_invoke_response(card: dict[str, Any]) -> InvokeResponse:

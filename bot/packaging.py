@@ -18,6 +18,8 @@ _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 # (command word as typed, text key of its description). The words match bot.core.commands.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("hjelp", "manifest.cmd_help"),
+    ("ki-sjekk", "manifest.cmd_check"),
+    ("sjekk tekst", "manifest.cmd_text_check"),
     ("om", "manifest.cmd_about"),
 )
 ICONS = ("color.png", "outline.png")

@@ -55,6 +55,24 @@ class ConversationReferenceStore(Protocol):
     async def count(self) -> int: ...
 
 
+@dataclass(frozen=True)
+class UsageSnapshot:
+    """Counts without people: verdicts by task, tool and information category, and feedback."""
+
+    verdicts: Mapping[tuple[str, str, str, str], int]  # (verdict, task, tool, category) → count
+    feedback: Mapping[bool, int]  # useful? → count
+
+
+class UsageStats(Protocol):
+    """Anonymous usage figures for the project leads' summary. Never a user id or any text."""
+
+    async def record_verdict(self, verdict: str, task: str, tool: str, category: str) -> None: ...
+
+    async def record_feedback(self, useful: bool) -> None: ...
+
+    async def snapshot(self) -> UsageSnapshot: ...
+
+
 class HealthCheck(Protocol):
     async def ping(self) -> None:
         """Raise StorageUnavailableError if the store cannot serve requests."""

@@ -36,6 +36,15 @@ def _to_json(value: object) -> Markup:
     return Markup(json.dumps(value, ensure_ascii=False))  # noqa: S704 - JSON-encoded just here
 
 
+def _state_data(state: object) -> dict[str, object]:
+    """Button data: the payload version plus a flow's state, as flat string values (some clients,
+    the Agents Playground among them, send every data value back as a string)."""
+    data: dict[str, object] = {"v": PAYLOAD_VERSION}
+    if isinstance(state, list | tuple):
+        data.update({str(key): str(value) for key, value in state})
+    return data
+
+
 class CardRenderer:
     """Renders views into Adaptive Card dictionaries."""
 
@@ -51,6 +60,7 @@ class CardRenderer:
         self._env.globals["verbs"] = {verb.name: verb.value for verb in Verb}
         self._env.globals["payload_version"] = PAYLOAD_VERSION
         self._env.globals["schema_version"] = SCHEMA_VERSION
+        self._env.globals["state_data"] = _state_data
         self._cache: OrderedDict[tuple[object, ...], str] = OrderedDict()
 
     def render(self, view: CardView, texts: Texts) -> dict[str, Any]:

@@ -8,6 +8,14 @@ from enum import StrEnum
 class Verb(StrEnum):
     HELP = "kivett.help"
     ABOUT = "kivett.about"
+    KI_START = "kisjekk.start"
+    KI_NEXT = "kisjekk.next"
+    KI_BACK = "kisjekk.back"
+    KI_CONFIRM = "kisjekk.confirm"
+    KI_CORRECT = "kisjekk.correct"
+    KI_FEEDBACK = "kisjekk.feedback"
+    TEXT_OPEN = "tekstsjekk.open"
+    TEXT_RUN = "tekstsjekk.run"
 
 
 PAYLOAD_VERSION = 1

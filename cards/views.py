@@ -9,6 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from cards.verbs import Verb
+
+State = tuple[tuple[str, str], ...]
+"""A flow's state carried in a button's data, as (key, value) pairs."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    title: str
+    value: str
+
 
 @dataclass(frozen=True)
 class WelcomeView:
@@ -33,6 +50,7 @@ class FallbackView:
 @dataclass(frozen=True)
 class StaleActionView:
     template: ClassVar[str] = "stale.json.j2"
+    restart_verb: str = Verb.HELP.value
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,98 @@ class ErrorView:
     template: ClassVar[str] = "error.json.j2"
 
 
-CardView = WelcomeView | HelpView | AboutView | FallbackView | StaleActionView | ErrorView
+@dataclass(frozen=True)
+class KiStepView:
+    """One question of KI-sjekken (task, tool or information), with the answers so far."""
+
+    template: ClassVar[str] = "ki_step.json.j2"
+    step_number: int
+    total: int
+    question: str
+    choices: tuple[Choice, ...]
+    selected: str
+    facts: tuple[Fact, ...]
+    state: State
+    can_go_back: bool
+    category_help: tuple[Fact, ...] = ()
+
+
+@dataclass(frozen=True)
+class KiMoreView:
+    """The last step: decisions about people, and publishing."""
+
+    template: ClassVar[str] = "ki_more.json.j2"
+    step_number: int
+    total: int
+    facts: tuple[Fact, ...]
+    people: str
+    publish: str
+    state: State
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    text: str
+    sources: str
+
+
+@dataclass(frozen=True)
+class KiVerdictView:
+    template: ClassVar[str] = "ki_verdict.json.j2"
+    verdict: str  # green | yellow | red
+    facts: tuple[Fact, ...]
+    reasons: tuple[ReasonLine, ...]
+    conditions: tuple[str, ...]
+    next_steps: tuple[str, ...]
+    alternatives: str
+    vettregler: tuple[str, ...]
+    state: State
+    offer_text_check: bool
+    thanked: bool = False
+
+
+@dataclass(frozen=True)
+class KiUnderstoodView:
+    """What the bot understood from a question in plain words, to confirm or correct."""
+
+    template: ClassVar[str] = "ki_understood.json.j2"
+    facts: tuple[Fact, ...]
+    state: State
+
+
+@dataclass(frozen=True)
+class TextCheckView:
+    template: ClassVar[str] = "text_check.json.j2"
+    limit: int
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class TextCheckResultView:
+    template: ClassVar[str] = "text_check_result.json.j2"
+    found: bool
+    total: int
+    rows: tuple[Fact, ...]
+    redacted: str
+
+
+CardView = (
+    WelcomeView
+    | HelpView
+    | AboutView
+    | FallbackView
+    | StaleActionView
+    | ErrorView
+    | KiStepView
+    | KiMoreView
+    | KiVerdictView
+    | KiUnderstoodView
+    | TextCheckView
+    | TextCheckResultView
+)
+
+_FACTS = (Fact("Oppgave", "Oppsummere"), Fact("Verktøy", "ChatGPT"))
+_STATE = (("step", "task"), ("task", "summarise"))
 
 SAMPLE_VIEWS: tuple[CardView, ...] = (
     WelcomeView(),
@@ -48,6 +157,48 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     AboutView(),
     FallbackView(),
     StaleActionView(),
+    StaleActionView(restart_verb=Verb.KI_START.value),
     ErrorView(),
+    KiStepView(1, 4, "Hva?", (Choice("a", "A"), Choice("b", "B")), "", (), _STATE, False),
+    KiStepView(
+        3,
+        4,
+        "Hva slags?",
+        (Choice("open", "Åpen"),),
+        "open",
+        _FACTS,
+        _STATE,
+        True,
+        category_help=(Fact("Åpen", "Nettsidetekst"),),
+    ),
+    KiMoreView(4, 4, _FACTS, "", "no", _STATE),
+    KiVerdictView(
+        "red",
+        _FACTS,
+        (ReasonLine("Fordi.", "Kilde"),),
+        (),
+        ("Gjør dette.",),
+        "M365 Copilot",
+        ("Vettregel 2",),
+        _STATE,
+        offer_text_check=True,
+    ),
+    KiVerdictView(
+        "green",
+        _FACTS,
+        (ReasonLine("Fordi.", "Kilde"),),
+        ("Sjekk svaret.",),
+        ("Sett i gang.",),
+        "",
+        ("Vettregel 6",),
+        _STATE,
+        offer_text_check=False,
+        thanked=True,
+    ),
+    KiUnderstoodView(_FACTS, _STATE),
+    TextCheckView(limit=20000),
+    TextCheckView(limit=20000, error="For lang."),
+    TextCheckResultView(True, 2, (Fact("Telefonnummer", "1: 9** ** *78"),), "Ring [TELEFON]."),
+    TextCheckResultView(False, 0, (), ""),
 )
 """One sample of every view, for tests that check every card with Microsoft's parser."""

@@ -125,3 +125,17 @@ def load_catalog() -> Catalog:
         by_language[language] = parse_texts(language, raw, source)
     check_consistent(by_language)
     return Catalog(by_language=cast(Mapping[Language, Texts], by_language))
+
+
+def read_yaml(name: str) -> object:
+    """Parse one YAML data file shipped in this package (policy.yaml, lexicon.yaml, …)."""
+    try:
+        raw = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError(f"{name}: file is missing") from None
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ContentError(f"{name}: not valid YAML{where}") from None

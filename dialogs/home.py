@@ -26,7 +26,8 @@ def view_for_command(command: Command) -> CardView:
             return HelpView()
         case CommandName.ABOUT:
             return AboutView()
-        case CommandName.UNKNOWN:
+        case CommandName.UNKNOWN | CommandName.KI_CHECK | CommandName.TEXT_CHECK:
+            # KI-sjekk and the text check have their own dialogs; the handler routes them first
             return FallbackView()
 
 
@@ -34,8 +35,6 @@ def view_for_action(action: CardAction | RejectedAction) -> CardView:
     """The card that replaces the pressed one."""
     if isinstance(action, RejectedAction):
         return StaleActionView()
-    match action.verb:
-        case Verb.HELP:
-            return HelpView()
-        case Verb.ABOUT:
-            return AboutView()
+    if action.verb is Verb.ABOUT:
+        return AboutView()
+    return HelpView()

@@ -14,6 +14,8 @@ from enum import StrEnum
 class CommandName(StrEnum):
     HELP = "help"
     ABOUT = "about"
+    KI_CHECK = "ki_check"
+    TEXT_CHECK = "text_check"
     UNKNOWN = "unknown"
 
 
@@ -33,6 +35,18 @@ _WORDS: dict[str, CommandName] = {
     "om": CommandName.ABOUT,
     "om ki-vett": CommandName.ABOUT,
     "about": CommandName.ABOUT,
+    "ki-sjekk": CommandName.KI_CHECK,
+    "ki-sjekken": CommandName.KI_CHECK,
+    "ki sjekk": CommandName.KI_CHECK,
+    "kisjekk": CommandName.KI_CHECK,
+    "ai check": CommandName.KI_CHECK,
+    "ai-check": CommandName.KI_CHECK,
+    "sjekk tekst": CommandName.TEXT_CHECK,
+    "sjekk teksten": CommandName.TEXT_CHECK,
+    "tekstsjekk": CommandName.TEXT_CHECK,
+    "tekstsjekken": CommandName.TEXT_CHECK,
+    "check text": CommandName.TEXT_CHECK,
+    "text check": CommandName.TEXT_CHECK,
 }
 
 _TRIM = re.compile(r"^[\s.!,;:?]+|[\s.!,;:?]+$")

@@ -19,5 +19,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("e2e")
-    with run_bot(workdir, workdir / "bot.log") as bot, run_playground(bot.endpoint, workdir) as pg:
+    data_dir = workdir / "data"  # only the bot's own files: the logs live beside it
+    data_dir.mkdir()
+    with run_bot(data_dir, workdir / "bot.log") as bot, run_playground(bot.endpoint, workdir) as pg:
         yield Stack(bot=bot, playground=pg)

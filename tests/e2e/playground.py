@@ -268,11 +268,17 @@ class PlaygroundClient:
             assert r.status < 300, await r.text()
 
     async def press(
-        self, message: Message, action: dict[str, Any], conversation_id: str | None = None
+        self,
+        message: Message,
+        action: dict[str, Any],
+        conversation_id: str | None = None,
+        inputs: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """Press an Action.Execute button exactly as the Playground page does."""
+        """Press an Action.Execute button exactly as the Playground page does: the button's
+        data plus every non-empty input of the card, all as strings."""
         cid = conversation_id or self.personal_chat_id
-        data = {k: str(v) for k, v in (action.get("data") or {}).items()}
+        merged = {**(action.get("data") or {}), **(inputs or {})}
+        data = {k: str(v) for k, v in merged.items() if v != ""}
         body = {
             "name": "adaptiveCard/action",
             "value": {

@@ -19,10 +19,11 @@ from botbuilder.schema import (
 
 from bot.adapters.sqlite_db import SqliteDatabase
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
+from bot.adapters.sqlite_usage import SqliteUsageStats
+from bot.content_loader import load_content
 from bot.handler import KiVettBot
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
-from content import load_catalog
 
 BOT = ChannelAccount(id="28:bot-id", name="KI-vett")
 USER = ChannelAccount(id="29:user-id", name="Kari Nordmann", aad_object_id="aad-user")
@@ -62,12 +63,16 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     await db.open()
     storage = SqliteStorage(db)
     references = SqliteConversationReferences(db)
+    content = load_content()
     bot = KiVettBot(
         conversation_state=ConversationState(storage),
         references=references,
         renderer=CardRenderer(),
-        catalog=load_catalog(),
+        catalog=content.catalog,
         default_language="nb",
+        policy=content.policy,
+        lexicon=content.lexicon,
+        usage=SqliteUsageStats(db),
     )
     yield Harness(bot=bot, storage=storage, references=references, db=db)
     await db.close()

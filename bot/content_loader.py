@@ -1,0 +1,40 @@
+"""Load and cross-check all content: texts, policy and lexicon. A broken file stops start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.extraction import Lexicon, LexiconError, parse_lexicon
+from bot.core.policy import Policy, PolicyError, parse_policy, text_keys
+from content import LANGUAGES, Catalog, ContentError, load_catalog, read_yaml
+
+
+@dataclass(frozen=True)
+class Content:
+    catalog: Catalog
+    policy: Policy
+    lexicon: Lexicon
+
+
+def load_content() -> Content:
+    """Everything in content/, validated together; raises ContentError naming the problem."""
+    catalog = load_catalog()
+    try:
+        policy = parse_policy(read_yaml("policy.yaml"))
+    except PolicyError as exc:
+        raise ContentError(str(exc)) from None
+    for language in LANGUAGES:
+        missing = sorted(text_keys(policy) - set(catalog.texts(language).entries))
+        if missing:
+            raise ContentError(
+                f"{language}/texts.yaml: policy.yaml needs texts {', '.join(missing[:5])}"
+            )
+    try:
+        lexicon = parse_lexicon(
+            read_yaml("lexicon.yaml"),
+            task_ids=[task.id for task in policy.tasks],
+            category_ids=list(policy.categories),
+        )
+    except LexiconError as exc:
+        raise ContentError(f"lexicon.yaml: {exc}") from None
+    return Content(catalog=catalog, policy=policy, lexicon=lexicon)

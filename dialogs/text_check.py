@@ -1,0 +1,49 @@
+"""The text check: find personal data in pasted text, in memory only.
+
+The text arrives in the card's data, is scanned, and leaves only as the masked result in the
+replacement card. It is never put in state, in a log line or in an exception message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bot.core.privacy import MAX_TEXT_LENGTH, TextTooLongError, scan
+from cards.views import CardView, Fact, TextCheckResultView, TextCheckView
+from content import Texts
+
+MAX_EXAMPLES = 3
+
+
+def open_view() -> CardView:
+    return TextCheckView(limit=MAX_TEXT_LENGTH)
+
+
+def run(texts: Texts, data: dict[str, object]) -> CardView:
+    """Scan the card's `text` input and return the result card."""
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return TextCheckView(limit=MAX_TEXT_LENGTH, error=texts("tekstsjekk.empty"))
+    try:
+        result = scan(text)
+    except TextTooLongError:
+        return TextCheckView(
+            limit=MAX_TEXT_LENGTH, error=texts("tekstsjekk.too_long", limit=MAX_TEXT_LENGTH)
+        )
+    examples: dict[str, list[str]] = defaultdict(list)
+    for finding in result.findings:
+        examples[finding.kind.value].append(finding.masked)
+    rows = tuple(
+        Fact(
+            texts(f"tekstsjekk.kind.{kind}"),
+            f"{len(masked)}: {', '.join(masked[:MAX_EXAMPLES])}"
+            + (" …" if len(masked) > MAX_EXAMPLES else ""),
+        )
+        for kind, masked in examples.items()
+    )
+    return TextCheckResultView(
+        found=bool(result.findings),
+        total=len(result.findings),
+        rows=rows,
+        redacted=result.redacted if result.findings else "",
+    )
