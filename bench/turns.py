@@ -100,15 +100,25 @@ def message(stub: str, conversation: str, text: str) -> dict[str, Any]:
     }
 
 
-def execute(stub: str, conversation: str, verb: str) -> dict[str, Any]:
+def execute(stub: str, conversation: str, verb: str, **data: str) -> dict[str, Any]:
     activity = message(stub, conversation, "")
     activity.update(
         type="invoke",
         name="adaptiveCard/action",
         text=None,
-        value={"action": {"type": "Action.Execute", "verb": verb, "data": {"v": 1}}},
+        value={"action": {"type": "Action.Execute", "verb": verb, "data": {"v": "1", **data}}},
     )
     return activity
+
+
+KI_VERDICT = {
+    "step": "more",
+    "task": "summarise",
+    "tool": "chatgpt",
+    "category": "restricted",
+    "people": "no",
+    "publish": "no",
+}
 
 
 @dataclass
@@ -306,6 +316,20 @@ def main() -> None:
             [
                 Scenario("hjelp", lambda s, c: message(s, c, "hjelp")),
                 Scenario("button (about)", lambda s, c: execute(s, c, "kivett.about")),
+                Scenario("ki-sjekk start", lambda s, c: message(s, c, "ki-sjekk")),
+                Scenario(
+                    "ki-sjekk step",
+                    lambda s, c: execute(s, c, "kisjekk.next", step="task", choice="summarise"),
+                ),
+                Scenario(
+                    "ki-sjekk verdict", lambda s, c: execute(s, c, "kisjekk.next", **KI_VERDICT)
+                ),
+                Scenario(
+                    "question",
+                    lambda s, c: message(
+                        s, c, "kan jeg bruke ChatGPT til å oppsummere et referat?"
+                    ),
+                ),
             ],
             levels,
             clean_env,

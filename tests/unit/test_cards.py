@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from importlib import resources
 from typing import Any
 
@@ -95,3 +96,65 @@ def test_hostile_text_is_json_encoded_not_spliced() -> None:
 def test_a_missing_text_fails_rendering_instead_of_leaving_a_hole() -> None:
     with pytest.raises(Exception, match=r"help\.title"):
         CardRenderer().render(HelpView(), Texts(language="nb", entries={}))
+
+
+def _dialog_cards() -> list[tuple[str, dict[str, Any]]]:
+    """Every kind of card KI-sjekken and the text check really produce, in every language."""
+    from bot.content_loader import load_content
+    from bot.core.extraction import extract
+    from dialogs import text_check
+    from dialogs.actions import CardAction
+    from dialogs.ki_check import KiCheckDialog
+
+    content = load_content()
+    dialog = KiCheckDialog(content.policy)
+    renderer = CardRenderer()
+    aliases = {tool.id: tool.aliases for tool in content.policy.tools}
+    cards: list[tuple[str, dict[str, Any]]] = []
+    for lang in LANGUAGES:
+        texts = content.catalog.texts(lang)
+
+        def press(verb: Verb, _texts: Any = texts, **data: str) -> Any:
+            return dialog.handle(_texts, CardAction(verb=verb, data={"v": "1", **data})).view
+
+        views: list[Any] = [
+            dialog.start(texts),
+            press(Verb.KI_NEXT, step="task", choice="summarise"),
+            press(Verb.KI_NEXT, step="tool", task="summarise", choice="chatgpt"),
+            press(Verb.KI_NEXT, step="category", task="summarise", tool="chatgpt", choice="open"),
+            press(Verb.KI_NEXT, step="task", choice="ghost"),
+            dialog.understood(
+                texts, extract("kan jeg bruke Claude til kode?", content.lexicon, aliases)
+            ),
+            text_check.open_view(),
+            text_check.run(texts, {"text": "Ring 912 34 567, Storgata 5, kari@example.no."}),
+            text_check.run(texts, {"text": "Ingen personopplysninger her."}),
+            text_check.run(texts, {"text": "x" * 20_001}),
+        ]
+        for task, tool in itertools.product(
+            ("decide_individual", "write"),
+            ("chatgpt", "copilot_chat", "m365_copilot", "case_system_ai", "unknown_tool"),
+        ):
+            for category in (*content.policy.categories, "unsure"):
+                for people, publish in (("no", "no"), ("yes", "yes")):
+                    views.append(
+                        press(
+                            Verb.KI_NEXT,
+                            step="more",
+                            task=task,
+                            tool=tool,
+                            category=category,
+                            people=people,
+                            publish=publish,
+                        )
+                    )
+        cards += [(f"{lang}/{type(view).__name__}", renderer.render(view, texts)) for view in views]
+    return cards
+
+
+def test_every_card_the_dialogs_produce_passes_microsofts_parser_with_zero_events() -> None:
+    cards = _dialog_cards()
+    assert len(cards) > 150
+    findings = adaptive_card_findings([card for _, card in cards])
+    problems = [(name, found) for (name, _), found in zip(cards, findings, strict=True) if found]
+    assert problems == []
