@@ -33,6 +33,7 @@ from dialogs.actions import CardAction
 
 Step = Literal["task", "tool", "category", "more"]
 STEPS: tuple[Step, ...] = ("task", "tool", "category", "more")
+VERDICT = "verdict"  # the state a verdict card carries: back from it returns to the last question
 YES_NO = ("yes", "no")
 
 
@@ -40,7 +41,7 @@ class _Payload(BaseModel):
     """What a KI-sjekk button sends back: our state plus the card's inputs."""
 
     model_config = ConfigDict(extra="ignore")
-    step: Step = "task"
+    step: Literal["task", "tool", "category", "more", "verdict"] = "task"
     task: str = ""
     tool: str = ""
     category: str = ""
@@ -96,6 +97,8 @@ class KiCheckDialog:
             case Verb.KI_CONFIRM:
                 return Outcome(self._step_view(texts, self._first_missing(payload), payload))
             case Verb.KI_BACK:
+                if payload.step == VERDICT:
+                    return Outcome(self._step_view(texts, "more", payload))
                 index = STEPS.index(payload.step)
                 return Outcome(self._step_view(texts, STEPS[max(0, index - 1)], payload))
             case Verb.KI_NEXT:
@@ -113,10 +116,13 @@ class KiCheckDialog:
     # -- steps ----------------------------------------------------------------------------------
 
     def _next(self, texts: Texts, payload: _Payload) -> Outcome | None:
-        earlier = STEPS[: STEPS.index(payload.step)]
+        step = payload.step
+        if step == "verdict":  # == VERDICT, spelled out so the type checker narrows it
+            return None  # a verdict card has no "next"
+        earlier = STEPS[: STEPS.index(step)]
         if not all(getattr(payload, step) for step in earlier):
             return None  # a step before this one has no answer: not something our cards send
-        if payload.step == "more":
+        if step == "more":
             if payload.people not in YES_NO or payload.publish not in YES_NO:
                 return None
             answers = self._answers(payload)
@@ -124,10 +130,10 @@ class KiCheckDialog:
                 return None
             assessment = assess(self._policy, answers)
             return Outcome(self._verdict_view(texts, payload, assessment), assessment, answers)
-        if payload.choice not in self._choices_for(payload.step):
+        if payload.choice not in self._choices_for(step):
             return None
-        updated = payload.model_copy(update={payload.step: payload.choice, "choice": ""})
-        following = STEPS[STEPS.index(payload.step) + 1]
+        updated = payload.model_copy(update={step: payload.choice, "choice": ""})
+        following = STEPS[STEPS.index(step) + 1]
         return Outcome(self._step_view(texts, following, updated))
 
     def _choices_for(self, step: Step) -> tuple[str, ...]:
@@ -276,14 +282,14 @@ class KiCheckDialog:
             next_steps=next_steps,
             alternatives=", ".join(self._policy.tool(t).name for t in result.alternatives),
             vettregler=tuple(f"{n}. {texts(f'vettregel.{n}.title')}" for n in result.vettregler),
-            state=_state(payload, "more", with_flags=True),
+            state=_state(payload, VERDICT, with_flags=True),
             offer_text_check=any(
                 step.value == "remove_personal_data" for step in result.next_steps
             ),
         )
 
 
-def _state(payload: _Payload, step: Step, *, with_flags: bool = False) -> State:
+def _state(payload: _Payload, step: str, *, with_flags: bool = False) -> State:
     """Button data for a card. `people`/`publish` only on the verdict card: on the last question
     card they are the ids of its inputs, which the client adds to the data itself."""
     return (

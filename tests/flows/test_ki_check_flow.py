@@ -143,6 +143,10 @@ async def test_back_keeps_the_answers_and_start_over_clears_them(harness: Harnes
     assert back["body"][-1]["value"] == "deepl"
     again = await press(harness, adapter, back, Verb.KI_NEXT, choice="m365_copilot")
     assert NB("kisjekk.q_category") in texts_in(again)
+    verdict = await walk_to_verdict(harness, adapter, "translate", "deepl", "open", publish="yes")
+    last_question = await press(harness, adapter, verdict, Verb.KI_BACK)
+    assert NB("kisjekk.publish_label") in texts_in(last_question)
+    assert [e.get("value") for e in last_question["body"] if e.get("id") == "publish"] == ["yes"]
     fresh = await press(harness, adapter, again, Verb.KI_START)
     assert NB("kisjekk.q_task") in texts_in(fresh)
     assert not any(e.get("type") == "FactSet" for e in fresh["body"])
