@@ -8,7 +8,7 @@ says so and offers a fresh start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -302,15 +302,4 @@ def _state(payload: _Payload, step: str, *, with_flags: bool = False) -> State:
 
 
 def _thanked(view: KiVerdictView) -> KiVerdictView:
-    return KiVerdictView(
-        verdict=view.verdict,
-        facts=view.facts,
-        reasons=view.reasons,
-        conditions=view.conditions,
-        next_steps=view.next_steps,
-        alternatives=view.alternatives,
-        vettregler=view.vettregler,
-        state=view.state,
-        offer_text_check=view.offer_text_check,
-        thanked=True,
-    )
+    return replace(view, thanked=True)
