@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -23,10 +24,24 @@ def create_app(
 ) -> web.Application:
     app = web.Application()
 
+    chosen = overrides or Overrides()
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        services = await build_services(settings, dev=dev, overrides=overrides or Overrides())
+        services = await build_services(settings, dev=dev, overrides=chosen)
         app[SERVICES] = services
+        scheduler = (
+            asyncio.create_task(
+                services.scheduler.run_forever(settings.scheduler_interval_seconds),
+                name="kivett-lesson-scheduler",
+            )
+            if chosen.run_scheduler
+            else None
+        )
         yield
+        if scheduler is not None:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
         await close_services(services)
 
     app.cleanup_ctx.append(lifecycle)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import aiohttp
 from botbuilder.core import ConversationState
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite_lessons import SqliteLessonStore
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
 from bot.adapters.sqlite_usage import SqliteUsageStats
 from bot.adapters.teams_connector import BotConnector, KiVettCloudAdapter, TokenCache
@@ -18,6 +21,7 @@ from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.content_loader import Content, load_content
 from bot.guard import MessagesEndpoint
 from bot.handler import KiVettBot
+from bot.lesson_scheduler import LessonScheduler
 from bot.settings import Settings
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
@@ -31,6 +35,8 @@ class Overrides:
 
     auth_endpoints: ChannelAuthEndpoints | None = None
     credentials: ServiceClientCredentialsFactory | None = None
+    clock: Callable[[], datetime] | None = None
+    run_scheduler: bool = True
 
 
 @dataclass
@@ -42,12 +48,18 @@ class Services:
     storage: SqliteStorage
     references: SqliteConversationReferences
     usage: SqliteUsageStats
+    lesson_store: SqliteLessonStore
+    scheduler: LessonScheduler
     auth: CachingBotFrameworkAuthentication
     adapter: KiVettCloudAdapter
     http: aiohttp.ClientSession
     bot: KiVettBot
     endpoint: MessagesEndpoint
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class InsecureConfigurationError(Exception):
@@ -64,6 +76,8 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
     storage = SqliteStorage(db)
     references = SqliteConversationReferences(db)
     usage = SqliteUsageStats(db)
+    lesson_store = SqliteLessonStore(db)
+    clock = overrides.clock or _utc_now
     credentials = overrides.credentials or credentials_factory(settings, dev=dev)
     auth = build_authentication(credentials, overrides.auth_endpoints)
     http = aiohttp.ClientSession(
@@ -82,8 +96,19 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         policy=content.policy,
         lexicon=content.lexicon,
         usage=usage,
+        lessons=content.lessons,
+        lesson_store=lesson_store,
+        clock=clock,
     )
     adapter.on_turn_error = bot.on_turn_error
+    scheduler = LessonScheduler(
+        store=lesson_store,
+        references=references,
+        adapter=adapter,
+        bot=bot,
+        bot_app_id=settings.app_id,
+        clock=clock,
+    )
     endpoint = MessagesEndpoint(
         adapter=adapter, auth=auth, bot=bot, max_body_bytes=settings.max_body_bytes
     )
@@ -95,6 +120,8 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         storage=storage,
         references=references,
         usage=usage,
+        lesson_store=lesson_store,
+        scheduler=scheduler,
         auth=auth,
         adapter=adapter,
         http=http,

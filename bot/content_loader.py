@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.extraction import Lexicon, LexiconError, parse_lexicon
+from bot.core.lessons import LessonBook, LessonError, check_same_shape, parse_lessons
 from bot.core.policy import Policy, PolicyError, parse_policy, text_keys
-from content import LANGUAGES, Catalog, ContentError, load_catalog, read_yaml
+from content import LANGUAGES, Catalog, ContentError, Language, load_catalog, read_yaml
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,7 @@ class Content:
     catalog: Catalog
     policy: Policy
     lexicon: Lexicon
+    lessons: Mapping[Language, LessonBook]
 
 
 def load_content() -> Content:
@@ -37,4 +40,15 @@ def load_content() -> Content:
         )
     except LexiconError as exc:
         raise ContentError(f"lexicon.yaml: {exc}") from None
-    return Content(catalog=catalog, policy=policy, lexicon=lexicon)
+    books: dict[Language, LessonBook] = {}
+    try:
+        for language in LANGUAGES:
+            books[language] = parse_lessons(
+                read_yaml(f"{language}/lessons.yaml"),
+                language=language,
+                source_ids=list(policy.sources),
+            )
+        check_same_shape(books)
+    except LessonError as exc:
+        raise ContentError(str(exc)) from None
+    return Content(catalog=catalog, policy=policy, lexicon=lexicon, lessons=books)

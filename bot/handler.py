@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -25,9 +27,17 @@ from botbuilder.schema import (
 from bot.core.commands import CommandName, parse_command
 from bot.core.extraction import Lexicon, extract, looks_like_question
 from bot.core.language import language_for_locale
+from bot.core.lessons import LessonBook
 from bot.core.policy import Policy, Verdict
+from bot.core.schedule import DEFAULT_SLOT, ScheduleError, WeeklySlot, next_due
 from bot.logs import get_logger
-from bot.ports import ConversationReferenceStore, StoredReference, UsageStats
+from bot.ports import (
+    ConversationReferenceStore,
+    LessonStore,
+    StoredReference,
+    Subscription,
+    UsageStats,
+)
 from bot.turnlog import TURN_LOG_KEY, TurnLog
 from cards.renderer import CARD_CONTENT_TYPE, CardRenderer
 from cards.verbs import Verb
@@ -37,12 +47,24 @@ from dialogs import text_check
 from dialogs.actions import CardAction, RejectedAction, parse_action
 from dialogs.home import view_for_action, view_for_command, welcome_view
 from dialogs.ki_check import KiCheckDialog
+from dialogs.lessons import LessonsDialog, next_unfinished
 
 _log = get_logger("handler")
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 KI_VERBS = frozenset(
     {Verb.KI_START, Verb.KI_NEXT, Verb.KI_BACK, Verb.KI_CONFIRM, Verb.KI_CORRECT, Verb.KI_FEEDBACK}
+)
+LESSON_COMMANDS = frozenset({CommandName.LESSONS, CommandName.SUBSCRIBE, CommandName.UNSUBSCRIBE})
+LESSON_VERBS = frozenset(
+    {
+        Verb.LESSONS_OVERVIEW,
+        Verb.LESSON_OPEN,
+        Verb.LESSON_ANSWER,
+        Verb.SUBSCRIBE_FORM,
+        Verb.SUBSCRIBE_SAVE,
+        Verb.UNSUBSCRIBE,
+    }
 )
 VERDICT_NAMES = {Verdict.GREEN: "green", Verdict.YELLOW: "yellow", Verdict.RED: "red"}
 REFERENCE_MEMO_SIZE = 10_000
@@ -61,8 +83,15 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         policy: Policy,
         lexicon: Lexicon,
         usage: UsageStats,
+        lessons: Mapping[Language, LessonBook],
+        lesson_store: LessonStore,
+        clock: Callable[[], datetime],
     ) -> None:
         super().__init__()
+        self._lessons = lessons
+        self._lesson_store = lesson_store
+        self._clock = clock
+        self._lessons_dialog = LessonsDialog(policy.sources)
         self._policy = policy
         self._lexicon = lexicon
         self._tool_aliases = {tool.id: tool.aliases for tool in policy.tools}
@@ -166,6 +195,8 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             view = self._ki_check.start(texts)
         elif command.name is CommandName.TEXT_CHECK:
             view = text_check.open_view()
+        elif command.name in LESSON_COMMANDS:
+            view = await self._lesson_command(turn_context, command.name)
         elif command.name is CommandName.UNKNOWN and looks_like_question(
             text, self._lexicon, self._tool_aliases
         ):
@@ -246,11 +277,128 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             if outcome.feedback is not None:
                 await self._usage.record_feedback(outcome.feedback)
             return outcome.view
+        if action.verb in LESSON_VERBS:
+            return await self._lesson_action(turn_context, action)
         if action.verb is Verb.TEXT_OPEN:
             return text_check.open_view()
         if action.verb is Verb.TEXT_RUN:
             return text_check.run(texts, action.data)
         return view_for_action(action)
+
+    # -- vettreglene and the weekly subscription -------------------------------------------------
+
+    @staticmethod
+    def user_key(turn_context: TurnContext) -> str:
+        """Who progress and subscriptions belong to: the Entra object id, else the Teams id."""
+        sender = turn_context.activity.from_property
+        if sender is None:
+            return ""
+        return str(sender.aad_object_id or sender.id or "")
+
+    def book_for(self, language: Language) -> LessonBook:
+        return self._lessons[language]
+
+    async def _overview(self, turn_context: TurnContext) -> CardView:
+        user = self.user_key(turn_context)
+        texts = self.texts_for(turn_context)
+        completed = await self._lesson_store.completed(user)
+        subscribed = await self._lesson_store.subscription(user) is not None
+        return self._lessons_dialog.overview(
+            texts, self.book_for(texts.language), completed, subscribed
+        )
+
+    def _is_personal(self, turn_context: TurnContext) -> bool:
+        conversation = turn_context.activity.conversation
+        return conversation is not None and (conversation.conversation_type or PERSONAL) == PERSONAL
+
+    async def _subscribe_form(self, turn_context: TurnContext) -> CardView:
+        texts = self.texts_for(turn_context)
+        if not self._is_personal(turn_context):
+            return self._lessons_dialog.personal_only(texts)
+        existing = await self._lesson_store.subscription(self.user_key(turn_context))
+        slot = DEFAULT_SLOT
+        if existing is not None:
+            try:
+                slot = WeeklySlot.parse(str(existing.weekday), existing.at, existing.zone)
+            except ScheduleError:
+                slot = DEFAULT_SLOT
+        return self._lessons_dialog.subscribe_form(texts, slot)
+
+    async def _unsubscribe(self, turn_context: TurnContext) -> CardView:
+        was = await self._lesson_store.unsubscribe(self.user_key(turn_context))
+        return self._lessons_dialog.unsubscribed(self.texts_for(turn_context), was)
+
+    async def _lesson_command(self, turn_context: TurnContext, name: CommandName) -> CardView:
+        if name is CommandName.SUBSCRIBE:
+            return await self._subscribe_form(turn_context)
+        if name is CommandName.UNSUBSCRIBE:
+            return await self._unsubscribe(turn_context)
+        return await self._overview(turn_context)
+
+    async def _lesson_action(self, turn_context: TurnContext, action: CardAction) -> CardView:
+        texts = self.texts_for(turn_context)
+        user = self.user_key(turn_context)
+        book = self.book_for(texts.language)
+        verb, data = action.verb, action.data
+        if verb is Verb.LESSONS_OVERVIEW:
+            return await self._overview(turn_context)
+        if verb is Verb.SUBSCRIBE_FORM:
+            return await self._subscribe_form(turn_context)
+        if verb is Verb.UNSUBSCRIBE:
+            return await self._unsubscribe(turn_context)
+        if verb is Verb.SUBSCRIBE_SAVE:
+            return await self._save_subscription(turn_context, data)
+        completed = await self._lesson_store.completed(user)
+        lesson_id = _int(data.get("next")) or _int(data.get("lesson"))
+        if lesson_id is None:
+            return StaleActionView(restart_verb=Verb.LESSONS_OVERVIEW.value)
+        if verb is Verb.LESSON_OPEN:
+            return self._lessons_dialog.lesson(texts, book, lesson_id, completed)
+        answer = data.get("answer")
+        if not isinstance(answer, str):
+            return StaleActionView(restart_verb=Verb.LESSONS_OVERVIEW.value)
+        view = self._lessons_dialog.lesson(texts, book, lesson_id, completed, answer=answer)
+        if getattr(view, "correct", False):
+            await self._lesson_store.complete(user, lesson_id)
+        return view
+
+    async def _save_subscription(
+        self, turn_context: TurnContext, data: Mapping[str, object]
+    ) -> CardView:
+        texts = self.texts_for(turn_context)
+        conversation = turn_context.activity.conversation
+        if not self._is_personal(turn_context) or conversation is None:
+            return self._lessons_dialog.personal_only(texts)
+        try:
+            slot = WeeklySlot.parse(str(data.get("day", "")), str(data.get("time", "")))
+        except ScheduleError:
+            return StaleActionView(restart_verb=Verb.SUBSCRIBE_FORM.value)
+        first = next_due(slot, self._clock())
+        await self._remember(turn_context, force=True)
+        await self._lesson_store.subscribe(
+            Subscription(
+                user_key=self.user_key(turn_context),
+                conversation_id=conversation.id,
+                weekday=slot.weekday,
+                at=slot.time_text,
+                zone=slot.zone,
+                language=texts.language,
+                next_due=first,
+            )
+        )
+        self._note(turn_context, "subscribed")
+        return self._lessons_dialog.subscribed(texts, slot, first)
+
+    def weekly_card(self, language: Language, completed: frozenset[int]) -> dict[str, Any]:
+        """The card a subscriber gets this week: their next unfinished lesson (or a tip)."""
+        texts = self._catalog.texts(language)
+        book = self.book_for(language)
+        upcoming = next_unfinished(book, completed)
+        if upcoming is None:
+            view = self._lessons_dialog.all_done(texts, book, completed)
+        else:
+            view = self._lessons_dialog.lesson(texts, book, upcoming, completed, pushed=True)
+        return self._renderer.render(view, texts)
 
     @staticmethod
     def card_invoke_response(card: dict[str, Any]) -> InvokeResponse:
@@ -288,3 +436,12 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
                 "error_reply_failed",
                 exc_info=(type(send_error), send_error, send_error.__traceback__),
             )
+
+
+def _int(value: object) -> int | None:
+    """A lesson id from card data (the Playground sends every value as a string)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
+        return int(value.strip())
+    return None

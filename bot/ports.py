@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -71,6 +72,42 @@ class UsageStats(Protocol):
     async def record_feedback(self, useful: bool) -> None: ...
 
     async def snapshot(self) -> UsageSnapshot: ...
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An employee's weekly lesson subscription. Due times are UTC."""
+
+    user_key: str
+    conversation_id: str
+    weekday: int
+    at: str  # "HH:MM" local time
+    zone: str
+    language: str
+    next_due: datetime
+
+
+class LessonStore(Protocol):
+    """Lesson progress and weekly subscriptions, per user (Entra object id or Teams user id)."""
+
+    async def completed(self, user_key: str) -> frozenset[int]: ...
+
+    async def complete(self, user_key: str, lesson_id: int) -> None: ...
+
+    async def subscription(self, user_key: str) -> Subscription | None: ...
+
+    async def subscribe(self, subscription: Subscription) -> None: ...
+
+    async def unsubscribe(self, user_key: str) -> bool: ...
+
+    async def due(self, now: datetime, limit: int) -> list[Subscription]: ...
+
+    async def claim(self, user_key: str, due: datetime, next_due: datetime) -> bool:
+        """Move a due subscription on to its next time if it is still due at `due`; True if this
+        caller got it (so two schedulers never deliver the same week twice)."""
+        ...
+
+    async def reschedule(self, user_key: str, due: datetime) -> None: ...
 
 
 class HealthCheck(Protocol):

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     storage: StorageKind = Field(default="sqlite", validation_alias="KIVETT_STORAGE")
     """Where state lives: sqlite (embedded default)."""
 
+    scheduler_interval_seconds: float = Field(
+        default=30.0, ge=0.2, le=3600.0, validation_alias="KIVETT_SCHEDULER_INTERVAL_SECONDS"
+    )
+    """How often due weekly lessons are looked for."""
+
     @model_validator(mode="after")
     def _credentials_hang_together(self) -> Settings:
         if not self.app_id:
@@ -106,6 +111,7 @@ _ALLOWED: dict[str, str] = {
     "KIVETT_STORAGE": ", ".join(get_args(StorageKind)),
     "KIVETT_MAX_BODY_BYTES": "a whole number of bytes from 4096 to 4194304",
     "KIVETT_DATA_DIR": "a directory path",
+    "KIVETT_SCHEDULER_INTERVAL_SECONDS": "a number of seconds from 0.2 to 3600",
 }
 
 

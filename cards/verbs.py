@@ -16,6 +16,12 @@ class Verb(StrEnum):
     KI_FEEDBACK = "kisjekk.feedback"
     TEXT_OPEN = "tekstsjekk.open"
     TEXT_RUN = "tekstsjekk.run"
+    LESSONS_OVERVIEW = "lessons.overview"
+    LESSON_OPEN = "lessons.open"
+    LESSON_ANSWER = "lessons.answer"
+    SUBSCRIBE_FORM = "subscribe.form"
+    SUBSCRIBE_SAVE = "subscribe.save"
+    UNSUBSCRIBE = "subscribe.cancel"
 
 
 PAYLOAD_VERSION = 1

@@ -133,6 +133,63 @@ class TextCheckResultView:
     redacted: str
 
 
+@dataclass(frozen=True)
+class ButtonSpec:
+    title: str
+    verb: str
+    state: State = ()
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """A short confirmation or explanation with buttons onwards."""
+
+    template: ClassVar[str] = "notice.json.j2"
+    title: str
+    body: str
+    buttons: tuple[ButtonSpec, ...]
+
+
+@dataclass(frozen=True)
+class LessonOverviewView:
+    template: ClassVar[str] = "lesson_overview.json.j2"
+    progress: str
+    lines: tuple[str, ...]
+    choices: tuple[Choice, ...]
+    next_lesson: str  # id of the next unfinished lesson, "" when all are done
+    subscribed: bool
+
+
+@dataclass(frozen=True)
+class LessonView:
+    template: ClassVar[str] = "lesson.json.j2"
+    lesson_id: str
+    heading: str
+    progress: str
+    why: str
+    example_title: str
+    example: str
+    question: str
+    options: tuple[Choice, ...]
+    source: str
+    result: str = ""  # feedback once answered
+    correct: bool = False
+    your_answer: str = ""
+    next_lesson: str = ""
+    intro: str = ""  # set when the lesson was pushed by the weekly subscription
+    pushed: bool = False
+
+
+@dataclass(frozen=True)
+class SubscribeView:
+    template: ClassVar[str] = "subscribe.json.j2"
+    days: tuple[Choice, ...]
+    times: tuple[Choice, ...]
+    day: str
+    time: str
+
+
 CardView = (
     WelcomeView
     | HelpView
@@ -146,6 +203,10 @@ CardView = (
     | KiUnderstoodView
     | TextCheckView
     | TextCheckResultView
+    | NoticeView
+    | LessonOverviewView
+    | LessonView
+    | SubscribeView
 )
 
 _FACTS = (Fact("Oppgave", "Oppsummere"), Fact("Verktøy", "ChatGPT"))
@@ -200,5 +261,24 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     TextCheckView(limit=20000, error="For lang."),
     TextCheckResultView(True, 2, (Fact("Telefonnummer", "1: 9** ** *78"),), "Ring [TELEFON]."),
     TextCheckResultView(False, 0, (), ""),
+    NoticeView("Ferdig", "Det er gjort.", (ButtonSpec("Oversikt", Verb.LESSONS_OVERVIEW.value),)),
+    LessonOverviewView(
+        "1 av 10", ("✅ 1. En", "▫️ 2. To"), (Choice("1", "1. En"), Choice("2", "2. To")), "2", False
+    ),
+    LessonOverviewView("10 av 10", ("✅ 1. En",), (Choice("1", "1. En"),), "", True),
+    LessonView(
+        "2", "Vettregel 2", "Leksjon 2 av 10", "Fordi.", "Eksempel", "Lærer.", "Hva?",
+        (Choice("a", "A"), Choice("b", "B"), Choice("c", "C")), "Kilde: [X](https://example.no)",
+    ),
+    LessonView(
+        "2", "Vettregel 2", "Leksjon 2 av 10", "Fordi.", "Eksempel", "Lærer.", "Hva?",
+        (Choice("a", "A"),), "Kilde", result="Riktig!", correct=True, your_answer="A",
+        next_lesson="3", intro="Ukens leksjon", pushed=True,
+    ),
+    LessonView(
+        "2", "V", "L", "F", "E", "T", "Q", (Choice("a", "A"),), "K", result="Ikke helt.",
+        your_answer="A",
+    ),
+    SubscribeView((Choice("0", "mandag"),), (Choice("09:00", "09:00"),), "0", "09:00"),
 )
 """One sample of every view, for tests that check every card with Microsoft's parser."""

@@ -26,8 +26,8 @@ def view_for_command(command: Command) -> CardView:
             return HelpView()
         case CommandName.ABOUT:
             return AboutView()
-        case CommandName.UNKNOWN | CommandName.KI_CHECK | CommandName.TEXT_CHECK:
-            # KI-sjekk and the text check have their own dialogs; the handler routes them first
+        case _:
+            # the other commands have their own dialogs; the handler routes them first
             return FallbackView()
 
 

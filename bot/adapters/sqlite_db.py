@@ -35,6 +35,23 @@ CREATE TABLE IF NOT EXISTS usage_counts (
     count INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (metric, key)
 );
+CREATE TABLE IF NOT EXISTS lesson_progress (
+    user_key TEXT NOT NULL,
+    lesson_id INTEGER NOT NULL,
+    completed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (user_key, lesson_id)
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    user_key TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    weekday INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    language TEXT NOT NULL,
+    next_due TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions(next_due);
 CREATE TABLE IF NOT EXISTS conversation_refs (
     conversation_id TEXT PRIMARY KEY,
     conversation_type TEXT NOT NULL,

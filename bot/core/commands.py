@@ -15,6 +15,9 @@ class CommandName(StrEnum):
     HELP = "help"
     ABOUT = "about"
     KI_CHECK = "ki_check"
+    LESSONS = "lessons"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
     TEXT_CHECK = "text_check"
     UNKNOWN = "unknown"
 
@@ -46,6 +49,21 @@ _WORDS: dict[str, CommandName] = {
     "tekstsjekk": CommandName.TEXT_CHECK,
     "tekstsjekken": CommandName.TEXT_CHECK,
     "check text": CommandName.TEXT_CHECK,
+    "vettregler": CommandName.LESSONS,
+    "vettreglene": CommandName.LESSONS,
+    "vettreglar": CommandName.LESSONS,
+    "vettreglane": CommandName.LESSONS,
+    "leksjoner": CommandName.LESSONS,
+    "leksjonar": CommandName.LESSONS,
+    "lessons": CommandName.LESSONS,
+    "abonner": CommandName.SUBSCRIBE,
+    "abonnér": CommandName.SUBSCRIBE,
+    "subscribe": CommandName.SUBSCRIBE,
+    "avslutt": CommandName.UNSUBSCRIBE,
+    "avslutt abonnement": CommandName.UNSUBSCRIBE,
+    "avslutt abonnementet": CommandName.UNSUBSCRIBE,
+    "stopp": CommandName.UNSUBSCRIBE,
+    "unsubscribe": CommandName.UNSUBSCRIBE,
     "text check": CommandName.TEXT_CHECK,
 }
 

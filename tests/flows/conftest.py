@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from botbuilder.schema import (
 )
 
 from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite_lessons import SqliteLessonStore
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
 from bot.adapters.sqlite_usage import SqliteUsageStats
 from bot.content_loader import load_content
@@ -25,6 +27,7 @@ from bot.handler import KiVettBot
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
 
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 BOT = ChannelAccount(id="28:bot-id", name="KI-vett")
 USER = ChannelAccount(id="29:user-id", name="Kari Nordmann", aad_object_id="aad-user")
 
@@ -73,6 +76,9 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         policy=content.policy,
         lexicon=content.lexicon,
         usage=SqliteUsageStats(db),
+        lessons=content.lessons,
+        lesson_store=SqliteLessonStore(db),
+        clock=lambda: NOW,
     )
     yield Harness(bot=bot, storage=storage, references=references, db=db)
     await db.close()

@@ -1,0 +1,122 @@
+"""Lesson progress and weekly subscriptions on SQLite (implements bot.ports.LessonStore)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from bot.adapters.sqlite_db import SqliteDatabase
+from bot.ports import Subscription
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+_COLUMNS = "user_key, conversation_id, weekday, at, zone, language, next_due"
+
+
+def _subscription(row: tuple[str, str, int, str, str, str, str]) -> Subscription:
+    return Subscription(
+        user_key=row[0],
+        conversation_id=row[1],
+        weekday=int(row[2]),
+        at=row[3],
+        zone=row[4],
+        language=row[5],
+        next_due=_parse(row[6]),
+    )
+
+
+class SqliteLessonStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def completed(self, user_key: str) -> frozenset[int]:
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT lesson_id FROM lesson_progress WHERE user_key = ?", (user_key,)
+            ).fetchall()
+        )
+        return frozenset(int(row[0]) for row in rows)
+
+    async def complete(self, user_key: str, lesson_id: int) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR IGNORE INTO lesson_progress(user_key, lesson_id) VALUES (?, ?)",
+                (user_key, lesson_id),
+            )
+
+        await self._db.transaction(work)
+
+    async def subscription(self, user_key: str) -> Subscription | None:
+        row = await self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {_COLUMNS} FROM subscriptions WHERE user_key = ?",  # noqa: S608
+                (user_key,),
+            ).fetchone()
+        )
+        return None if row is None else _subscription(row)
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        s = subscription
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO subscriptions({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+                "ON CONFLICT(user_key) DO UPDATE SET conversation_id = excluded.conversation_id, "
+                "weekday = excluded.weekday, at = excluded.at, zone = excluded.zone, "
+                "language = excluded.language, next_due = excluded.next_due",
+                (
+                    s.user_key,
+                    s.conversation_id,
+                    s.weekday,
+                    s.at,
+                    s.zone,
+                    s.language,
+                    _iso(s.next_due),
+                ),
+            )
+
+        await self._db.transaction(work)
+
+    async def unsubscribe(self, user_key: str) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute("DELETE FROM subscriptions WHERE user_key = ?", (user_key,)).rowcount
+                > 0
+            )
+
+        return await self._db.transaction(work)
+
+    async def due(self, now: datetime, limit: int) -> list[Subscription]:
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due <= ? "  # noqa: S608
+                "ORDER BY next_due LIMIT ?",
+                (_iso(now), limit),
+            ).fetchall()
+        )
+        return [_subscription(row) for row in rows]
+
+    async def claim(self, user_key: str, due: datetime, next_due: datetime) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE subscriptions SET next_due = ? WHERE user_key = ? AND next_due = ?",
+                (_iso(next_due), user_key, _iso(due)),
+            )
+            return cursor.rowcount == 1
+
+        return await self._db.transaction(work)
+
+    async def reschedule(self, user_key: str, due: datetime) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE subscriptions SET next_due = ? WHERE user_key = ?", (_iso(due), user_key)
+            )
+
+        await self._db.transaction(work)
