@@ -15,6 +15,7 @@ from bot.settings import Settings
 
 SERVICES = web.AppKey("services", Services)
 READY_TIMEOUT_SECONDS = 2.0
+BROADCAST_POLL_SECONDS = 1.0
 
 _log = get_logger("app")
 
@@ -37,11 +38,20 @@ def create_app(
             if chosen.run_scheduler
             else None
         )
+        broadcaster = (
+            asyncio.create_task(
+                services.broadcaster.run_forever(BROADCAST_POLL_SECONDS),
+                name="kivett-broadcaster",
+            )
+            if chosen.run_broadcaster
+            else None
+        )
         yield
-        if scheduler is not None:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+        for task in (scheduler, broadcaster):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await close_services(services)
 
     app.cleanup_ctx.append(lifecycle)

@@ -11,20 +11,25 @@ import aiohttp
 from botbuilder.core import ConversationState
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from bot.adapters.sqlite_broadcast import Job, SqliteBroadcastStore
 from bot.adapters.sqlite_db import SqliteDatabase
 from bot.adapters.sqlite_lessons import SqliteLessonStore
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
 from bot.adapters.sqlite_usage import SqliteUsageStats
 from bot.adapters.teams_connector import BotConnector, KiVettCloudAdapter, TokenCache
 from bot.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
+from bot.broadcast_worker import BroadcastWorker
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.content_loader import Content, load_content
+from bot.core.broadcast import Progress
+from bot.core.rate_limit import RateLimiter
 from bot.guard import MessagesEndpoint
 from bot.handler import KiVettBot
 from bot.lesson_scheduler import LessonScheduler
 from bot.settings import Settings
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
+from dialogs.champion import ChampionDialog
 
 DATABASE_FILE = "kivett.sqlite3"
 
@@ -37,6 +42,7 @@ class Overrides:
     credentials: ServiceClientCredentialsFactory | None = None
     clock: Callable[[], datetime] | None = None
     run_scheduler: bool = True
+    run_broadcaster: bool = True
 
 
 @dataclass
@@ -50,6 +56,8 @@ class Services:
     usage: SqliteUsageStats
     lesson_store: SqliteLessonStore
     scheduler: LessonScheduler
+    broadcasts: SqliteBroadcastStore
+    broadcaster: BroadcastWorker
     auth: CachingBotFrameworkAuthentication
     adapter: KiVettCloudAdapter
     http: aiohttp.ClientSession
@@ -77,6 +85,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
     references = SqliteConversationReferences(db)
     usage = SqliteUsageStats(db)
     lesson_store = SqliteLessonStore(db)
+    broadcasts = SqliteBroadcastStore(db)
     clock = overrides.clock or _utc_now
     credentials = overrides.credentials or credentials_factory(settings, dev=dev)
     auth = build_authentication(credentials, overrides.auth_endpoints)
@@ -99,6 +108,8 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         lessons=content.lessons,
         lesson_store=lesson_store,
         clock=clock,
+        champions=settings.champions,
+        broadcasts=broadcasts,
     )
     adapter.on_turn_error = bot.on_turn_error
     scheduler = LessonScheduler(
@@ -108,6 +119,25 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         bot=bot,
         bot_app_id=settings.app_id,
         clock=clock,
+    )
+    renderer = CardRenderer()
+    champion_dialog = ChampionDialog()
+
+    def progress_card(job: Job, progress: Progress, now: float) -> dict[str, object]:
+        texts = content.catalog.texts(
+            job.progress_language if job.progress_language in ("nb", "nn", "en") else "nb"  # type: ignore[arg-type]
+        )
+        view = champion_dialog.progress(texts, progress, progress.seconds_left(50.0))
+        return renderer.render(view, texts)
+
+    broadcaster = BroadcastWorker(
+        store=broadcasts,
+        references=references,
+        adapter=adapter,
+        limiter=RateLimiter(),
+        bot_app_id=settings.app_id,
+        progress_card=progress_card,
+        clock=lambda: clock().timestamp(),
     )
     endpoint = MessagesEndpoint(
         adapter=adapter, auth=auth, bot=bot, max_body_bytes=settings.max_body_bytes
@@ -122,6 +152,8 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         usage=usage,
         lesson_store=lesson_store,
         scheduler=scheduler,
+        broadcasts=broadcasts,
+        broadcaster=broadcaster,
         auth=auth,
         adapter=adapter,
         http=http,

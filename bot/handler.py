@@ -32,6 +32,7 @@ from bot.core.policy import Policy, Verdict
 from bot.core.schedule import DEFAULT_SLOT, ScheduleError, WeeklySlot, next_due
 from bot.logs import get_logger
 from bot.ports import (
+    BroadcastStore,
     ConversationReferenceStore,
     LessonStore,
     StoredReference,
@@ -41,10 +42,11 @@ from bot.ports import (
 from bot.turnlog import TURN_LOG_KEY, TurnLog
 from cards.renderer import CARD_CONTENT_TYPE, CardRenderer
 from cards.verbs import Verb
-from cards.views import CardView, ErrorView, StaleActionView
+from cards.views import CardView, ErrorView, StaleActionView, TipCardView
 from content import Catalog, Language, Texts
 from dialogs import text_check
 from dialogs.actions import CardAction, RejectedAction, parse_action
+from dialogs.champion import ChampionDialog, TipRequest
 from dialogs.home import view_for_action, view_for_command, welcome_view
 from dialogs.ki_check import KiCheckDialog
 from dialogs.lessons import LessonsDialog, next_unfinished
@@ -55,6 +57,7 @@ ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 KI_VERBS = frozenset(
     {Verb.KI_START, Verb.KI_NEXT, Verb.KI_BACK, Verb.KI_CONFIRM, Verb.KI_CORRECT, Verb.KI_FEEDBACK}
 )
+TIP_VERBS = frozenset({Verb.TIP_COMPOSE, Verb.TIP_PREVIEW, Verb.TIP_SEND})
 LESSON_COMMANDS = frozenset({CommandName.LESSONS, CommandName.SUBSCRIBE, CommandName.UNSUBSCRIBE})
 LESSON_VERBS = frozenset(
     {
@@ -86,8 +89,13 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         lessons: Mapping[Language, LessonBook],
         lesson_store: LessonStore,
         clock: Callable[[], datetime],
+        champions: frozenset[str] = frozenset(),
+        broadcasts: BroadcastStore | None = None,
     ) -> None:
         super().__init__()
+        self._champions = champions
+        self._broadcasts = broadcasts
+        self._champion_dialog = ChampionDialog()
         self._lessons = lessons
         self._lesson_store = lesson_store
         self._clock = clock
@@ -195,6 +203,8 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             view = self._ki_check.start(texts)
         elif command.name is CommandName.TEXT_CHECK:
             view = text_check.open_view()
+        elif command.name is CommandName.WEEKLY_TIP:
+            view = await self._tip_action(turn_context, None)
         elif command.name in LESSON_COMMANDS:
             view = await self._lesson_command(turn_context, command.name)
         elif command.name is CommandName.UNKNOWN and looks_like_question(
@@ -277,6 +287,8 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             if outcome.feedback is not None:
                 await self._usage.record_feedback(outcome.feedback)
             return outcome.view
+        if action.verb in TIP_VERBS:
+            return await self._tip_action(turn_context, action)
         if action.verb in LESSON_VERBS:
             return await self._lesson_action(turn_context, action)
         if action.verb is Verb.TEXT_OPEN:
@@ -388,6 +400,88 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         )
         self._note(turn_context, "subscribed")
         return self._lessons_dialog.subscribed(texts, slot, first)
+
+    # -- champions' weekly tip --------------------------------------------------------------------
+
+    def is_champion(self, turn_context: TurnContext) -> bool:
+        sender = turn_context.activity.from_property
+        return (
+            sender is not None
+            and bool(sender.aad_object_id)
+            and (sender.aad_object_id in self._champions)
+        )
+
+    async def _channels(self) -> list[tuple[str, str]]:
+        stored = await self._references.of_type("channel")
+        return [
+            (
+                ref.conversation_id,
+                str(
+                    dict(ref.reference.get("conversation") or {}).get("name") or ref.conversation_id
+                ),
+            )
+            for ref in stored
+        ]
+
+    async def _tip_recipients(self, request: TipRequest) -> list[tuple[str, str]]:
+        if request.audience == "channels":
+            return [(channel, self._default_language) for channel in request.channels]
+        return await self._lesson_store.subscribers()
+
+    async def _tip_action(self, turn_context: TurnContext, action: CardAction | None) -> CardView:
+        texts = self.texts_for(turn_context)
+        if not self.is_champion(turn_context) or self._broadcasts is None:
+            self._note(turn_context, "tip:refused")
+            return self._champion_dialog.refused(texts)
+        book = self.book_for(texts.language)
+        channels = await self._channels()
+        if action is None or action.verb is Verb.TIP_COMPOSE:
+            return self._champion_dialog.compose(texts, book, channels)
+        parsed = self._champion_dialog.parse(
+            texts, book, action.data, [cid for cid, _ in channels], self._clock()
+        )
+        if isinstance(parsed, str):
+            return self._champion_dialog.compose(
+                texts, book, channels, error=parsed, data=action.data
+            )
+        recipients = await self._tip_recipients(parsed)
+        if not recipients:
+            return self._champion_dialog.compose(
+                texts, book, channels, error=texts("tips.error_no_recipients"), data=action.data
+            )
+        if action.verb is Verb.TIP_PREVIEW:
+            return self._champion_dialog.preview(texts, book, parsed, len(recipients))
+        return await self._start_broadcast(turn_context, parsed, recipients)
+
+    async def _start_broadcast(
+        self, turn_context: TurnContext, request: TipRequest, recipients: list[tuple[str, str]]
+    ) -> CardView:
+        broadcasts = self._broadcasts
+        if broadcasts is None:
+            return self._champion_dialog.refused(self.texts_for(turn_context))
+        texts = self.texts_for(turn_context)
+        cards: dict[str, Any] = {
+            language: self._renderer.render(
+                TipCardView(request.text(self.book_for(language))), self._catalog.texts(language)
+            )
+            for language in self._lessons
+        }
+        activity = turn_context.activity
+        now = self._clock()
+        progress = await broadcasts.create_job(
+            created_by=self.user_key(turn_context),
+            due=request.due or now,
+            cards=cards,
+            recipients=recipients,
+            progress_service_url=str(activity.service_url or ""),
+            progress_conversation=activity.conversation.id if activity.conversation else "",
+            progress_activity=str(activity.reply_to_id or ""),
+            progress_language=texts.language,
+        )
+        self._note(turn_context, "tip:queued")
+        if request.due is not None and request.due > now:
+            return self._champion_dialog.scheduled(texts, request, len(recipients))
+        return self._champion_dialog.progress(texts, progress, progress.seconds_left(50.0))
 
     def weekly_card(self, language: Language, completed: frozenset[int]) -> dict[str, Any]:
         """The card a subscriber gets this week: their next unfinished lesson (or a tip)."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.core.broadcast import Progress
+
 
 class ETagConflictError(Exception):
     """A write carried an e_tag that no longer matches the stored item (someone wrote first)."""
@@ -52,6 +54,8 @@ class ConversationReferenceStore(Protocol):
         ...
 
     async def get(self, conversation_id: str) -> StoredReference | None: ...
+
+    async def of_type(self, conversation_type: str) -> list[StoredReference]: ...
 
     async def count(self) -> int: ...
 
@@ -102,12 +106,33 @@ class LessonStore(Protocol):
 
     async def due(self, now: datetime, limit: int) -> list[Subscription]: ...
 
+    async def subscribers(self) -> list[tuple[str, str]]:
+        """(conversation id, language) of every subscriber."""
+        ...
+
     async def claim(self, user_key: str, due: datetime, next_due: datetime) -> bool:
         """Move a due subscription on to its next time if it is still due at `due`; True if this
         caller got it (so two schedulers never deliver the same week twice)."""
         ...
 
     async def reschedule(self, user_key: str, due: datetime) -> None: ...
+
+
+class BroadcastStore(Protocol):
+    """Where champions' broadcasts are queued (the worker sends them)."""
+
+    async def create_job(
+        self,
+        *,
+        created_by: str,
+        due: datetime,
+        cards: Mapping[str, Any],
+        recipients: Sequence[tuple[str, str]],
+        progress_service_url: str,
+        progress_conversation: str,
+        progress_activity: str,
+        progress_language: str,
+    ) -> Progress: ...
 
 
 class HealthCheck(Protocol):

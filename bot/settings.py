@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     storage: StorageKind = Field(default="sqlite", validation_alias="KIVETT_STORAGE")
     """Where state lives: sqlite (embedded default)."""
 
+    champions_raw: str = Field(default="", validation_alias="KIVETT_CHAMPIONS")
+    """Entra object ids of the champions (pådrivere), separated by commas."""
+
     scheduler_interval_seconds: float = Field(
         default=30.0, ge=0.2, le=3600.0, validation_alias="KIVETT_SCHEDULER_INTERVAL_SECONDS"
     )
@@ -98,6 +101,10 @@ class Settings(BaseSettings):
     @property
     def has_credentials(self) -> bool:
         return bool(self.app_id)
+
+    @property
+    def champions(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.champions_raw.split(",") if part.strip())
 
 
 class SettingsError(Exception):

@@ -22,6 +22,9 @@ class Verb(StrEnum):
     SUBSCRIBE_FORM = "subscribe.form"
     SUBSCRIBE_SAVE = "subscribe.save"
     UNSUBSCRIBE = "subscribe.cancel"
+    TIP_COMPOSE = "tip.compose"
+    TIP_PREVIEW = "tip.preview"
+    TIP_SEND = "tip.send"
 
 
 PAYLOAD_VERSION = 1

@@ -190,6 +190,42 @@ class SubscribeView:
     time: str
 
 
+@dataclass(frozen=True)
+class TipComposeView:
+    template: ClassVar[str] = "tip_compose.json.j2"
+    tips: tuple[Choice, ...]
+    channels: tuple[Choice, ...]
+    limit: int
+    error: str = ""
+    tip: str = ""
+    own: str = ""
+    audience: str = "subscribers"
+
+
+@dataclass(frozen=True)
+class TipCardView:
+    """The tip as recipients see it, with the way to opt out."""
+
+    template: ClassVar[str] = "tip_card.json.j2"
+    text: str
+
+
+@dataclass(frozen=True)
+class TipPreviewView:
+    template: ClassVar[str] = "tip_preview.json.j2"
+    text: str
+    facts: tuple[Fact, ...]
+    state: State
+
+
+@dataclass(frozen=True)
+class TipProgressView:
+    template: ClassVar[str] = "tip_progress.json.j2"
+    title: str
+    facts: tuple[Fact, ...]
+    finished: bool
+
+
 CardView = (
     WelcomeView
     | HelpView
@@ -207,6 +243,10 @@ CardView = (
     | LessonOverviewView
     | LessonView
     | SubscribeView
+    | TipComposeView
+    | TipCardView
+    | TipPreviewView
+    | TipProgressView
 )
 
 _FACTS = (Fact("Oppgave", "Oppsummere"), Fact("Verktøy", "ChatGPT"))
@@ -280,5 +320,11 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
         your_answer="A",
     ),
     SubscribeView((Choice("0", "mandag"),), (Choice("09:00", "09:00"),), "0", "09:00"),
+    TipComposeView((Choice("tip01", "Et tips"),), (Choice("19:c", "Generelt"),), 500),
+    TipComposeView((Choice("tip01", "Et tips"),), (), 500, error="For langt.", own="Mitt tips"),
+    TipCardView("Husk å sjekke svaret."),
+    TipPreviewView("Husk å sjekke svaret.", (Fact("Mottakere", "Alle"),), (("tip", "tip01"),)),
+    TipProgressView("Sender", (Fact("Sendt", "10 av 100"),), False),
+    TipProgressView("Sendt", (Fact("Sendt", "100 av 100"),), True),
 )
 """One sample of every view, for tests that check every card with Microsoft's parser."""

@@ -52,6 +52,32 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions(next_due);
+CREATE TABLE IF NOT EXISTS broadcast_jobs (
+    id TEXT PRIMARY KEY,
+    created_by TEXT NOT NULL,
+    due REAL NOT NULL,
+    state TEXT NOT NULL,
+    cards TEXT NOT NULL,
+    progress_service_url TEXT NOT NULL DEFAULT '',
+    progress_conversation TEXT NOT NULL DEFAULT '',
+    progress_activity TEXT NOT NULL DEFAULT '',
+    progress_language TEXT NOT NULL DEFAULT 'nb',
+    started_at REAL,
+    finished_at REAL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS broadcast_recipients (
+    job_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    language TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    last_status INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, conversation_id)
+);
+CREATE INDEX IF NOT EXISTS broadcast_pending
+    ON broadcast_recipients(job_id, state, next_attempt);
 CREATE TABLE IF NOT EXISTS conversation_refs (
     conversation_id TEXT PRIMARY KEY,
     conversation_type TEXT NOT NULL,

@@ -93,6 +93,15 @@ class SqliteLessonStore:
 
         return await self._db.transaction(work)
 
+    async def subscribers(self) -> list[tuple[str, str]]:
+        """(conversation id, language) of every subscriber, for champions' tips."""
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT conversation_id, language FROM subscriptions ORDER BY user_key"
+            ).fetchall()
+        )
+        return [(str(row[0]), str(row[1])) for row in rows]
+
     async def due(self, now: datetime, limit: int) -> list[Subscription]:
         rows = await self._db.run(
             lambda conn: conn.execute(

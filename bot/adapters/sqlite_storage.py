@@ -157,6 +157,24 @@ class SqliteConversationReferences:
             reference=json.loads(row[3]),
         )
 
+    async def of_type(self, conversation_type: str) -> list[StoredReference]:
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT conversation_id, conversation_type, tenant_id, reference "
+                "FROM conversation_refs WHERE conversation_type = ? ORDER BY conversation_id",
+                (conversation_type,),
+            ).fetchall()
+        )
+        return [
+            StoredReference(
+                conversation_id=row[0],
+                conversation_type=row[1],
+                tenant_id=row[2],
+                reference=json.loads(row[3]),
+            )
+            for row in rows
+        ]
+
     async def count(self) -> int:
         row = await self._db.run(
             lambda conn: conn.execute("SELECT COUNT(*) FROM conversation_refs").fetchone()

@@ -140,20 +140,26 @@ class BotConnector:
         payload: dict[str, Any],
         reply_to_id: str | None = None,
         credentials: Any = None,
+        retries: int = MAX_RETRIES,
+        update_id: str | None = None,
     ) -> str:
-        """Send one activity; return the id the connector gave it."""
+        """Send one activity (or, with `update_id`, replace that one); return its id.
+        `retries=0` leaves retrying to the caller (the broadcast engine does its own)."""
         # encoded=True: send the ids percent-encoded exactly as botbuilder does (yarl would decode
         # ":" and ";" back, and ";messageid=" must not become a path parameter)
-        url = URL(activities_url(service_url, conversation_id, reply_to_id), encoded=True)
+        url = URL(
+            activities_url(service_url, conversation_id, update_id or reply_to_id), encoded=True
+        )
+        method = "PUT" if update_id else "POST"
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        for attempt in range(MAX_RETRIES + 1):
+        for attempt in range(retries + 1):
             headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
             token = await self._tokens.bearer(credentials)
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             try:
-                async with self._session.post(
-                    url, data=body, headers=headers, timeout=self._timeout
+                async with self._session.request(
+                    method, url, data=body, headers=headers, timeout=self._timeout
                 ) as response:
                     if response.status < 300:
                         return _resource_id(await response.read())
@@ -163,7 +169,7 @@ class BotConnector:
             if error.status == 401:
                 self._tokens.forget(credentials)
             retryable = error.status in RETRY_STATUSES or error.status == 0
-            if not retryable or attempt == MAX_RETRIES:
+            if not retryable or attempt == retries:
                 raise error
             backoff = BACKOFF_SECONDS * (2**attempt) * (0.5 + random.random() / 2)  # noqa: S311
             wait = error.retry_after if error.retry_after is not None else backoff
@@ -187,7 +193,19 @@ class KiVettCloudAdapter(CloudAdapter):  # type: ignore[misc]  # botbuilder ship
 
     def __init__(self, auth: BotFrameworkAuthentication, connector: BotConnector) -> None:
         super().__init__(auth)
+        self._auth = auth
         self._connector = connector
+
+    @property
+    def connector(self) -> BotConnector:
+        return self._connector
+
+    async def credentials_for(self, service_url: str, bot_app_id: str) -> Any:
+        """The bot's credentials for proactive sends to `service_url` (cached clients)."""
+        claims = self.create_claims_identity(bot_app_id)
+        factory = self._auth.create_connector_factory(claims)
+        client = await factory.create(service_url, self._auth.get_originating_audience())
+        return client.config.credentials
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]

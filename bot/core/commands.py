@@ -16,6 +16,7 @@ class CommandName(StrEnum):
     ABOUT = "about"
     KI_CHECK = "ki_check"
     LESSONS = "lessons"
+    WEEKLY_TIP = "weekly_tip"
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
     TEXT_CHECK = "text_check"
@@ -49,6 +50,10 @@ _WORDS: dict[str, CommandName] = {
     "tekstsjekk": CommandName.TEXT_CHECK,
     "tekstsjekken": CommandName.TEXT_CHECK,
     "check text": CommandName.TEXT_CHECK,
+    "ukens tips": CommandName.WEEKLY_TIP,
+    "vekas tips": CommandName.WEEKLY_TIP,
+    "veka sitt tips": CommandName.WEEKLY_TIP,
+    "weekly tip": CommandName.WEEKLY_TIP,
     "vettregler": CommandName.LESSONS,
     "vettreglene": CommandName.LESSONS,
     "vettreglar": CommandName.LESSONS,

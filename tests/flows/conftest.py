@@ -18,6 +18,7 @@ from botbuilder.schema import (
     ConversationAccount,
 )
 
+from bot.adapters.sqlite_broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite_db import SqliteDatabase
 from bot.adapters.sqlite_lessons import SqliteLessonStore
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
@@ -29,6 +30,7 @@ from cards.renderer import CardRenderer
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 BOT = ChannelAccount(id="28:bot-id", name="KI-vett")
+CHAMPION = ChannelAccount(id="29:champion", name="Per Pådriver", aad_object_id="aad-champion")
 USER = ChannelAccount(id="29:user-id", name="Kari Nordmann", aad_object_id="aad-user")
 
 
@@ -44,11 +46,12 @@ class Harness:
         conversation_id: str = "a:personal-1",
         conversation_type: str = "personal",
         locks: KeyedLocks | None = None,
+        user: ChannelAccount | None = None,
     ) -> TestAdapter:
         template = Activity(
             channel_id="msteams",
             service_url="https://smba.example.test/emea/",
-            from_property=USER,
+            from_property=user or USER,
             recipient=BOT,
             conversation=ConversationAccount(
                 id=conversation_id, conversation_type=conversation_type, tenant_id="tenant-1"
@@ -79,6 +82,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         lessons=content.lessons,
         lesson_store=SqliteLessonStore(db),
         clock=lambda: NOW,
+        champions=frozenset({CHAMPION.aad_object_id}),
+        broadcasts=SqliteBroadcastStore(db),
     )
     yield Harness(bot=bot, storage=storage, references=references, db=db)
     await db.close()

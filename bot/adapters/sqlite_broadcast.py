@@ -1,0 +1,234 @@
+"""Broadcast jobs and one state per recipient, on SQLite. A job survives restarts: the worker picks
+up every recipient that is still pending."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.sqlite_db import SqliteDatabase
+from bot.core.broadcast import Progress, RecipientState
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    created_by: str
+    due: float  # epoch seconds
+    state: str  # scheduled | running | done
+    cards: Mapping[str, Any]  # language → card
+    progress_service_url: str
+    progress_conversation: str
+    progress_activity: str
+    progress_language: str
+    started_at: float | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class PendingRecipient:
+    conversation_id: str
+    language: str
+    attempts: int
+    reference: Mapping[str, Any] | None  # None: the conversation is no longer known
+
+
+_JOB_COLUMNS = (
+    "id, created_by, due, state, cards, progress_service_url, progress_conversation, "
+    "progress_activity, progress_language, started_at, finished_at"
+)
+
+
+def _job(row: Sequence[Any]) -> Job:
+    return Job(
+        id=row[0],
+        created_by=row[1],
+        due=float(row[2]),
+        state=row[3],
+        cards=json.loads(row[4]),
+        progress_service_url=row[5],
+        progress_conversation=row[6],
+        progress_activity=row[7],
+        progress_language=row[8],
+        started_at=None if row[9] is None else float(row[9]),
+        finished_at=None if row[10] is None else float(row[10]),
+    )
+
+
+class SqliteBroadcastStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, job: Job, recipients: Sequence[tuple[str, str]]) -> None:
+        """Store the job and all its recipients in one transaction (all or nothing)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO broadcast_jobs({_JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                (
+                    job.id,
+                    job.created_by,
+                    job.due,
+                    job.state,
+                    json.dumps(job.cards),
+                    job.progress_service_url,
+                    job.progress_conversation,
+                    job.progress_activity,
+                    job.progress_language,
+                    job.started_at,
+                    job.finished_at,
+                ),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO broadcast_recipients(job_id, conversation_id, language) "
+                "VALUES (?, ?, ?)",
+                [(job.id, conversation, language) for conversation, language in recipients],
+            )
+
+        await self._db.transaction(work)
+
+    async def create_job(
+        self,
+        *,
+        created_by: str,
+        due: datetime,
+        cards: Mapping[str, Any],
+        recipients: Sequence[tuple[str, str]],
+        progress_service_url: str,
+        progress_conversation: str,
+        progress_activity: str,
+        progress_language: str,
+    ) -> Progress:
+        """Queue a broadcast (implements bot.ports.BroadcastStore); returns its first progress."""
+        job = Job(
+            id=uuid.uuid4().hex,
+            created_by=created_by,
+            due=due.timestamp(),
+            state="scheduled",
+            cards=cards,
+            progress_service_url=progress_service_url,
+            progress_conversation=progress_conversation,
+            progress_activity=progress_activity,
+            progress_language=progress_language,
+            started_at=None,
+            finished_at=None,
+        )
+        await self.create(job, recipients)
+        return await self.progress(job.id, due.timestamp())
+
+    async def job(self, job_id: str) -> Job | None:
+        row = await self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM broadcast_jobs WHERE id = ?",  # noqa: S608
+                (job_id,),
+            ).fetchone()
+        )
+        return None if row is None else _job(row)
+
+    async def runnable(self, now: float) -> list[Job]:
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM broadcast_jobs "  # noqa: S608
+                "WHERE state = 'running' OR (state = 'scheduled' AND due <= ?) ORDER BY due",
+                (now,),
+            ).fetchall()
+        )
+        return [_job(row) for row in rows]
+
+    async def start(self, job_id: str, now: float) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE broadcast_jobs SET state = 'running', started_at = COALESCE(started_at, ?) "
+                "WHERE id = ?",
+                (now, job_id),
+            )
+
+        await self._db.transaction(work)
+
+    async def finish(self, job_id: str, now: float) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE broadcast_jobs SET state = 'done', finished_at = ? WHERE id = ?",
+                (now, job_id),
+            )
+
+        await self._db.transaction(work)
+
+    async def pending(self, job_id: str, now: float, limit: int) -> list[PendingRecipient]:
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT r.conversation_id, r.language, r.attempts, c.reference "
+                "FROM broadcast_recipients r LEFT JOIN conversation_refs c "
+                "ON c.conversation_id = r.conversation_id "
+                "WHERE r.job_id = ? AND r.state = 'pending' AND r.next_attempt <= ? "
+                "ORDER BY r.next_attempt LIMIT ?",
+                (job_id, now, limit),
+            ).fetchall()
+        )
+        return [
+            PendingRecipient(
+                conversation_id=row[0],
+                language=row[1],
+                attempts=int(row[2]),
+                reference=None if row[3] is None else json.loads(row[3]),
+            )
+            for row in rows
+        ]
+
+    async def next_retry(self, job_id: str) -> float | None:
+        row = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT MIN(next_attempt) FROM broadcast_recipients "
+                "WHERE job_id = ? AND state = 'pending'",
+                (job_id,),
+            ).fetchone()
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def record(
+        self,
+        job_id: str,
+        results: Sequence[tuple[str, RecipientState, int, float, int]],
+    ) -> None:
+        """(conversation, state, attempts, next_attempt, last_status) for many recipients."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "UPDATE broadcast_recipients SET state = ?, attempts = ?, next_attempt = ?, "
+                "last_status = ? WHERE job_id = ? AND conversation_id = ?",
+                [
+                    (state.value, attempts, at, status, job_id, conversation)
+                    for conversation, state, attempts, at, status in results
+                ],
+            )
+
+        await self._db.transaction(work)
+
+    async def progress(self, job_id: str, now: float) -> Progress:
+        def work(conn: sqlite3.Connection) -> tuple[dict[str, int], float | None]:
+            counts = dict(
+                conn.execute(
+                    "SELECT state, COUNT(*) FROM broadcast_recipients WHERE job_id = ? "
+                    "GROUP BY state",
+                    (job_id,),
+                ).fetchall()
+            )
+            started = conn.execute(
+                "SELECT started_at FROM broadcast_jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+            return counts, None if started is None or started[0] is None else float(started[0])
+
+        counts, started = await self._db.run(work)
+        return Progress(
+            total=sum(counts.values()),
+            sent=counts.get(RecipientState.SENT.value, 0),
+            failed=counts.get(RecipientState.FAILED.value, 0),
+            blocked=counts.get(RecipientState.BLOCKED.value, 0),
+            not_found=counts.get(RecipientState.NOT_FOUND.value, 0),
+            elapsed_seconds=0.0 if started is None else max(0.0, now - started),
+        )

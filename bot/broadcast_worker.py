@@ -1,0 +1,246 @@
+"""The broadcast engine: sends a stored job to every recipient within Teams' limits.
+
+Each recipient has a stored state (pending, sent, failed, blocked, not found). The worker takes
+pending recipients in batches, waits for the rate limiter (50 per second per tenant, and the
+per-conversation windows), keeps a bounded number of sends in flight, and records each result as it
+comes back. 429 pauses the whole tenant for Retry-After; 412/502/503/504 and network failures are
+retried with exponential backoff and jitter up to a bound; 403 MessageWritesBlocked marks the
+recipient blocked and drops their conversation reference; 404 marks them not found.
+
+Crash safety: state is written per result, so after a kill a restart resumes with everyone still
+pending. The only possible duplicate is a message that was in flight at the moment of the kill
+(sent, but its result not yet written): at most `concurrency` messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.adapters.sqlite_broadcast import Job, PendingRecipient, SqliteBroadcastStore
+from bot.adapters.teams_connector import BotConnector, ConnectorError, KiVettCloudAdapter
+from bot.core.broadcast import Decision, Progress, RecipientState, after_attempt
+from bot.core.rate_limit import RateLimiter
+from bot.logs import get_logger
+from bot.ports import ConversationReferenceStore
+
+_log = get_logger("broadcast")
+
+BATCH = 200
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+ProgressCard = Callable[[Job, Progress, float], dict[str, Any]]
+
+
+class BroadcastWorker:
+    def __init__(
+        self,
+        *,
+        store: SqliteBroadcastStore,
+        references: ConversationReferenceStore,
+        adapter: KiVettCloudAdapter,
+        limiter: RateLimiter,
+        bot_app_id: str,
+        progress_card: ProgressCard,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        concurrency: int = 16,
+        progress_every_seconds: float = 2.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._references = references
+        self._adapter = adapter
+        self._connector: BotConnector = adapter.connector
+        self._limiter = limiter
+        self._bot_app_id = bot_app_id
+        self._progress_card = progress_card
+        self._clock = clock
+        self._sleep = sleep
+        self._concurrency = concurrency
+        self._progress_every = progress_every_seconds
+        self._rng = rng or random.SystemRandom()
+        self._credentials: dict[str, Any] = {}
+        self._sending: set[str] = set()
+        self._last_tenant = "tenant"
+
+    async def run_forever(self, interval_seconds: float) -> None:
+        while True:
+            try:
+                for job in await self._store.runnable(self._clock()):
+                    await self.run_job(job)
+            except Exception:
+                _log.exception("broadcast_round_failed")
+            await self._sleep(interval_seconds)
+
+    async def run_job(self, job: Job) -> Progress:
+        await self._store.start(job.id, self._clock())
+        last_report = 0.0
+        in_flight: set[asyncio.Task[tuple[str, RecipientState, int, float, int]]] = set()
+        self._sending.clear()
+        while True:
+            # recipients whose send is still in flight are pending on disk: never pick them twice
+            batch = [
+                r
+                for r in await self._store.pending(job.id, self._clock(), BATCH + self._concurrency)
+                if r.conversation_id not in self._sending
+            ][:BATCH]
+            if not batch and not in_flight:
+                retry_at = await self._store.next_retry(job.id)
+                if retry_at is None:
+                    break
+                await self._sleep(max(0.05, retry_at - self._clock()))
+                continue
+            for recipient in batch:
+                while len(in_flight) >= self._concurrency:
+                    await self._collect(job, in_flight, wait_for_one=True)
+                await self._wait_for_slot(recipient)
+                self._sending.add(recipient.conversation_id)
+                in_flight.add(asyncio.create_task(self._send(job, recipient)))
+                await self._collect(job, in_flight, wait_for_one=False)
+            if not batch:
+                await self._collect(job, in_flight, wait_for_one=True)
+            if self._clock() - last_report >= self._progress_every:
+                last_report = self._clock()
+                await self._report(job)
+        await self._store.finish(job.id, self._clock())
+        progress = await self._report(job)
+        _log.info(
+            "broadcast_finished",
+            extra={
+                "fields": {
+                    "job": job.id,
+                    "sent": progress.sent,
+                    "failed": progress.failed,
+                    "blocked": progress.blocked,
+                    "not_found": progress.not_found,
+                }
+            },
+        )
+        return progress
+
+    async def _collect(
+        self,
+        job: Job,
+        in_flight: set[asyncio.Task[tuple[str, RecipientState, int, float, int]]],
+        *,
+        wait_for_one: bool,
+    ) -> None:
+        if not in_flight:
+            return
+        done, _ = await asyncio.wait(
+            in_flight,
+            timeout=None if wait_for_one else 0,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if not done:
+            return
+        in_flight.difference_update(done)
+        results = [task.result() for task in done]
+        await self._store.record(job.id, results)
+        self._sending.difference_update(result[0] for result in results)
+
+    def _tenant(self, recipient: PendingRecipient) -> str:
+        conversation = (recipient.reference or {}).get("conversation") or {}
+        return str(conversation.get("tenantId") or "tenant")
+
+    async def _wait_for_slot(self, recipient: PendingRecipient) -> None:
+        tenant = self._tenant(recipient)
+        self._last_tenant = tenant
+        await self._acquire(tenant, recipient.conversation_id)
+
+    async def _acquire(self, tenant: str, conversation_id: str) -> None:
+        while True:
+            wait = self._limiter.try_acquire(tenant, conversation_id, self._clock())
+            if wait <= 0:
+                return
+            await self._sleep(wait)
+
+    async def _send(
+        self, job: Job, recipient: PendingRecipient
+    ) -> tuple[str, RecipientState, int, float, int]:
+        attempts = recipient.attempts + 1
+        reference = recipient.reference
+        if reference is None:
+            return recipient.conversation_id, RecipientState.NOT_FOUND, attempts, 0.0, 404
+        card = job.cards.get(recipient.language) or next(iter(job.cards.values()))
+        payload = {
+            "type": "message",
+            "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+            "channelId": reference.get("channelId", "msteams"),
+            "serviceUrl": reference.get("serviceUrl"),
+            "conversation": reference.get("conversation"),
+            "from": reference.get("bot"),
+            "recipient": reference.get("user"),
+            "locale": reference.get("locale"),
+        }
+        payload = {key: value for key, value in payload.items() if value is not None}
+        service_url = str(reference.get("serviceUrl", ""))
+        status, code, retry_after = 201, "", None
+        try:
+            credentials = await self._credentials_for(service_url)
+            await self._connector.send(
+                service_url=service_url,
+                conversation_id=recipient.conversation_id,
+                payload=payload,
+                credentials=credentials,
+                retries=0,
+            )
+        except ConnectorError as error:
+            status, code, retry_after = error.status, error.code, error.retry_after
+        decision = after_attempt(
+            status=status,
+            code=code,
+            retry_after=retry_after,
+            attempts=attempts,
+            now=self._clock(),
+            jitter=self._rng.random(),
+        )
+        await self._apply(decision, recipient)
+        if decision.state is RecipientState.PENDING and status == 429:
+            attempts -= 1  # throttling does not count against the recipient
+        return (
+            recipient.conversation_id,
+            decision.state,
+            attempts,
+            decision.retry_at or 0.0,
+            status,
+        )
+
+    async def _apply(self, decision: Decision, recipient: PendingRecipient) -> None:
+        if decision.pause_tenant_until is not None:
+            self._limiter.pause_tenant(self._tenant(recipient), decision.pause_tenant_until)
+        if decision.state in (RecipientState.BLOCKED, RecipientState.NOT_FOUND):
+            await self._references.remove(recipient.conversation_id)
+
+    async def _credentials_for(self, service_url: str) -> Any:
+        if service_url not in self._credentials:
+            self._credentials[service_url] = await self._adapter.credentials_for(
+                service_url, self._bot_app_id
+            )
+        return self._credentials[service_url]
+
+    async def _report(self, job: Job) -> Progress:
+        progress = await self._store.progress(job.id, self._clock())
+        if not (job.progress_conversation and job.progress_activity):
+            return progress
+        card = self._progress_card(job, progress, self._clock())
+        # updating the champion's card is a message too: it counts against the same limits
+        await self._acquire(self._last_tenant, job.progress_conversation)
+        try:
+            await self._connector.send(
+                service_url=job.progress_service_url,
+                conversation_id=job.progress_conversation,
+                payload={
+                    "type": "message",
+                    "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+                },
+                credentials=await self._credentials_for(job.progress_service_url),
+                update_id=job.progress_activity,
+                retries=1,
+            )
+        except ConnectorError as error:
+            _log.warning("progress_update_failed", extra={"fields": {"status": error.status}})
+        return progress
