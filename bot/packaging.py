@@ -20,6 +20,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("hjelp", "manifest.cmd_help"),
     ("ki-sjekk", "manifest.cmd_check"),
     ("sjekk tekst", "manifest.cmd_text_check"),
+    ("vettregler", "manifest.cmd_lessons"),
+    ("abonner", "manifest.cmd_subscribe"),
     ("om", "manifest.cmd_about"),
 )
 ICONS = ("color.png", "outline.png")
