@@ -1,0 +1,509 @@
+"""bench/broadcast: a champion's tip to 10,000 people, against a Teams connector that throttles.
+
+Three kinds of process: the rate-limiting fake Teams connector (tests/fakes/teams_connector.py:
+Teams' 50 messages per second per tenant and the per-conversation windows, 429 with Retry-After
+past them), served by `python -m bench.broadcast --serve-fake PORT` so that its CPU does not
+compete with the bot's; KI-vett itself (`python -m bot serve --dev`) on a data directory seeded
+with N personal conversation references and N weekly subscriptions; and this process, which
+creates the broadcast the way a champion does (an `adaptiveCard/action` invoke, verb `tip.send`,
+audience "subscribers", posted to /api/messages) and then watches.
+
+Two runs, each on a fresh data directory and a fresh fake:
+
+- no crash: from the champion's press until the job is `done` in SQLite;
+- crash: the same, but the bot is killed with SIGKILL when ~40 % of the tips have been accepted,
+  and started again on the same data directory.
+
+Measured from the fake's own record (its clock, time of arrival): sustained throughput (tips
+accepted per second from the first to the last), as a fraction of Teams' 50/s ceiling, 429s the bot
+received, duplicates (a recipient who got the tip more than once), lost recipients (never got it),
+and the total time. At the kill: how many tips had been accepted but not yet recorded as sent in
+SQLite (the messages in flight, which are the only ones that may come twice).
+
+    .venv/bin/python -m bench.broadcast                 # 10,000 recipients: about 8 minutes
+    .venv/bin/python -m bench.broadcast --quick         # 1,000 recipients, a smoke check
+    .venv/bin/python -m bench.broadcast --write-docs    # and write the table into the docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import os
+import platform
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:broadcast:start -->", "<!-- bench:broadcast:end -->"
+CEILING = 50.0  # Teams: messages per second per tenant
+TENANT = "tenant"
+CHAMPION_AAD = "aad-bench-champion"
+CHAMPION_CONVERSATION = "a:bench-champion"
+PROGRESS_ACTIVITY = "1:progress-card"
+LANGUAGES = ("nb", "nn", "en")
+KILL_AT = 0.4
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+# -- the fake Teams connector in its own process
+
+
+def serve_fake(port: int) -> None:
+    """`FakeTeamsConnector` (limits enforced) plus GET /_stats, which reports what it recorded."""
+    from aiohttp import web
+
+    from tests.fakes.teams_connector import FakeTeamsConnector
+
+    fake = FakeTeamsConnector(enforce_limits=True)
+    app = fake.app()
+
+    async def stats(request: web.Request) -> web.Response:
+        # O(1): polled many times a second while the benchmark waits for the moment to kill
+        body: dict[str, Any] = {
+            "requests": fake.requests,
+            "throttled": fake.throttled,
+            "tips": len(fake.deliveries) - fake.count_for(CHAMPION_CONVERSATION),
+            "updates": len(fake.updates),
+            "cpu_seconds": time.process_time(),
+        }
+        if request.query.get("full"):
+            tips = [d for d in fake.deliveries if d.conversation_id != CHAMPION_CONVERSATION]
+            counts: dict[str, int] = {}
+            for delivery in tips:
+                counts[delivery.conversation_id] = counts.get(delivery.conversation_id, 0) + 1
+            body.update(
+                counts=counts,
+                first_at=tips[0].at if tips else None,
+                last_at=tips[-1].at if tips else None,
+                duplicates=sum(fake.duplicates().values()),
+            )
+        return web.json_response(body)
+
+    app.router.add_get("/_stats", stats)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- processes
+
+
+@contextmanager
+def spawn(args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Iterator[Any]:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def bot_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "KIVETT_"))}
+    env.update(
+        {
+            "KIVETT_DATA_DIR": str(data_dir),
+            "KIVETT_CHAMPIONS": CHAMPION_AAD,
+            "KIVETT_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def start_bot(data_dir: Path, port: int, log: Path) -> Any:
+    return spawn(
+        [PYTHON, "-m", "bot", "serve", "--dev", "--port", str(port)],
+        env=bot_env(data_dir),
+        cwd=data_dir,
+        log=log,
+    )
+
+
+async def wait_http(url: str, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            with suppress(aiohttp.ClientError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {within} s")
+
+
+async def get_stats(fake_url: str, *, full: bool = False) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{fake_url}/_stats", params={"full": "1"} if full else {}) as response,
+    ):
+        result = await response.json()
+        assert isinstance(result, dict)
+        return result
+
+
+# -- the bot's data directory
+
+
+def _reference(service_url: str, index: int, conversation_id: str) -> dict[str, Any]:
+    from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
+
+    reference = ConversationReference(
+        user=ChannelAccount(id=f"29:user-{index}", aad_object_id=f"aad-user-{index}"),
+        bot=ChannelAccount(id="28:kivett", name="KI-vett"),
+        conversation=ConversationAccount(
+            id=conversation_id, conversation_type="personal", tenant_id=TENANT
+        ),
+        channel_id="msteams",
+        locale="nb-NO",
+        service_url=service_url,
+    )
+    serialized = reference.serialize()
+    assert isinstance(serialized, dict)
+    return serialized
+
+
+def seed(data_dir: Path, service_url: str, count: int) -> list[str]:
+    """`count` personal conversation references and subscriptions (not due for six days)."""
+    from bot.adapters.sqlite_db import SqliteDatabase
+    from bot.composition import DATABASE_FILE
+
+    conversations = [f"a:bench-person-{index:06d}" for index in range(count)]
+    next_week = (datetime.now(UTC) + timedelta(days=6)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def work(conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO conversation_refs(conversation_id, conversation_type, tenant_id, "
+            "reference) VALUES (?, 'personal', ?, ?)",
+            [
+                (cid, TENANT, json.dumps(_reference(service_url, i, cid)))
+                for i, cid in enumerate(conversations)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO subscriptions(user_key, conversation_id, weekday, at, zone, language, "
+            "next_due) VALUES (?, ?, 0, '09:00', 'Europe/Oslo', ?, ?)",
+            [
+                (f"aad-user-{i}", cid, LANGUAGES[i % len(LANGUAGES)], next_week)
+                for i, cid in enumerate(conversations)
+            ],
+        )
+
+    async def run() -> None:
+        db = SqliteDatabase(data_dir / DATABASE_FILE)
+        await db.open()  # the bot's own schema
+        try:
+            await db.transaction(work)
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    return conversations
+
+
+def query(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(data_dir / "kivett.sqlite3", timeout=30)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def job_state(data_dir: Path) -> str | None:
+    rows = query(data_dir, "SELECT state FROM broadcast_jobs")
+    return None if not rows else str(rows[0][0])
+
+
+def recipient_states(data_dir: Path) -> dict[str, int]:
+    rows = query(data_dir, "SELECT state, COUNT(*) FROM broadcast_recipients GROUP BY state")
+    return {str(state): int(count) for state, count in rows}
+
+
+async def send_tip_as_champion(bot_port: int, service_url: str) -> None:
+    activity = {
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "id": uuid.uuid4().hex,
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "locale": "nb-NO",
+        "from": {"id": "29:bench-champion", "aadObjectId": CHAMPION_AAD},
+        "recipient": {"id": "28:kivett", "name": "KI-vett"},
+        "conversation": {
+            "id": CHAMPION_CONVERSATION,
+            "conversationType": "personal",
+            "tenantId": TENANT,
+        },
+        "replyToId": PROGRESS_ACTIVITY,
+        "value": {
+            "action": {
+                "type": "Action.Execute",
+                "verb": "tip.send",
+                "data": {
+                    "v": "1",
+                    "tip": "tip01",
+                    "audience": "subscribers",
+                    "channels": "",
+                    "own": "",
+                    "date": "",
+                    "time": "",
+                },
+            }
+        },
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"http://127.0.0.1:{bot_port}/api/messages", json=activity) as response,
+    ):
+        body = await response.json()
+        if response.status != 200 or not isinstance(body, dict) or "value" not in body:
+            raise RuntimeError(f"tip.send was not accepted: {response.status} {body}")
+
+
+# -- one run
+
+
+@dataclass
+class Run:
+    scenario: str
+    recipients: int
+    accepted: int
+    throughput: float  # tips accepted per second, first to last
+    throttled: int
+    duplicates: int
+    lost: int
+    total_seconds: float
+    in_flight_at_kill: int | None = None
+    accepted_at_kill: int | None = None
+    restart_gap_seconds: float | None = None
+    bot_cpu_seconds: float = 0.0
+    fake_cpu_seconds: float = 0.0
+    progress_updates: int = 0
+    failed_states: int = 0
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def wait_done(data_dir: Path, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if job_state(data_dir) == "done":
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the broadcast did not finish within {within:.0f} s")
+
+
+def run(count: int, *, kill: bool, workdir: Path) -> Run:
+    name = f"crash at {KILL_AT:.0%}" if kill else "no crash"
+    scenario_dir = workdir / ("crash" if kill else "plain")
+    data_dir = scenario_dir / "data"
+    data_dir.mkdir(parents=True)
+    fake_port, bot_port = _free_port(), _free_port()
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    timeout = count / CEILING * 4 + 120
+    _say(f"[{name}] {count} recipients")
+    with spawn(
+        [PYTHON, "-m", "bench.broadcast", "--serve-fake", str(fake_port)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        log=scenario_dir / "fake.log",
+    ) as fake_proc:
+        asyncio.run(wait_http(f"{fake_url}/_stats"))
+        recipients = seed(data_dir, fake_url, count)
+        bot_cpu = 0.0
+        in_flight = accepted_at_kill = None
+        gap = None
+        with start_bot(data_dir, bot_port, scenario_dir / "bot-1.log") as bot:
+            asyncio.run(wait_http(f"http://127.0.0.1:{bot_port}/readyz"))
+            started = time.monotonic()
+            asyncio.run(send_tip_as_champion(bot_port, fake_url))
+            if kill:
+                asyncio.run(_wait_for_tips(fake_url, int(count * KILL_AT), timeout))
+                bot_cpu += cpu_seconds(bot.pid)
+                os.kill(bot.pid, signal.SIGKILL)
+                bot.wait()
+                killed = time.monotonic()
+            else:
+                wait_done(data_dir, timeout)
+                bot_cpu += cpu_seconds(bot.pid)
+        if kill:
+            time.sleep(1.0)  # whatever was on the wire has arrived (or not) by now
+            stats = asyncio.run(get_stats(fake_url, full=True))
+            delivered = set(stats["counts"])
+            sent = {
+                row[0]
+                for row in query(
+                    data_dir,
+                    "SELECT conversation_id FROM broadcast_recipients WHERE state = 'sent'",
+                )
+            }
+            in_flight, accepted_at_kill = len(delivered - sent), len(delivered)
+            _say(f"[{name}] killed at {accepted_at_kill} accepted, {in_flight} not yet recorded")
+            with start_bot(data_dir, bot_port, scenario_dir / "bot-2.log") as bot:
+                asyncio.run(wait_http(f"http://127.0.0.1:{bot_port}/readyz"))
+                asyncio.run(_wait_for_tips(fake_url, accepted_at_kill + 1, timeout))
+                gap = time.monotonic() - killed
+                wait_done(data_dir, timeout)
+                bot_cpu += cpu_seconds(bot.pid)
+        total = time.monotonic() - started
+        time.sleep(0.5)  # the final progress card
+        stats = asyncio.run(get_stats(fake_url, full=True))
+        fake_cpu = cpu_seconds(fake_proc.pid)
+    counts: dict[str, int] = stats["counts"]
+    lost = sum(1 for cid in recipients if counts.get(cid, 0) == 0)
+    span = (stats["last_at"] or 0.0) - (stats["first_at"] or 0.0)
+    states = recipient_states(data_dir)
+    result = Run(
+        scenario=name,
+        recipients=count,
+        accepted=stats["tips"],
+        throughput=(stats["tips"] - 1) / span if span > 0 else 0.0,
+        throttled=stats["throttled"],
+        duplicates=stats["duplicates"],
+        lost=lost,
+        total_seconds=total,
+        in_flight_at_kill=in_flight,
+        accepted_at_kill=accepted_at_kill,
+        restart_gap_seconds=gap,
+        bot_cpu_seconds=bot_cpu,
+        fake_cpu_seconds=fake_cpu,
+        progress_updates=stats["updates"],
+        failed_states=sum(n for state, n in states.items() if state != "sent"),
+    )
+    _say(f"[{name}] {result}")
+    return result
+
+
+async def _wait_for_tips(fake_url: str, wanted: int, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if (await get_stats(fake_url))["tips"] >= wanted:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"fewer than {wanted} tips within {within:.0f} s")
+
+
+# -- the report
+
+
+def _concurrency() -> int:
+    from bot.broadcast_worker import BroadcastWorker
+
+    return int(inspect.signature(BroadcastWorker).parameters["concurrency"].default)
+
+
+def table(runs: list[Run], quick: bool) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"Measured {when} on {machine}{' (quick run)' if quick else ''}; the worker keeps at "
+        f"most {_concurrency()} sends in flight.",
+        "",
+        "| run | recipients | tips accepted | sustained msg/s | of the 50/s ceiling | 429s "
+        "| duplicates | in flight at kill | lost | total s | restart gap s | bot CPU s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in runs:
+        in_flight = "–" if r.in_flight_at_kill is None else str(r.in_flight_at_kill)
+        gap = "–" if r.restart_gap_seconds is None else f"{r.restart_gap_seconds:.1f}"
+        lines.append(
+            f"| {r.scenario} | {r.recipients:,} | {r.accepted:,} | {r.throughput:.1f} "
+            f"| {r.throughput / CEILING:.0%} | {r.throttled} | {r.duplicates} | {in_flight} "
+            f"| {r.lost} | {r.total_seconds:.0f} | {gap} | {r.bot_cpu_seconds:.1f} |"
+        )
+    notes = []
+    for r in runs:
+        if r.accepted_at_kill is not None:
+            notes.append(
+                f"The kill came when {r.accepted_at_kill:,} tips had been accepted; "
+                f"{r.in_flight_at_kill} of them {'was' if r.in_flight_at_kill == 1 else 'were'} "
+                "accepted by the fake but not yet recorded as sent in SQLite (in flight), and "
+                f"{r.duplicates} {'copy' if r.duplicates == 1 else 'copies'} went out a second "
+                "time after the restart."
+            )
+    notes.append(
+        "The fake connector used "
+        + ", ".join(f"{r.fake_cpu_seconds:.0f} s CPU ({r.scenario})" for r in runs)
+        + " in its own process; progress card updates: "
+        + ", ".join(f"{r.progress_updates} ({r.scenario})" for r in runs)
+        + "; recipients not in state sent at the end: "
+        + ", ".join(f"{r.failed_states} ({r.scenario})" for r in runs)
+        + "."
+    )
+    return "\n".join([*lines, "", *notes])
+
+
+def write_docs(text: str) -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    if START not in doc or END not in doc:
+        raise SystemExit(f"{DOC} lacks the {START} … {END} markers")
+    head, rest = doc.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--recipients", type=int, default=None, help="default 10,000")
+    parser.add_argument("--quick", action="store_true", help="1,000 recipients (smoke check)")
+    parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
+    parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_fake:
+        serve_fake(args.serve_fake)
+        return
+    count = args.recipients or (1_000 if args.quick else 10_000)
+    with tempfile.TemporaryDirectory(prefix="kivett-bench-broadcast-") as tmp:
+        runs = [run(count, kill=False, workdir=Path(tmp)), run(count, kill=True, workdir=Path(tmp))]
+    text = table(runs, args.quick)
+    print(text)
+    problems = [
+        r.scenario
+        for r in runs
+        if r.lost or r.duplicates > (r.in_flight_at_kill or 0) or r.failed_states
+    ]
+    if args.write_docs:
+        write_docs(text)
+    if problems:
+        raise SystemExit(f"lost or duplicated tips in: {', '.join(problems)}")
+
+
+if __name__ == "__main__":
+    main()
