@@ -46,8 +46,16 @@ def create_app(
             if chosen.run_broadcaster
             else None
         )
+        outbox = (
+            asyncio.create_task(
+                services.outbox.run_forever(settings.outbox_interval_seconds),
+                name="kivett-outbox",
+            )
+            if chosen.run_outbox and services.outbox is not None
+            else None
+        )
         yield
-        for task in (scheduler, broadcaster):
+        for task in (scheduler, broadcaster, outbox):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import sys
 from collections.abc import Sequence
@@ -11,9 +12,11 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import create_app
+from bot.composition import DATABASE_FILE
 from bot.content_loader import load_content
 from bot.logs import configure_logging, get_logger
 from bot.packaging import PackageError, PackageOptions, write_package
+from bot.ports import StorageUnavailableError
 from bot.settings import Settings, SettingsError, load_settings
 from content import ContentError, load_catalog
 
@@ -50,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--privacy-url", default=PackageOptions.privacy_url)
     package.add_argument("--terms-url", default=PackageOptions.terms_url)
     package.add_argument("--domain", default="", help="the bot's host name, added to validDomains")
+
+    export = commands.add_parser("export", help="write the stored learning cards to a file")
+    export.add_argument(
+        "--csv", type=Path, required=True, metavar="FILE", help="the CSV file to write"
+    )
 
     content = commands.add_parser("content", help="work with the content files")
     content_commands = content.add_subparsers(dest="content_command", required=True)
@@ -159,4 +167,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
+    if args.command == "export":
+        return _export(args, settings)
     return _serve(args, settings)
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.export import export_csv
+
+    if not (settings.data_dir / DATABASE_FILE).exists():
+        return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR): nothing to export")
+    try:
+        count = asyncio.run(export_csv(settings.data_dir, args.csv))
+    except StorageUnavailableError:
+        return _fail(f"could not read the store in {settings.data_dir}")
+    except OSError as exc:
+        return _fail(f"could not write {args.csv}: {exc.strerror or 'error'}")
+    except ContentError as exc:
+        return _fail(f"content: {exc}")
+    print(f"kivett: wrote {count} learning cards to {args.csv}")
+    return 0

@@ -13,6 +13,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapters.sqlite_broadcast import Job, SqliteBroadcastStore
 from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite_learning import SqliteLearningCardStore
 from bot.adapters.sqlite_lessons import SqliteLessonStore
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
 from bot.adapters.sqlite_usage import SqliteUsageStats
@@ -26,10 +27,13 @@ from bot.core.rate_limit import RateLimiter
 from bot.guard import MessagesEndpoint
 from bot.handler import KiVettBot
 from bot.lesson_scheduler import LessonScheduler
+from bot.outbox_worker import OutboxWorker
+from bot.ports import LearningCardSink
 from bot.settings import Settings
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
 from dialogs.champion import ChampionDialog
+from dialogs.learning_card import LearningCardDialog, LearningCards
 
 DATABASE_FILE = "kivett.sqlite3"
 BROADCAST_SAFETY = 0.04
@@ -46,6 +50,9 @@ class Overrides:
     clock: Callable[[], datetime] | None = None
     run_scheduler: bool = True
     run_broadcaster: bool = True
+    run_outbox: bool = True
+    sink: LearningCardSink | None = None
+    """A learning-card sink to use instead of the SharePoint list from settings."""
 
 
 @dataclass
@@ -66,6 +73,10 @@ class Services:
     http: aiohttp.ClientSession
     bot: KiVettBot
     endpoint: MessagesEndpoint
+    learning_store: SqliteLearningCardStore
+    learning: LearningCards
+    sink: LearningCardSink | None = None
+    outbox: OutboxWorker | None = None
     locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 
@@ -97,6 +108,30 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         raise_for_status=False,
     )
     adapter = KiVettCloudAdapter(auth, BotConnector(http, TokenCache(time.monotonic)))
+    learning_store = SqliteLearningCardStore(db)
+    learning_dialog = LearningCardDialog(content.policy, content.service_areas)
+    sink = overrides.sink or await _sharepoint_sink(settings, dev=dev)
+    outbox = (
+        OutboxWorker(
+            store=learning_store,
+            sink=sink,
+            labels=learning_dialog.labels(content.catalog.texts("nb")),
+            clock=lambda: clock().timestamp(),
+        )
+        if sink is not None
+        else None
+    )
+    learning = LearningCards(
+        dialog=learning_dialog,
+        policy=content.policy,
+        store=learning_store,
+        usage=usage,
+        clock=clock,
+        leads=settings.leads,
+        to_sharepoint=sink is not None,
+        list_url=_list_url(settings) if sink is not None else "",
+        on_stored=outbox.wake if outbox is not None else _nothing,
+    )
     locks = KeyedLocks()
     adapter.use(ConversationLockMiddleware(locks))
     bot = KiVettBot(
@@ -113,6 +148,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         clock=clock,
         champions=settings.champions,
         broadcasts=broadcasts,
+        learning=learning,
     )
     adapter.on_turn_error = bot.on_turn_error
     scheduler = LessonScheduler(
@@ -162,10 +198,39 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         http=http,
         bot=bot,
         endpoint=endpoint,
+        learning_store=learning_store,
+        learning=learning,
+        sink=sink,
+        outbox=outbox,
         locks=locks,
     )
 
 
+def _nothing() -> None:
+    return None
+
+
+def _list_url(settings: Settings) -> str:
+    """Where leads open the list: the site's lists page (the list's own address depends on how it
+    was created; the site's page always works)."""
+    site = settings.sharepoint_site
+    if site.startswith("https://"):
+        return site.rstrip("/") + "/_layouts/15/viewlsts.aspx"
+    return ""
+
+
+async def _sharepoint_sink(settings: Settings, *, dev: bool) -> LearningCardSink | None:
+    """The SharePoint list from settings, or None: cards then stay in the embedded store."""
+    if not settings.sharepoint_site:
+        return None
+    # imported here: the Graph SDK is large, and only a bot with a SharePoint list needs it
+    from bot.adapters.sharepoint_factory import build_sharepoint_sink
+
+    return await build_sharepoint_sink(settings, dev=dev)
+
+
 async def close_services(services: Services) -> None:
+    if services.sink is not None:
+        await services.sink.close()
     await services.http.close()
     await services.db.close()

@@ -17,6 +17,7 @@ class Content:
     policy: Policy
     lexicon: Lexicon
     lessons: Mapping[Language, LessonBook]
+    service_areas: tuple[str, ...]
 
 
 def load_content() -> Content:
@@ -51,4 +52,33 @@ def load_content() -> Content:
         check_same_shape(books)
     except LessonError as exc:
         raise ContentError(str(exc)) from None
-    return Content(catalog=catalog, policy=policy, lexicon=lexicon, lessons=books)
+    service_areas = _service_areas(read_yaml("learning.yaml"))
+    for language in LANGUAGES:
+        texts = catalog.texts(language)
+        missing = [area for area in service_areas if not texts.has(f"learning.area.{area}")]
+        if missing:
+            raise ContentError(
+                f"{language}/texts.yaml: learning.yaml needs texts "
+                + ", ".join(f"learning.area.{area}" for area in missing[:5])
+            )
+    return Content(
+        catalog=catalog,
+        policy=policy,
+        lexicon=lexicon,
+        lessons=books,
+        service_areas=service_areas,
+    )
+
+
+def _service_areas(raw: object) -> tuple[str, ...]:
+    areas = raw.get("service_areas") if isinstance(raw, Mapping) else None
+    if not isinstance(areas, list) or not areas:
+        raise ContentError("learning.yaml: 'service_areas' must be a non-empty list of ids")
+    ids: list[str] = []
+    for area in areas:
+        if not isinstance(area, str) or not area.strip() or not area.isascii():
+            raise ContentError("learning.yaml: every service area must be a short ASCII id")
+        if area in ids:
+            raise ContentError(f"learning.yaml: service area '{area}' is listed twice")
+        ids.append(area)
+    return tuple(ids)

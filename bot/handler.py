@@ -42,13 +42,14 @@ from bot.ports import (
 from bot.turnlog import TURN_LOG_KEY, TurnLog
 from cards.renderer import CARD_CONTENT_TYPE, CardRenderer
 from cards.verbs import Verb
-from cards.views import CardView, ErrorView, StaleActionView, TipCardView
+from cards.views import CardView, ErrorView, HelpView, StaleActionView, TipCardView
 from content import Catalog, Language, Texts
 from dialogs import text_check
 from dialogs.actions import CardAction, RejectedAction, parse_action
 from dialogs.champion import ChampionDialog, TipRequest
 from dialogs.home import view_for_action, view_for_command, welcome_view
 from dialogs.ki_check import KiCheckDialog
+from dialogs.learning_card import LearningCards
 from dialogs.lessons import LessonsDialog, next_unfinished
 
 _log = get_logger("handler")
@@ -69,6 +70,7 @@ LESSON_VERBS = frozenset(
         Verb.UNSUBSCRIBE,
     }
 )
+LEARNING_VERBS = frozenset({Verb.CARD_OPEN, Verb.CARD_SUBMIT, Verb.SUMMARY})
 VERDICT_NAMES = {Verdict.GREEN: "green", Verdict.YELLOW: "yellow", Verdict.RED: "red"}
 REFERENCE_MEMO_SIZE = 10_000
 PERSONAL = "personal"
@@ -91,8 +93,10 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         clock: Callable[[], datetime],
         champions: frozenset[str] = frozenset(),
         broadcasts: BroadcastStore | None = None,
+        learning: LearningCards | None = None,
     ) -> None:
         super().__init__()
+        self._learning = learning
         self._champions = champions
         self._broadcasts = broadcasts
         self._champion_dialog = ChampionDialog()
@@ -207,6 +211,9 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             view = await self._tip_action(turn_context, None)
         elif command.name in LESSON_COMMANDS:
             view = await self._lesson_command(turn_context, command.name)
+        elif command.name in (CommandName.LEARNING_CARD, CommandName.SUMMARY):
+            verb = Verb.CARD_OPEN if command.name is CommandName.LEARNING_CARD else Verb.SUMMARY
+            view = await self._learning_action(turn_context, CardAction(verb=verb, data={}))
         elif command.name is CommandName.UNKNOWN and looks_like_question(
             text, self._lexicon, self._tool_aliases
         ):
@@ -291,11 +298,31 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             return await self._tip_action(turn_context, action)
         if action.verb in LESSON_VERBS:
             return await self._lesson_action(turn_context, action)
+        if action.verb in LEARNING_VERBS:
+            return await self._learning_action(turn_context, action)
         if action.verb is Verb.TEXT_OPEN:
             return text_check.open_view()
         if action.verb is Verb.TEXT_RUN:
             return text_check.run(texts, action.data)
         return view_for_action(action)
+
+    # -- læringskort ------------------------------------------------------------------------------
+
+    async def _learning_action(self, turn_context: TurnContext, action: CardAction) -> CardView:
+        texts = self.texts_for(turn_context)
+        learning = self._learning
+        if learning is None:
+            return HelpView()
+        if action.verb is Verb.CARD_OPEN:
+            return learning.open(texts, action.data)
+        if action.verb is Verb.SUMMARY:
+            self._note(turn_context, "summary")
+            return await learning.summary(texts, self.user_key(turn_context))
+        view = await learning.submit(
+            texts, action.data, author=self.user_key(turn_context), language=texts.language
+        )
+        self._note(turn_context, f"card:{type(view).__name__}")
+        return view
 
     # -- vettreglene and the weekly subscription -------------------------------------------------
 

@@ -22,6 +22,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("sjekk tekst", "manifest.cmd_text_check"),
     ("vettregler", "manifest.cmd_lessons"),
     ("abonner", "manifest.cmd_subscribe"),
+    ("læringskort", "manifest.cmd_cards"),
     ("om", "manifest.cmd_about"),
 )
 ICONS = ("color.png", "outline.png")

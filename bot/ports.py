@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.broadcast import Progress
+from bot.core.learning_cards import LearningCard, StoredCard
 
 
 class ETagConflictError(Exception):
@@ -139,3 +140,64 @@ class HealthCheck(Protocol):
     async def ping(self) -> None:
         """Raise StorageUnavailableError if the store cannot serve requests."""
         ...
+
+
+class SinkTransientError(Exception):
+    """The sink could not take the item now (throttled, unavailable, timed out): try again later.
+
+    `retry_after` is the server's Retry-After in seconds, when it sent one."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class SinkPermanentError(Exception):
+    """The sink refused the item for a reason a retry will not fix (400, 401, 403, 404)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LearningCardSink(Protocol):
+    """Where learning cards go for the project leads (a SharePoint list through Graph)."""
+
+    async def deliver(self, card_id: str, fields: Mapping[str, object]) -> str:
+        """Create the list item for this card, unless one with this card id is already there
+        (after an ambiguous failure); return the item's id. `fields` holds `Title` and the
+        columns of `bot.core.sharepoint_schema.columns`, card id included.
+
+        Raises SinkTransientError or SinkPermanentError."""
+        ...
+
+    async def statuses(self) -> dict[str, str]:
+        """Card id → the status a lead set in the list (every page of the list)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LearningCardStore(Protocol):
+    """Learning cards, stored durably; each pending card is also an outbox entry for SharePoint."""
+
+    async def add(self, card: LearningCard) -> bool:
+        """Store a new card; False if one with this card id is already stored."""
+        ...
+
+    async def get(self, card_id: str) -> StoredCard | None: ...
+
+    async def all(self) -> list[StoredCard]: ...
+
+    async def due(self, now: float, limit: int) -> list[StoredCard]: ...
+
+    async def next_attempt(self) -> float | None: ...
+
+    async def delivered(self, card_id: str, item_id: str) -> None: ...
+
+    async def retry(self, card_id: str, at: float, reason: str) -> None: ...
+
+    async def park(self, card_id: str, reason: str) -> None: ...
+
+    async def set_lead_statuses(self, statuses: Mapping[str, str]) -> int: ...

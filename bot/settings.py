@@ -10,13 +10,22 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["nb", "nn", "en"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 StorageKind = Literal["sqlite"]
+GraphCredentialKind = Literal["secret", "certificate", "managed_identity"]
 
 
 class AppType(StrEnum):
@@ -79,6 +88,44 @@ class Settings(BaseSettings):
     )
     """How often due weekly lessons are looked for."""
 
+    leads_raw: str = Field(default="", validation_alias="KIVETT_LEADS")
+    """Entra object ids of the project leads who may see the learning-card summary, by commas."""
+
+    sharepoint_site: str = Field(default="", validation_alias="KIVETT_SHAREPOINT_SITE")
+    """The SharePoint site for learning cards: https://<tenant>.sharepoint.com/sites/<site>, or a
+    Graph site id. Empty: learning cards stay in the embedded store (export them with
+    `kivett export --csv`)."""
+
+    sharepoint_list: str = Field(
+        default="Læringskort",
+        min_length=1,
+        max_length=255,
+        validation_alias="KIVETT_SHAREPOINT_LIST",
+    )
+    """The list's display name on that site."""
+
+    graph_credential: GraphCredentialKind = Field(
+        default="secret", validation_alias="KIVETT_GRAPH_CREDENTIAL"
+    )
+    """How the bot signs in to Microsoft Graph: secret (MicrosoftAppPassword), certificate
+    (KIVETT_GRAPH_CERTIFICATE_PATH) or managed_identity (MicrosoftAppId as the identity's client
+    id)."""
+
+    graph_certificate_path: Path | None = Field(
+        default=None, validation_alias="KIVETT_GRAPH_CERTIFICATE_PATH"
+    )
+    """PEM file with the app registration's certificate and private key (certificate only)."""
+
+    graph_base_url: str = Field(
+        default="https://graph.microsoft.com/v1.0", validation_alias="KIVETT_GRAPH_BASE_URL"
+    )
+    """Microsoft Graph's address. Only tests and local trials change it (http only on loopback)."""
+
+    outbox_interval_seconds: float = Field(
+        default=5.0, ge=0.05, le=3600.0, validation_alias="KIVETT_OUTBOX_INTERVAL_SECONDS"
+    )
+    """How often the learning-card outbox looks for cards to write to SharePoint."""
+
     @model_validator(mode="after")
     def _credentials_hang_together(self) -> Settings:
         if not self.app_id:
@@ -104,7 +151,45 @@ class Settings(BaseSettings):
 
     @property
     def champions(self) -> frozenset[str]:
-        return frozenset(part.strip() for part in self.champions_raw.split(",") if part.strip())
+        return _ids(self.champions_raw)
+
+    @property
+    def graph_is_local(self) -> bool:
+        """Graph is a stand-in on this machine (tests, local trials), not Microsoft's."""
+        return urlsplit(self.graph_base_url).hostname in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def leads(self) -> frozenset[str]:
+        return _ids(self.leads_raw)
+
+    @field_validator("graph_base_url")
+    @classmethod
+    def _graph_base_url_is_safe(cls, value: str) -> str:
+        url = urlsplit(value)
+        loopback = url.hostname in ("127.0.0.1", "localhost", "::1")
+        if (url.scheme == "https" and url.hostname) or (url.scheme == "http" and loopback):
+            return value.rstrip("/")
+        raise ValueError("not an https address (http only for 127.0.0.1 or localhost)")
+
+    @model_validator(mode="after")
+    def _graph_hangs_together(self) -> Settings:
+        if not self.sharepoint_site:
+            return self
+        if not self.app_id and not self.graph_is_local:
+            raise ValueError(
+                "KIVETT_SHAREPOINT_SITE: needs MicrosoftAppId (and its credential) "
+                "to sign in to Graph"
+            )
+        if self.graph_credential == "certificate" and self.graph_certificate_path is None:
+            raise ValueError(
+                "KIVETT_GRAPH_CERTIFICATE_PATH: required when "
+                "KIVETT_GRAPH_CREDENTIAL is certificate"
+            )
+        return self
+
+
+def _ids(raw: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
 class SettingsError(Exception):
@@ -119,6 +204,11 @@ _ALLOWED: dict[str, str] = {
     "KIVETT_MAX_BODY_BYTES": "a whole number of bytes from 4096 to 4194304",
     "KIVETT_DATA_DIR": "a directory path",
     "KIVETT_SCHEDULER_INTERVAL_SECONDS": "a number of seconds from 0.2 to 3600",
+    "KIVETT_OUTBOX_INTERVAL_SECONDS": "a number of seconds from 0.05 to 3600",
+    "KIVETT_GRAPH_CREDENTIAL": ", ".join(get_args(GraphCredentialKind)),
+    "KIVETT_GRAPH_CERTIFICATE_PATH": "a path to a PEM file",
+    "KIVETT_SHAREPOINT_LIST": "a list name of 1 to 255 characters",
+    "KIVETT_GRAPH_BASE_URL": "an https address (http only for 127.0.0.1 or localhost)",
 }
 
 

@@ -66,11 +66,13 @@ class CardRenderer:
     def render(self, view: CardView, texts: Texts) -> dict[str, Any]:
         """A fresh card dict. Rendering is cached per (view, language): views are frozen data and
         texts do not change while the bot runs, so the same inputs always give the same card."""
-        try:
-            key: tuple[object, ...] | None = (view, texts.language, id(texts.entries))
-            hash(key)
-        except TypeError:  # a view holding unhashable data is simply rendered every time
-            key = None
+        key: tuple[object, ...] | None = None
+        if getattr(view, "cacheable", True):  # views holding what a user wrote are never kept
+            try:
+                key = (view, texts.language, id(texts.entries))
+                hash(key)
+            except TypeError:  # a view holding unhashable data is simply rendered every time
+                key = None
         rendered = self._cache.get(key) if key is not None else None
         if rendered is None:
             template = self._env.get_template(view.template)

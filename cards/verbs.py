@@ -25,6 +25,9 @@ class Verb(StrEnum):
     TIP_COMPOSE = "tip.compose"
     TIP_PREVIEW = "tip.preview"
     TIP_SEND = "tip.send"
+    CARD_OPEN = "laeringskort.open"
+    CARD_SUBMIT = "laeringskort.submit"
+    SUMMARY = "oppsummering.show"
 
 
 PAYLOAD_VERSION = 1

@@ -226,6 +226,61 @@ class TipProgressView:
     finished: bool
 
 
+@dataclass(frozen=True)
+class LearningFormView:
+    """The learning card's form. `values` keeps what the employee wrote when the card comes back
+    with problems (only in the card itself: never stored); `cacheable` keeps it out of the
+    renderer's cache."""
+
+    template: ClassVar[str] = "learning_form.json.j2"
+    cacheable: ClassVar[bool] = False
+    card_id: str
+    areas: tuple[Choice, ...]
+    tasks: tuple[Choice, ...]
+    tools: tuple[Choice, ...]
+    categories: tuple[Choice, ...]
+    values: tuple[tuple[str, str], ...] = ()
+    problems: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    prefilled: bool = False
+    limits: tuple[int, int, int] = (120, 100, 2000)  # title, short text, long text
+
+
+@dataclass(frozen=True)
+class LearningSavedView:
+    template: ClassVar[str] = "learning_saved.json.j2"
+    title: str
+    body: str
+    destination: str
+    facts: tuple[Fact, ...]
+    follow_up: tuple[str, ...] = ()
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: a label, the count shown, and the bar's length in percent (1–100)."""
+
+    label: str
+    count: int
+    percent: int
+
+
+@dataclass(frozen=True)
+class LearningSummaryView:
+    template: ClassVar[str] = "learning_summary.json.j2"
+    facts: tuple[Fact, ...]
+    by_area: tuple[Bar, ...]
+    by_tool: tuple[Bar, ...]
+    recommended: tuple[str, ...]
+    flagged: tuple[str, ...]
+    parked: tuple[str, ...]
+    statuses: tuple[Fact, ...]
+    usage: tuple[Fact, ...]
+    list_url: str = ""
+    empty: bool = False
+
+
 CardView = (
     WelcomeView
     | HelpView
@@ -247,6 +302,9 @@ CardView = (
     | TipCardView
     | TipPreviewView
     | TipProgressView
+    | LearningFormView
+    | LearningSavedView
+    | LearningSummaryView
 )
 
 _FACTS = (Fact("Oppgave", "Oppsummere"), Fact("Verktøy", "ChatGPT"))
@@ -326,5 +384,39 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     TipPreviewView("Husk å sjekke svaret.", (Fact("Mottakere", "Alle"),), (("tip", "tip01"),)),
     TipProgressView("Sender", (Fact("Sendt", "10 av 100"),), False),
     TipProgressView("Sendt", (Fact("Sendt", "100 av 100"),), True),
+    LearningFormView(
+        "0123456789abcdef0123456789abcdef",
+        (Choice("school", "Oppvekst"),),
+        (Choice("write", "Skrive"),),
+        (Choice("chatgpt", "ChatGPT"), Choice("other", "Annet")),
+        (Choice("open", "Åpen"),),
+    ),
+    LearningFormView(
+        "0123456789abcdef0123456789abcdef",
+        (Choice("school", "Oppvekst"),),
+        (Choice("write", "Skrive"),),
+        (Choice("chatgpt", "ChatGPT"), Choice("other", "Annet")),
+        (Choice("open", "Åpen"),),
+        values=(("title", "Brev"), ("benefit", "4"), ("share", "true"), ("minutes", "15")),
+        problems=("Resultat: må fylles ut",),
+        findings=("Hva ble gjort: Telefonnummer (9** ** *78)",),
+        prefilled=True,
+    ),
+    LearningSavedView("Takk", "Referanse ABC123.", "SharePoint", (Fact("Tittel", "Brev"),)),
+    LearningSavedView(
+        "Takk", "Referanse ABC123.", "Lokalt", (Fact("Tittel", "Brev"),), ("Råd.",), "po@x.no"
+    ),
+    LearningSummaryView(
+        (Fact("Kort", "3"),),
+        (Bar("Oppvekst", 2, 100), Bar("Helse", 1, 50)),
+        (Bar("ChatGPT", 3, 100),),
+        ("Skrive: 2",),
+        ("Brev (ChatGPT, Begrenset)",),
+        ("Notat: 403 accessDenied",),
+        (Fact("Ny", "3"),),
+        (Fact("Grønne svar", "4"),),
+        list_url="https://contoso.sharepoint.com/sites/ki/Lists/Laeringskort",
+    ),
+    LearningSummaryView((), (), (), (), (), (), (), (), empty=True),
 )
 """One sample of every view, for tests that check every card with Microsoft's parser."""

@@ -78,6 +78,21 @@ CREATE TABLE IF NOT EXISTS broadcast_recipients (
 );
 CREATE INDEX IF NOT EXISTS broadcast_pending
     ON broadcast_recipients(job_id, state, next_attempt);
+CREATE TABLE IF NOT EXISTS learning_cards (
+    card_id TEXT PRIMARY KEY,
+    submitted_at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    language TEXT NOT NULL,
+    draft TEXT NOT NULL,
+    follow_up TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    reason TEXT NOT NULL DEFAULT '',
+    item_id TEXT NOT NULL DEFAULT '',
+    lead_status TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS learning_cards_outbox ON learning_cards(state, next_attempt);
 CREATE TABLE IF NOT EXISTS conversation_refs (
     conversation_id TEXT PRIMARY KEY,
     conversation_type TEXT NOT NULL,

@@ -20,6 +20,8 @@ class CommandName(StrEnum):
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
     TEXT_CHECK = "text_check"
+    LEARNING_CARD = "learning_card"
+    SUMMARY = "summary"
     UNKNOWN = "unknown"
 
 
@@ -70,6 +72,19 @@ _WORDS: dict[str, CommandName] = {
     "stopp": CommandName.UNSUBSCRIBE,
     "unsubscribe": CommandName.UNSUBSCRIBE,
     "text check": CommandName.TEXT_CHECK,
+    "læringskort": CommandName.LEARNING_CARD,
+    "læringskortet": CommandName.LEARNING_CARD,
+    "laeringskort": CommandName.LEARNING_CARD,
+    "nytt læringskort": CommandName.LEARNING_CARD,
+    "nytt læringskortet": CommandName.LEARNING_CARD,
+    "lærekort": CommandName.LEARNING_CARD,
+    "learning card": CommandName.LEARNING_CARD,
+    "learning cards": CommandName.LEARNING_CARD,
+    "oppsummering": CommandName.SUMMARY,
+    "oppsummeringen": CommandName.SUMMARY,
+    "samandrag": CommandName.SUMMARY,
+    "samandraget": CommandName.SUMMARY,
+    "summary": CommandName.SUMMARY,
 }
 
 _TRIM = re.compile(r"^[\s.!,;:?]+|[\s.!,;:?]+$")

@@ -20,6 +20,7 @@ from botbuilder.schema import (
 
 from bot.adapters.sqlite_broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite_learning import SqliteLearningCardStore
 from bot.adapters.sqlite_lessons import SqliteLessonStore
 from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
 from bot.adapters.sqlite_usage import SqliteUsageStats
@@ -27,11 +28,13 @@ from bot.content_loader import load_content
 from bot.handler import KiVettBot
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
+from dialogs.learning_card import LearningCardDialog, LearningCards
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 BOT = ChannelAccount(id="28:bot-id", name="KI-vett")
 CHAMPION = ChannelAccount(id="29:champion", name="Per Pådriver", aad_object_id="aad-champion")
 USER = ChannelAccount(id="29:user-id", name="Kari Nordmann", aad_object_id="aad-user")
+LEAD = ChannelAccount(id="29:lead", name="Lise Leder", aad_object_id="aad-lead")
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Harness:
     storage: SqliteStorage
     references: SqliteConversationReferences
     db: SqliteDatabase
+    learning_store: SqliteLearningCardStore
+    stored_signals: list[int]
 
     def adapter(
         self,
@@ -70,6 +75,20 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     storage = SqliteStorage(db)
     references = SqliteConversationReferences(db)
     content = load_content()
+    usage = SqliteUsageStats(db)
+    learning_store = SqliteLearningCardStore(db)
+    stored_signals: list[int] = []
+    learning = LearningCards(
+        dialog=LearningCardDialog(content.policy, content.service_areas),
+        policy=content.policy,
+        store=learning_store,
+        usage=usage,
+        clock=lambda: NOW,
+        leads=frozenset({str(LEAD.aad_object_id)}),
+        to_sharepoint=True,
+        list_url="https://contoso.sharepoint.com/sites/ki/_layouts/15/viewlsts.aspx",
+        on_stored=lambda: stored_signals.append(1),
+    )
     bot = KiVettBot(
         conversation_state=ConversationState(storage),
         references=references,
@@ -78,14 +97,22 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         default_language="nb",
         policy=content.policy,
         lexicon=content.lexicon,
-        usage=SqliteUsageStats(db),
+        usage=usage,
         lessons=content.lessons,
         lesson_store=SqliteLessonStore(db),
         clock=lambda: NOW,
         champions=frozenset({CHAMPION.aad_object_id}),
         broadcasts=SqliteBroadcastStore(db),
+        learning=learning,
     )
-    yield Harness(bot=bot, storage=storage, references=references, db=db)
+    yield Harness(
+        bot=bot,
+        storage=storage,
+        references=references,
+        db=db,
+        learning_store=learning_store,
+        stored_signals=stored_signals,
+    )
     await db.close()
 
 

@@ -61,3 +61,9 @@ def test_console_script_and_module_are_the_same_program() -> None:
     assert result.returncode == 0
     assert "serve" in result.stdout
     assert "package" in result.stdout
+
+
+def test_export_without_any_data_says_so_in_one_line(tmp_path: object) -> None:
+    result = _run(["export", "--csv", "out.csv"], {"KIVETT_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("kivett: no data in ")

@@ -1,0 +1,135 @@
+"""The learning-card outbox: writes stored cards to SharePoint, in the background, without loss.
+
+Each card was stored (state `pending`) before the employee was told it is saved. The worker takes
+due cards oldest first and asks the sink to create the list item. The sink looks the card id up
+before creating again after an ambiguous failure, and the list's card-id column is unique, so a
+retry never makes a second item. Throttling (429) and unavailability (503, timeouts) are retried
+with backoff, honouring Retry-After, without end; a 429 also pauses the whole outbox for that long,
+since Graph throttles the app, not the card. Refusals a retry cannot fix (400/401/403/404) park the
+card with a reason that the leads' summary shows. A restart simply finds the pending cards again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+
+from bot.core.learning_cards import Labels, StoredCard, list_fields, retry_delay
+from bot.logs import get_logger
+from bot.ports import LearningCardSink, LearningCardStore, SinkPermanentError, SinkTransientError
+
+_log = get_logger("outbox")
+
+BATCH = 50
+STATUS_REFRESH_SECONDS = 300.0
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        store: LearningCardStore,
+        sink: LearningCardSink,
+        labels: Labels,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        status_refresh_seconds: float = STATUS_REFRESH_SECONDS,
+    ) -> None:
+        self._store = store
+        self._sink = sink
+        self._labels = labels
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.SystemRandom()
+        self._paused_until = 0.0
+        self._status_refresh = status_refresh_seconds
+        self._statuses_read_at: float | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A card was just stored: look at once instead of at the next interval."""
+        self._wake.set()
+
+    async def run_forever(self, interval_seconds: float) -> None:
+        while True:
+            try:
+                await self.drain_once()
+                await self.refresh_statuses()
+            except Exception:  # the store itself failed: log, wait, try again
+                _log.exception("outbox_round_failed")
+            wait = interval_seconds
+            upcoming = await self._next_wait()
+            if upcoming is not None:
+                wait = min(wait, upcoming)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
+
+    async def _next_wait(self) -> float | None:
+        try:
+            at = await self._store.next_attempt()
+        except Exception:
+            return None
+        if at is None:
+            return None
+        return max(at, self._paused_until) - self._clock()
+
+    async def drain_once(self) -> int:
+        """Try every card that is due now; returns how many were delivered."""
+        delivered = 0
+        while True:
+            now = self._clock()
+            if now < self._paused_until:
+                return delivered
+            batch = await self._store.due(now, BATCH)
+            if not batch:
+                return delivered
+            for stored in batch:
+                if self._clock() < self._paused_until:
+                    return delivered
+                if await self._deliver(stored):
+                    delivered += 1
+
+    async def _deliver(self, stored: StoredCard) -> bool:
+        card_id = stored.card.card_id
+        attempts = stored.attempts + 1
+        try:
+            item_id = await self._sink.deliver(card_id, list_fields(stored.card, self._labels))
+        except SinkTransientError as error:
+            delay = retry_delay(attempts, error.retry_after, self._rng.random())
+            if error.retry_after is not None:
+                self._paused_until = max(self._paused_until, self._clock() + delay)
+            await self._store.retry(card_id, self._clock() + delay, error.reason)
+            _log.info(
+                "outbox_retry",
+                extra={"fields": {"card": card_id, "reason": error.reason, "in_s": round(delay)}},
+            )
+            return False
+        except SinkPermanentError as error:
+            await self._store.park(card_id, error.reason)
+            _log.warning(
+                "outbox_parked", extra={"fields": {"card": card_id, "reason": error.reason}}
+            )
+            return False
+        await self._store.delivered(card_id, item_id)
+        _log.info("outbox_delivered", extra={"fields": {"card": card_id}})
+        return True
+
+    async def refresh_statuses(self, *, force: bool = False) -> int:
+        """Read the status column leads set in SharePoint back into the store (now and then)."""
+        now = self._clock()
+        last = self._statuses_read_at
+        if not force and last is not None and now - last < self._status_refresh:
+            return 0
+        if now < self._paused_until:
+            return 0
+        self._statuses_read_at = now
+        try:
+            statuses = await self._sink.statuses()
+        except (SinkTransientError, SinkPermanentError) as error:
+            _log.warning("status_read_failed", extra={"fields": {"reason": error.reason}})
+            return 0
+        return await self._store.set_lead_statuses(statuses)

@@ -1,0 +1,388 @@
+"""Læringskort: the form, the submit, the thank-you card and the project leads' summary.
+
+The flow holds no rules of its own: validation, the personal-data check, the follow-up flag and the
+summary figures come from `bot.core.learning_cards`. A card is stored (and so queued for
+SharePoint) before the employee is told it is saved.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from bot.core.learning_cards import (
+    OTHER_TOOL,
+    CardDraft,
+    CardOptions,
+    FieldError,
+    FieldFindings,
+    Labels,
+    LearningCard,
+    Summary,
+    card_options,
+    follow_up,
+    personal_data,
+    summarize,
+    validate,
+)
+from bot.core.policy import UNSURE, Policy
+from bot.ports import LearningCardStore, UsageSnapshot, UsageStats
+from cards.verbs import Verb
+from cards.views import (
+    Bar,
+    ButtonSpec,
+    CardView,
+    Choice,
+    Fact,
+    LearningFormView,
+    LearningSavedView,
+    LearningSummaryView,
+    NoticeView,
+)
+from content import Texts
+
+_CARD_ID = re.compile(r"^[0-9a-f]{32}$")
+FORM_FIELDS = (
+    "title",
+    "area",
+    "task",
+    "tool",
+    "tool_other",
+    "what",
+    "result",
+    "benefit",
+    "minutes",
+    "per_month",
+    "category",
+    "challenges",
+    "recommend",
+    "share",
+)
+MAX_LISTED = 10
+VALUE_LIMIT = 4000  # what a returned form may hold per field; longer input was refused anyway
+
+
+def new_card_id() -> str:
+    return uuid.uuid4().hex
+
+
+def reference(card_id: str) -> str:
+    """The short reference an employee sees (and can quote to a project lead)."""
+    return card_id[:8].upper()
+
+
+def _number(value: float, language: str) -> str:
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if language in ("nb", "nn") else text
+
+
+class LearningCardDialog:
+    """Builds the learning-card views from content; no I/O."""
+
+    def __init__(self, policy: Policy, service_areas: Sequence[str]) -> None:
+        self._policy = policy
+        self.options: CardOptions = card_options(policy, service_areas)
+
+    def labels(self, texts: Texts) -> Labels:
+        tools = {tool.id: tool.name for tool in self._policy.tools}
+        tools[OTHER_TOOL] = texts("learning.tool_other_choice")
+        return Labels(
+            service_areas={a: texts(f"learning.area.{a}") for a in self.options.service_areas},
+            tasks={task: texts(f"task.{task}") for task in self.options.tasks},
+            tools={tool: tools[tool] for tool in self.options.tools},
+            categories={c: texts(f"category.{c}.name") for c in self.options.categories},
+            recommend={r: texts(f"learning.recommend.{r}") for r in ("yes", "maybe", "no")},
+        )
+
+    def form(
+        self,
+        texts: Texts,
+        card_id: str,
+        values: Mapping[str, str] | None = None,
+        *,
+        problems: Sequence[str] = (),
+        findings: Sequence[str] = (),
+        prefilled: bool = False,
+    ) -> LearningFormView:
+        labels = self.labels(texts)
+
+        def choices(mapping: Mapping[str, str]) -> tuple[Choice, ...]:
+            return tuple(Choice(key, title) for key, title in mapping.items())
+
+        return LearningFormView(
+            card_id=card_id,
+            areas=choices(labels.service_areas),
+            tasks=choices(labels.tasks),
+            tools=choices(labels.tools),
+            categories=choices(labels.categories),
+            values=tuple((values or {}).items()),
+            problems=tuple(problems),
+            findings=tuple(findings),
+            prefilled=prefilled,
+        )
+
+    def prefill(self, data: Mapping[str, object]) -> dict[str, str]:
+        """Task, tool and information category from a KI-sjekk verdict, where they are valid."""
+        values: dict[str, str] = {}
+        task, tool, category = data.get("task"), data.get("tool"), data.get("category")
+        if isinstance(task, str) and task in self.options.tasks:
+            values["task"] = task
+        if isinstance(tool, str):
+            if tool in self.options.tools:
+                values["tool"] = tool
+            elif any(t.id == tool for t in self._policy.tools):  # the policy's "unknown tool"
+                values["tool"] = OTHER_TOOL
+        if isinstance(category, str) and category != UNSURE and category in self.options.categories:
+            values["category"] = category
+        return values
+
+    @staticmethod
+    def returned_values(data: Mapping[str, object]) -> dict[str, str]:
+        """What the employee wrote, to put back in the form when it needs correcting."""
+        values: dict[str, str] = {}
+        for name in FORM_FIELDS:
+            value = data.get(name)
+            if isinstance(value, bool):
+                values[name] = "true" if value else "false"
+            elif isinstance(value, int | float | str):
+                values[name] = str(value)[:VALUE_LIMIT]
+        return values
+
+    def problem_lines(self, texts: Texts, errors: Sequence[FieldError]) -> tuple[str, ...]:
+        return tuple(
+            texts(f"learning.label.{error.field}")
+            + ": "
+            + texts(f"learning.problem.{error.problem}")
+            for error in errors
+        )
+
+    def finding_lines(self, texts: Texts, found: Sequence[FieldFindings]) -> tuple[str, ...]:
+        return tuple(
+            texts(
+                "learning.findings_line",
+                field=texts(f"learning.label.{item.field}"),
+                kinds=", ".join(texts(f"tekstsjekk.kind.{kind.value}") for kind in item.kinds),
+                examples=", ".join(item.masked[:3]) + (" …" if len(item.masked) > 3 else ""),
+            )
+            for item in found
+        )
+
+    def saved(
+        self, texts: Texts, card: LearningCard, *, to_sharepoint: bool, repeated: bool
+    ) -> LearningSavedView:
+        draft = card.draft
+        labels = self.labels(texts)
+        hours = draft.minutes_saved * draft.times_per_month / 60
+        body = texts("learning.saved_body", reference=reference(card.card_id))
+        if repeated:
+            body = f"{texts('learning.already_saved')} {body}"
+        contact = self._policy.contacts.get("privacy_officer")
+        return LearningSavedView(
+            title=texts("learning.saved_title"),
+            body=body,
+            destination=texts(
+                "learning.saved_sharepoint" if to_sharepoint else "learning.saved_local"
+            ),
+            facts=(
+                Fact(texts("learning.fact_title"), draft.title),
+                Fact(texts("learning.fact_tool"), labels.tools.get(draft.tool, draft.tool)),
+                Fact(texts("learning.fact_benefit"), f"{draft.benefit} / 5"),
+                Fact(
+                    texts("learning.fact_saved"),
+                    texts("learning.saved_hours", hours=_number(hours, texts.language)),
+                ),
+            ),
+            follow_up=tuple(texts(f"learning.follow_up.{flag.value}") for flag in card.follow_up),
+            contact=(
+                texts("learning.follow_up_contact", email=contact.email)
+                if card.follow_up and contact is not None
+                else ""
+            ),
+        )
+
+    def leads_only(self, texts: Texts) -> NoticeView:
+        return NoticeView(
+            title=texts("learning.summary.title"),
+            body=texts("learning.summary.leads_only"),
+            buttons=(
+                ButtonSpec(texts("learning.button_new"), Verb.CARD_OPEN.value, style="positive"),
+                ButtonSpec(texts("learning.button_help"), Verb.HELP.value),
+            ),
+        )
+
+    def summary(
+        self,
+        texts: Texts,
+        summary: Summary,
+        usage: UsageSnapshot,
+        *,
+        to_sharepoint: bool,
+        list_url: str,
+    ) -> LearningSummaryView:
+        labels = self.labels(texts)
+        usage_facts = _usage_facts(texts, usage)
+        if summary.total == 0:
+            return LearningSummaryView((), (), (), (), (), (), (), usage_facts, list_url, True)
+        language = texts.language
+        facts = [
+            Fact(texts("learning.summary.cards"), str(summary.total)),
+            Fact(
+                texts("learning.summary.average_benefit"),
+                f"{_number(summary.average_benefit or 0.0, language)} / 5",
+            ),
+            Fact(
+                texts("learning.summary.hours"),
+                texts(
+                    "learning.summary.hours_value",
+                    hours=_number(summary.hours_saved_per_month, language),
+                ),
+            ),
+            Fact(
+                texts("learning.summary.pending" if to_sharepoint else "learning.summary.local"),
+                str(summary.pending),
+            ),
+        ]
+        if summary.parked:
+            facts.append(Fact(texts("learning.summary.parked"), str(len(summary.parked))))
+        return LearningSummaryView(
+            facts=tuple(facts),
+            by_area=_bars(summary.by_area, labels.service_areas),
+            by_tool=_bars(summary.by_tool, labels.tools),
+            recommended=tuple(
+                texts("learning.summary.recommended_line", task=labels.tasks.get(t, t), count=n)
+                for t, n in summary.recommended[:5]
+            ),
+            flagged=tuple(
+                f"{s.card.draft.title} ({labels.tools.get(s.card.draft.tool, s.card.draft.tool)}, "
+                f"{labels.categories.get(s.card.draft.category, s.card.draft.category)}) "
+                f"· {reference(s.card.card_id)}"
+                for s in summary.flagged[-MAX_LISTED:]
+            ),
+            parked=tuple(
+                texts("learning.summary.parked_line", title=s.card.draft.title, reason=s.reason)
+                for s in summary.parked[:MAX_LISTED]
+            ),
+            statuses=tuple(Fact(status, str(count)) for status, count in summary.by_status),
+            usage=usage_facts,
+            list_url=list_url,
+        )
+
+
+def _bars(counts: Sequence[tuple[str, int]], labels: Mapping[str, str]) -> tuple[Bar, ...]:
+    top = max((count for _, count in counts), default=0)
+    return tuple(
+        Bar(labels.get(key, key), count, max(1, round(100 * count / top)) if top else 1)
+        for key, count in counts[:MAX_LISTED]
+    )
+
+
+def _usage_facts(texts: Texts, usage: UsageSnapshot) -> tuple[Fact, ...]:
+    by_verdict: dict[str, int] = {"green": 0, "yellow": 0, "red": 0}
+    for (verdict, _task, _tool, _category), count in usage.verdicts.items():
+        by_verdict[verdict] = by_verdict.get(verdict, 0) + count
+    answered = sum(usage.feedback.values())
+    useful = usage.feedback.get(True, 0)
+    return (
+        Fact(texts("learning.summary.usage_green"), str(by_verdict["green"])),
+        Fact(texts("learning.summary.usage_yellow"), str(by_verdict["yellow"])),
+        Fact(texts("learning.summary.usage_red"), str(by_verdict["red"])),
+        Fact(texts("learning.summary.usage_useful"), f"{useful} / {answered}"),
+    )
+
+
+class LearningCards:
+    """The learning-card flow over the store: open, submit (store first, then say saved), and
+    the leads' summary."""
+
+    def __init__(
+        self,
+        *,
+        dialog: LearningCardDialog,
+        policy: Policy,
+        store: LearningCardStore,
+        usage: UsageStats,
+        clock: Callable[[], datetime],
+        leads: frozenset[str],
+        to_sharepoint: bool,
+        list_url: str = "",
+        on_stored: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._dialog = dialog
+        self._policy = policy
+        self._store = store
+        self._usage = usage
+        self._clock = clock
+        self._leads = leads
+        self._to_sharepoint = to_sharepoint
+        self._list_url = list_url
+        self._on_stored = on_stored
+
+    @property
+    def dialog(self) -> LearningCardDialog:
+        return self._dialog
+
+    def open(self, texts: Texts, data: Mapping[str, object] | None = None) -> CardView:
+        values = self._dialog.prefill(data or {})
+        return self._dialog.form(texts, new_card_id(), values, prefilled=bool(values))
+
+    async def submit(
+        self, texts: Texts, data: Mapping[str, object], *, author: str, language: str
+    ) -> CardView:
+        card_id = data.get("card")
+        if not isinstance(card_id, str) or not _CARD_ID.match(card_id):
+            card_id = new_card_id()
+        checked = validate(data, self._dialog.options)
+        if not isinstance(checked, CardDraft):
+            return self._dialog.form(
+                texts,
+                card_id,
+                self._dialog.returned_values(data),
+                problems=self._dialog.problem_lines(texts, checked),
+            )
+        found = personal_data(checked)
+        if found:
+            return self._dialog.form(
+                texts,
+                card_id,
+                self._dialog.returned_values(data),
+                findings=self._dialog.finding_lines(texts, found),
+            )
+        existing = await self._store.get(card_id)
+        if existing is not None and existing.card.author != author:
+            card_id = new_card_id()  # a forged or copied id: never touch someone else's card
+            existing = None
+        if existing is not None:
+            return self._dialog.saved(
+                texts, existing.card, to_sharepoint=self._to_sharepoint, repeated=True
+            )
+        card = LearningCard(
+            card_id=card_id,
+            submitted_at=self._clock(),
+            author=author,
+            language=language,
+            draft=checked,
+            follow_up=follow_up(checked, self._policy),
+        )
+        stored = await self._store.add(card)
+        if stored:
+            self._on_stored()
+        return self._dialog.saved(
+            texts, card, to_sharepoint=self._to_sharepoint, repeated=not stored
+        )
+
+    def is_lead(self, user: str) -> bool:
+        return bool(user) and user in self._leads
+
+    async def summary(self, texts: Texts, user: str) -> CardView:
+        if not self.is_lead(user):
+            return self._dialog.leads_only(texts)
+        summary = summarize(await self._store.all())
+        return self._dialog.summary(
+            texts,
+            summary,
+            await self._usage.snapshot(),
+            to_sharepoint=self._to_sharepoint,
+            list_url=self._list_url,
+        )

@@ -1,0 +1,182 @@
+"""The learning card's pure core: fields re-checked, personal data caught, flags, CSV, summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.content_loader import load_content
+from bot.core.learning_cards import (
+    CardDraft,
+    DeliveryState,
+    FieldError,
+    FollowUp,
+    LearningCard,
+    Problem,
+    StoredCard,
+    card_options,
+    csv_row,
+    follow_up,
+    neutralise,
+    personal_data,
+    retry_delay,
+    summarize,
+    validate,
+)
+from bot.core.privacy import FindingKind
+from dialogs.learning_card import LearningCardDialog
+
+CONTENT = load_content()
+POLICY = CONTENT.policy
+OPTIONS = card_options(POLICY, CONTENT.service_areas)
+LABELS = LearningCardDialog(POLICY, CONTENT.service_areas).labels(CONTENT.catalog.texts("nb"))
+GOOD: dict[str, object] = {
+    "title": "Svarbrev",
+    "area": "school",
+    "task": "write",
+    "tool": "copilot_chat",
+    "what": "Utkast til brev.",
+    "result": "Bra.",
+    "benefit": "5",
+    "minutes": "30",
+    "per_month": "4",
+    "category": "open",
+    "recommend": "yes",
+    "share": "false",
+}
+
+
+def draft(**changes: object) -> CardDraft:
+    checked = validate({**GOOD, **changes}, OPTIONS)
+    assert isinstance(checked, CardDraft), checked
+    return checked
+
+
+def stored(
+    card_id: str, state: DeliveryState = DeliveryState.PENDING, **changes: object
+) -> StoredCard:
+    d = draft(**changes)
+    card = LearningCard(
+        card_id, datetime(2026, 11, 30, tzinfo=UTC), "aad-1", "nb", d, follow_up(d, POLICY)
+    )
+    return StoredCard(card=card, state=state)
+
+
+def test_a_complete_card_passes_with_typed_values() -> None:
+    d = draft(benefit=5, minutes="30", share="true")
+    assert (d.benefit, d.minutes_saved, d.times_per_month, d.share) == (5, 30, 4, True)
+
+
+def test_each_kind_of_bad_value_is_named_for_its_field() -> None:
+    errors = validate(
+        {
+            **GOOD,
+            "title": "",
+            "benefit": "0",
+            "minutes": "1.5",
+            "tool": "skynet",
+            "what": "x" * 2001,
+        },
+        OPTIONS,
+    )
+    assert isinstance(errors, tuple)
+    assert set(errors) == {
+        FieldError("title", Problem.REQUIRED),
+        FieldError("benefit", Problem.OUT_OF_RANGE),
+        FieldError("minutes", Problem.NOT_A_NUMBER),
+        FieldError("tool", Problem.UNKNOWN_CHOICE),
+        FieldError("what", Problem.TOO_LONG),
+    }
+
+
+def test_another_tool_needs_its_name() -> None:
+    assert validate({**GOOD, "tool": "other"}, OPTIONS) == (
+        FieldError("tool_other", Problem.REQUIRED),
+    )
+    assert draft(tool="other", tool_other="Napkin AI").tool_other == "Napkin AI"
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*GOOD, "tool_other", "challenges", "card", "v"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.text(max_size=30),
+            st.lists(st.integers(), max_size=2),
+            st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        ),
+    )
+)
+def test_validation_is_total_for_any_payload(data: dict[str, object]) -> None:
+    result = validate({**GOOD, **data}, OPTIONS)
+    if isinstance(result, CardDraft):
+        assert 1 <= result.benefit <= 5
+        assert result.tool in OPTIONS.tools
+        assert result.service_area in OPTIONS.service_areas
+        assert len(result.title) <= 120
+    else:
+        assert result
+        assert all(isinstance(error, FieldError) for error in result)
+
+
+def test_personal_data_is_reported_per_field_masked() -> None:
+    found = personal_data(draft(result="Sendt til kari@example.no", title="Brev"))
+    [item] = found
+    assert item.field == "result"
+    assert item.kinds == (FindingKind.EMAIL,)
+    assert "kari@example.no" not in item.masked[0]
+
+
+def test_follow_up_when_information_is_more_sensitive_than_the_tool_allows() -> None:
+    assert follow_up(draft(tool="chatgpt", category="restricted"), POLICY) == (
+        FollowUp.SENSITIVE_IN_OPEN_TOOL,
+    )
+    assert follow_up(draft(tool="other", tool_other="X", category="confidential"), POLICY) == (
+        FollowUp.SENSITIVE_IN_UNKNOWN_TOOL,
+    )
+    assert follow_up(draft(tool="copilot_chat", category="restricted"), POLICY) == (
+        FollowUp.NOT_APPROVED_FOR_CATEGORY,
+    )
+    assert follow_up(draft(tool="m365_copilot", category="restricted"), POLICY) == ()
+    assert follow_up(draft(tool="chatgpt", category="open"), POLICY) == ()
+
+
+def test_spreadsheet_formulas_are_neutralised_in_every_cell() -> None:
+    for evil in ('=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\t=1", " =1"):
+        assert neutralise(evil).startswith("'")
+    assert neutralise("Vanlig tekst") == "Vanlig tekst"
+    row = csv_row(stored("c1", title="=cmd|' /C calc'!A0"), LABELS)
+    assert row[2] == "'=cmd|' /C calc'!A0"
+    assert row[5] == "Microsoft 365 Copilot Chat (jobbkonto)"
+
+
+def test_the_summary_counts_hours_benefit_recommendations_and_flags() -> None:
+    cards = [
+        stored("a", minutes="30", per_month="4", benefit="5"),  # 120 min
+        stored(
+            "b", minutes="15", per_month="2", benefit="3", tool="chatgpt", category="restricted"
+        ),
+        stored("c", DeliveryState.DELIVERED, minutes="0", benefit="4", recommend="no"),
+    ]
+    summary = summarize(cards)
+    assert summary.total == 3
+    assert summary.hours_saved_per_month == 2.5
+    assert summary.average_benefit == 4.0
+    assert summary.recommended == (("write", 2),)
+    assert [s.card.card_id for s in summary.flagged] == ["b"]
+    assert summary.pending == 2
+    assert summary.by_tool[0] == ("copilot_chat", 2)
+    assert dict(summary.by_status)["Ny"] == 3
+
+
+def test_retries_honour_retry_after_and_back_off_exponentially_with_a_cap() -> None:
+    assert retry_delay(1, 7.0, 0.3) == 7.0
+    assert retry_delay(1, None, 1.0) == 2.0
+    assert retry_delay(3, None, 1.0) == 8.0
+    assert 4.0 <= retry_delay(3, None, 0.0) <= 8.0
+    assert retry_delay(10_000, None, 1.0) == 900.0
