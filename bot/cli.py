@@ -59,6 +59,26 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", type=Path, required=True, metavar="FILE", help="the CSV file to write"
     )
 
+    sharepoint = commands.add_parser("sharepoint", help="the SharePoint list for learning cards")
+    sharepoint_commands = sharepoint.add_subparsers(dest="sharepoint_command", required=True)
+    setup = sharepoint_commands.add_parser(
+        "setup",
+        help="create the learning-card list on a site, or add the columns it lacks "
+        "(run once with an admin's rights; safe to run again)",
+    )
+    setup.add_argument(
+        "--site", required=True, help="https://<tenant>.sharepoint.com/sites/<site> or a site id"
+    )
+    setup.add_argument(
+        "--list", dest="list_name", default=None, help="list name (default: settings)"
+    )
+
+    outbox = commands.add_parser("outbox", help="the learning cards waiting for SharePoint")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    outbox_commands.add_parser(
+        "retry-parked", help="send the cards SharePoint refused again (after fixing the cause)"
+    )
+
     content = commands.add_parser("content", help="work with the content files")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     content_commands.add_parser("check", help="validate every content file")
@@ -169,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     if args.command == "export":
         return _export(args, settings)
+    if args.command == "outbox":
+        return _retry_parked(settings)
+    if args.command == "sharepoint":
+        return _sharepoint_setup(args, settings)
     return _serve(args, settings)
 
 
@@ -187,3 +211,31 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"content: {exc}")
     print(f"kivett: wrote {count} learning cards to {args.csv}")
     return 0
+
+
+def _retry_parked(settings: Settings) -> int:
+    from bot.export import retry_parked
+
+    if not (settings.data_dir / DATABASE_FILE).exists():
+        return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR)")
+    try:
+        count = asyncio.run(retry_parked(settings.data_dir))
+    except StorageUnavailableError:
+        return _fail(f"could not use the store in {settings.data_dir}")
+    print(f"kivett: {count} parked learning cards will be sent again")
+    return 0
+
+
+def _sharepoint_setup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.sharepoint_cli import run_setup
+    from dialogs.learning_card import LearningCardDialog
+
+    try:
+        content = load_content()
+    except ContentError as exc:
+        return _fail(f"content: {exc}")
+    dialog = LearningCardDialog(content.policy, content.service_areas)
+    choices = dialog.labels(content.catalog.texts("nb")).list_choices()
+    return run_setup(
+        settings, args.site, args.list_name or settings.sharepoint_list, choices, sys.stdout
+    )

@@ -1,8 +1,8 @@
-"""`kivett export --csv FILE`: learning cards from the embedded store to a spreadsheet file.
+"""Learning cards in the embedded store: `kivett export --csv` and `kivett outbox retry-parked`.
 
-Cells that a spreadsheet would run as formulas are neutralised (bot.core.learning_cards). The file
-is written next to its final name first and moved into place, so a half-written file never
-replaces a good one.
+The export writes every card to a spreadsheet file. Cells that a spreadsheet would run as formulas
+are neutralised (bot.core.learning_cards). The file is written next to its final name first and
+moved into place, so a half-written file never replaces a good one.
 """
 
 from __future__ import annotations
@@ -44,3 +44,13 @@ async def export_csv(data_dir: Path, out: Path) -> int:
             writer.writerow(csv_row(stored, labels))
     os.replace(partial, out)
     return len(cards)
+
+
+async def retry_parked(data_dir: Path) -> int:
+    """Put the cards SharePoint refused back in the outbox; the running bot sends them again."""
+    db = SqliteDatabase(data_dir / DATABASE_FILE)
+    await db.open()
+    try:
+        return await SqliteLearningCardStore(db).requeue_parked()
+    finally:
+        await db.close()

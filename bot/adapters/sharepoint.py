@@ -1,0 +1,329 @@
+"""Learning cards to a SharePoint list, through Microsoft Graph (msgraph-sdk).
+
+`SharePointSink` implements `bot.ports.LearningCardSink`. Each card becomes one list item; the
+`KortId` column is unique, so a retry never makes a second item: a create that the list refuses as
+a duplicate, or a retry after an ambiguous failure (timeout, 5xx, lost connection), looks the item
+up by `KortId` and returns its id.
+
+The helpers here (site and list lookup, error mapping) are shared with `sharepoint_setup`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+import httpx
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.models.field_value_set import FieldValueSet
+from msgraph.generated.models.list_item import ListItem
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.sites.item.lists.item.items.items_request_builder import (
+    ItemsRequestBuilder,
+)
+from msgraph.generated.sites.item.lists.lists_request_builder import ListsRequestBuilder
+
+from bot.core.sharepoint_schema import CARD_ID_COLUMN, STATUS_COLUMN
+from bot.logs import get_logger
+from bot.ports import SinkPermanentError, SinkTransientError
+
+if TYPE_CHECKING:
+    from msgraph.graph_service_client import GraphServiceClient
+
+    from bot.adapters.graph_client import GraphConnection
+    from bot.settings import Settings
+
+__all__ = [
+    "SharePointSink",
+    "find_list_id",
+    "is_duplicate",
+    "resolve_site_id",
+    "sink_error",
+    "sink_from_settings",
+]
+
+_log = get_logger(__name__)
+
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Lets $filter use a column that is not indexed (a list someone made by hand). Harmless on the
+# indexed KortId column that `kivett sharepoint setup` creates, and it keeps the duplicate check
+# working on lists we did not provision.
+PREFER_NON_INDEXED = "HonorNonIndexedQueriesWarningMayFailRandomly"
+MAX_PAGES = 10_000
+
+
+class SharePointSink:
+    """Writes learning cards as items of one SharePoint list. Site and list are looked up on first
+    use and remembered.
+
+    `client` is a `GraphServiceClient` built by `bot.adapters.graph_client` (with the SDK's retry
+    handler off: the outbox owns retries and needs Retry-After). `site` is a site URL
+    (https://contoso.sharepoint.com/sites/ki) or a Graph site id; `list_name` the list's display
+    name. `on_close` releases what the client holds (`GraphConnection.aclose`).
+    """
+
+    def __init__(
+        self,
+        client: GraphServiceClient,
+        site: str,
+        list_name: str,
+        *,
+        page_size: int = 200,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        if not 1 <= page_size <= 5000:
+            raise ValueError("page_size: from 1 to 5000")
+        self._client = client
+        self._site = site
+        self._list_name = list_name
+        self._page_size = page_size
+        self._on_close = on_close
+        self._target: tuple[str, str] | None = None
+        self._resolving = asyncio.Lock()
+        # Card ids whose last create may or may not have reached the list: look before posting.
+        self._uncertain: set[str] = set()
+
+    @classmethod
+    def from_connection(
+        cls, connection: GraphConnection, site: str, list_name: str, *, page_size: int = 200
+    ) -> SharePointSink:
+        """A sink that closes `connection` when it is closed."""
+        return cls(
+            connection.client, site, list_name, page_size=page_size, on_close=connection.aclose
+        )
+
+    async def deliver(self, card_id: str, fields: Mapping[str, object]) -> str:
+        if fields.get(CARD_ID_COLUMN, card_id) != card_id:
+            raise ValueError(f"fields[{CARD_ID_COLUMN!r}] differs from the card id")
+        items = await self._items()
+        if card_id in self._uncertain:
+            existing = await self._find(items, card_id)
+            if existing is not None:
+                self._uncertain.discard(card_id)
+                return existing
+        body = ListItem(fields=FieldValueSet(additional_data={**fields, CARD_ID_COLUMN: card_id}))
+        try:
+            created = await items.post(body)
+        except Exception as exc:
+            error = sink_error(exc, "create item")
+            if error is None:
+                raise
+            if is_duplicate(exc):
+                existing = await self._find(items, card_id)
+                if existing is not None:
+                    self._uncertain.discard(card_id)
+                    return existing
+                raise SinkTransientError(
+                    "create item: duplicate reported, item not found yet"
+                ) from exc
+            if _ambiguous(exc):
+                self._uncertain.add(card_id)
+            _log.warning("SharePoint refused a learning card: %s", error.reason)
+            raise error from exc
+        if created is None or not created.id:
+            self._uncertain.add(card_id)
+            raise SinkTransientError("create item: the answer carried no item id")
+        self._uncertain.discard(card_id)
+        return created.id
+
+    async def statuses(self) -> dict[str, str]:
+        items = await self._items()
+        query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
+            expand=[f"fields($select={CARD_ID_COLUMN},{STATUS_COLUMN})"], top=self._page_size
+        )
+        result: dict[str, str] = {}
+        try:
+            page = await items.get(RequestConfiguration(query_parameters=query))
+            for _ in range(MAX_PAGES):
+                if page is None:
+                    break
+                for item in page.value or []:
+                    data = item.fields.additional_data if item.fields else {}
+                    card_id, status = data.get(CARD_ID_COLUMN), data.get(STATUS_COLUMN)
+                    if isinstance(card_id, str) and isinstance(status, str):
+                        result[card_id] = status
+                if not page.odata_next_link:
+                    break
+                page = await items.with_url(self._same_host(page.odata_next_link)).get()
+        except Exception as exc:
+            error = sink_error(exc, "read statuses")
+            if error is None:
+                raise
+            raise error from exc
+        return result
+
+    async def close(self) -> None:
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            await on_close()
+
+    async def _items(self) -> ItemsRequestBuilder:
+        site_id, list_id = await self._resolve()
+        return self._client.sites.by_site_id(site_id).lists.by_list_id(list_id).items
+
+    async def _resolve(self) -> tuple[str, str]:
+        async with self._resolving:
+            if self._target is None:
+                try:
+                    site_id = await resolve_site_id(self._client, self._site)
+                    list_id = await find_list_id(self._client, site_id, self._list_name)
+                except Exception as exc:
+                    error = sink_error(exc, "find site and list")
+                    if error is None:
+                        raise
+                    raise error from exc
+                if list_id is None:
+                    raise SinkPermanentError(
+                        f"list {self._list_name!r} not found on the site "
+                        "(run `kivett sharepoint setup`)"
+                    )
+                self._target = (site_id, list_id)
+            return self._target
+
+    async def _find(self, items: ItemsRequestBuilder, card_id: str) -> str | None:
+        """The id of the item whose KortId is `card_id`, if the list has one."""
+        literal = card_id.replace("'", "''")
+        query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
+            filter=f"fields/{CARD_ID_COLUMN} eq '{literal}'",
+            expand=[f"fields($select={CARD_ID_COLUMN})"],
+            top=2,
+        )
+        config = RequestConfiguration(query_parameters=query)
+        config.headers.add("Prefer", PREFER_NON_INDEXED)
+        try:
+            page = await items.get(config)
+        except Exception as exc:
+            error = sink_error(exc, "look up item")
+            if error is None:
+                raise
+            raise error from exc
+        for item in (page.value or []) if page else []:
+            found = item.fields.additional_data.get(CARD_ID_COLUMN) if item.fields else None
+            if item.id and found == card_id:
+                return item.id
+        return None
+
+    def _same_host(self, next_link: str) -> str:
+        base = self._client.request_adapter.base_url
+        if urlsplit(next_link).netloc != urlsplit(base).netloc:
+            raise SinkPermanentError("read statuses: a next page on another host")
+        return next_link
+
+
+def sink_from_settings(settings: Settings) -> SharePointSink:
+    """The sink for `settings.sharepoint_site` / `sharepoint_list`, owning its Graph client."""
+    from bot.adapters.graph_client import connect
+
+    connection = connect(settings, retries=0)
+    return SharePointSink.from_connection(
+        connection, settings.sharepoint_site, settings.sharepoint_list
+    )
+
+
+async def resolve_site_id(client: GraphServiceClient, site: str) -> str:
+    """The Graph site id for a site URL (GET /sites/{hostname}:/{path}); an id is returned as is."""
+    if not site.lower().startswith("https://"):
+        return site
+    url = urlsplit(site)
+    path = url.path.rstrip("/")
+    address = f"{client.request_adapter.base_url}/sites/{url.hostname}"
+    if path:
+        address += ":" + quote(path, safe="/")
+    found = await client.sites.by_site_id("root").with_url(address).get()
+    if found is None or not found.id:
+        raise SinkPermanentError("find site: the answer carried no site id")
+    return found.id
+
+
+async def find_list_id(client: GraphServiceClient, site_id: str, display_name: str) -> str | None:
+    """The id of the site's list with this display name (compared case-insensitively)."""
+    lists = client.sites.by_site_id(site_id).lists
+    query = ListsRequestBuilder.ListsRequestBuilderGetQueryParameters(
+        select=["id", "displayName", "name"]
+    )
+    page = await lists.get(RequestConfiguration(query_parameters=query))
+    wanted = display_name.casefold()
+    for _ in range(MAX_PAGES):
+        if page is None:
+            return None
+        for found in page.value or []:
+            if found.id and (found.display_name or "").casefold() == wanted:
+                return found.id
+        if not page.odata_next_link:
+            return None
+        page = await lists.with_url(page.odata_next_link).get()
+    return None
+
+
+def is_duplicate(exc: BaseException) -> bool:
+    """Did the list refuse a create because the unique column already holds the value?"""
+    if not isinstance(exc, APIError):
+        return False
+    if exc.response_status_code == 409:
+        return True
+    if exc.response_status_code == 400 and isinstance(exc, ODataError) and exc.error:
+        text = f"{exc.error.code or ''} {exc.error.message or ''}".casefold()
+        return "duplicate" in text or "unique" in text
+    return False
+
+
+def sink_error(exc: BaseException, action: str) -> SinkTransientError | SinkPermanentError | None:
+    """The domain error for a failed Graph call, or None when `exc` is not a Graph/HTTP failure.
+
+    Reasons carry the action, status and Graph error code: never tokens, messages or field values.
+    """
+    if isinstance(exc, SinkTransientError | SinkPermanentError):
+        return exc
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return SinkTransientError(f"{action}: timed out")
+    if isinstance(exc, httpx.TransportError | ServiceRequestError):
+        return SinkTransientError(f"{action}: network error ({type(exc).__name__})")
+    if isinstance(exc, ClientAuthenticationError):
+        return SinkPermanentError(f"{action}: sign-in to Microsoft Graph failed")
+    if not isinstance(exc, APIError) or exc.response_status_code is None:
+        return None
+    status = exc.response_status_code
+    code = exc.error.code if isinstance(exc, ODataError) and exc.error else None
+    reason = f"{action}: HTTP {status}" + (f" {code}" if code else "")
+    if status in TRANSIENT_STATUSES or status >= 500:
+        return SinkTransientError(reason, retry_after(exc.response_headers))
+    return SinkPermanentError(reason)
+
+
+def retry_after(headers: Mapping[str, str] | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), if there is one."""
+    if not headers:
+        return None
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _ambiguous(exc: BaseException) -> bool:
+    """Could the create have reached the list although it failed? (Not for a 429: throttled
+    requests are not carried out.)"""
+    if isinstance(exc, APIError):
+        status = exc.response_status_code or 0
+        return status >= 500 or status == 408
+    return isinstance(exc, httpx.TransportError | TimeoutError | ServiceRequestError)

@@ -1,0 +1,160 @@
+"""Provision the learning-card list: `kivett sharepoint setup`.
+
+Creates the list (template genericList) with every column of `bot.core.sharepoint_schema.columns`
+when the site has no list of that name. When it has one, adds only the columns it lacks (matched by
+internal name) and changes nothing else, so running it again is safe.
+
+Creating lists and columns needs more than the bot's run-time grant (`Sites.Selected` with
+`write`): an admin runs this once, see `grant_instructions`.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.models.boolean_column import BooleanColumn
+from msgraph.generated.models.choice_column import ChoiceColumn
+from msgraph.generated.models.column_definition import ColumnDefinition
+from msgraph.generated.models.date_time_column import DateTimeColumn
+from msgraph.generated.models.default_column_value import DefaultColumnValue
+from msgraph.generated.models.list_ import List_
+from msgraph.generated.models.list_info import ListInfo
+from msgraph.generated.models.number_column import NumberColumn
+from msgraph.generated.models.text_column import TextColumn
+from msgraph.generated.sites.item.lists.item.columns.columns_request_builder import (
+    ColumnsRequestBuilder,
+)
+
+from bot.adapters.sharepoint import MAX_PAGES, find_list_id, resolve_site_id
+from bot.core.sharepoint_schema import ColumnKind, ColumnSpec
+
+if TYPE_CHECKING:
+    from msgraph.graph_service_client import GraphServiceClient
+
+__all__ = ["SetupReport", "column_definition", "ensure_list", "grant_instructions"]
+
+TEXT_MAX_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    """What `ensure_list` found and did."""
+
+    site_id: str
+    list_id: str
+    list_created: bool
+    columns_added: tuple[str, ...]
+    columns_present: tuple[str, ...]
+
+
+def column_definition(spec: ColumnSpec) -> ColumnDefinition:
+    """The Graph columnDefinition for one column of the schema."""
+    column = ColumnDefinition(name=spec.name, display_name=spec.display_name)
+    match spec.kind:
+        case ColumnKind.TEXT:
+            column.text = TextColumn(allow_multiple_lines=False, max_length=TEXT_MAX_LENGTH)
+        case ColumnKind.MULTILINE:
+            column.text = TextColumn(allow_multiple_lines=True, text_type="plain")
+        case ColumnKind.CHOICE:
+            column.choice = ChoiceColumn(
+                choices=list(spec.choices), display_as="dropDownMenu", allow_text_entry=False
+            )
+        case ColumnKind.NUMBER:
+            column.number = NumberColumn(minimum=spec.minimum, maximum=spec.maximum)
+        case ColumnKind.BOOLEAN:
+            column.boolean = BooleanColumn()
+        case ColumnKind.DATETIME:
+            column.date_time = DateTimeColumn(display_as="default", format="dateTime")
+    if spec.required:
+        column.required = True
+    if spec.unique:
+        # SharePoint enforces unique values only on an indexed column.
+        column.enforce_unique_values = True
+        column.indexed = True
+    if spec.default is not None:
+        column.default_value = DefaultColumnValue(value=spec.default)
+    return column
+
+
+async def ensure_list(
+    client: GraphServiceClient, site: str, list_name: str, specs: Sequence[ColumnSpec]
+) -> SetupReport:
+    """Make sure the site has the list with every column in `specs`. Raises the SDK's errors
+    (`kiota_abstractions.api_error.APIError`, httpx errors); map them with
+    `bot.adapters.sharepoint.sink_error` for a short reason."""
+    site_id = await resolve_site_id(client, site)
+    list_id = await find_list_id(client, site_id, list_name)
+    if list_id is None:
+        body = List_(
+            display_name=list_name,
+            list_=ListInfo(template="genericList"),
+            columns=[column_definition(spec) for spec in specs],
+        )
+        created = await client.sites.by_site_id(site_id).lists.post(body)
+        if created is None or not created.id:
+            raise RuntimeError("create list: the answer carried no list id")
+        names = tuple(spec.name for spec in specs)
+        return SetupReport(site_id, created.id, True, names, ())
+
+    present = await _column_names(client, site_id, list_id)
+    columns = client.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
+    added: list[str] = []
+    for spec in specs:
+        if spec.name.casefold() in present:
+            continue
+        await columns.post(column_definition(spec))
+        added.append(spec.name)
+    already = tuple(spec.name for spec in specs if spec.name not in added)
+    return SetupReport(site_id, list_id, False, tuple(added), already)
+
+
+async def _column_names(client: GraphServiceClient, site_id: str, list_id: str) -> set[str]:
+    """Internal names of the list's columns, case-folded."""
+    columns = client.sites.by_site_id(site_id).lists.by_list_id(list_id).columns
+    query = ColumnsRequestBuilder.ColumnsRequestBuilderGetQueryParameters(
+        select=["name", "displayName"]
+    )
+    page = await columns.get(RequestConfiguration(query_parameters=query))
+    names: set[str] = set()
+    for _ in range(MAX_PAGES):
+        if page is None:
+            break
+        names.update(c.name.casefold() for c in page.value or [] if c.name)
+        if not page.odata_next_link:
+            break
+        page = await columns.with_url(page.odata_next_link).get()
+    return names
+
+
+def grant_instructions(site_id: str, client_id: str, graph_base_url: str) -> str:
+    """How an admin gives the bot write access to this one site (norsk bokmål)."""
+    base = graph_base_url.rstrip("/")
+    grant = {
+        "roles": ["write"],
+        "grantedToIdentities": [{"application": {"id": client_id, "displayName": "KI-vett"}}],
+    }
+    body = textwrap.indent(json.dumps(grant, indent=2, ensure_ascii=False), "   ")
+    return f"""\
+Gi KI-vett skrivetilgang til akkurat dette områdets lister (Sites.Selected)
+
+1. Oppsett av listen (denne kommandoen) krever administratorrettigheter én gang, for eksempel
+   Sites.FullControl.All eller Sites.Manage.All (delegert, for en SharePoint-administrator), eller
+   at appen midlertidig har rollen «manage» på området. Når listen finnes, trengs ikke dette mer.
+
+2. Til vanlig drift trenger boten bare applikasjonstillatelsen Sites.Selected (med
+   administratorsamtykke i Entra ID) og rollen «write» på dette ene området. En administrator med
+   Sites.FullControl.All gir rollen slik:
+
+   POST {base}/sites/{site_id}/permissions
+   Content-Type: application/json
+
+{body}
+
+3. Sjekk tilgangen med GET {base}/sites/{site_id}/permissions. Boten kan da legge inn
+   læringskort i listen, men ikke opprette lister eller lese andre områder.
+"""

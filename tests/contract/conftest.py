@@ -1,0 +1,76 @@
+"""Start Prism (Stoplight's OpenAPI mock, pinned in package.json) on loopback once per module.
+
+Prism serves Microsoft's Graph description for SharePoint lists (`tests/data/graph/…`) and answers
+a request that breaks it with 400/422 and an `sl-violations` header.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.graph import SPEC_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+PRISM = ROOT / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"
+START_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Prism:
+    base_url: str  # http://127.0.0.1:PORT/v1.0
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback http only
+            return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means Prism is up
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
+    if not PRISM.exists():
+        pytest.fail("Prism is not installed: run `npm ci` in the project root")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("prism") / "prism.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            ["node", str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC_PATH)],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}/v1.0"
+        deadline = time.monotonic() + START_SECONDS
+        while not _answers(f"{base}/sites/prism-ready"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Prism did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield Prism(base, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

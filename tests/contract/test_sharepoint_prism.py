@@ -1,0 +1,180 @@
+"""The real msgraph-sdk code paths of the SharePoint sink and provisioning, checked by Prism
+against Microsoft's Graph description: every request must pass without a violation.
+
+Prism is stateless and answers with the description's examples (a site, a list called
+"Benefits", an item); behaviour is tested against the stateful fake in tests/integration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from bot.adapters.graph_client import GraphConnection, connect_with_credential
+from bot.adapters.sharepoint import SharePointSink
+from bot.adapters.sharepoint_setup import ensure_list
+from bot.core.sharepoint_schema import ListChoices, columns
+from bot.ports import SinkPermanentError, SinkTransientError
+from tests.contract.conftest import Prism
+from tests.fakes.graph import StaticTokenCredential
+
+SITE_URL = "https://contoso.sharepoint.com/sites/team"
+EXAMPLE_LIST = "Benefits"  # the list in the description's examples
+SPECS = columns(
+    ListChoices(
+        service_areas=("Oppvekst",),
+        tools=("Copilot Chat",),
+        tasks=("Oppsummere",),
+        categories=("Åpen",),
+        recommend=("Ja", "Nei"),
+    )
+)
+FIELDS: dict[str, object] = {
+    "Title": "Oppsummerte et møtereferat",
+    "KortId": "card-1",
+    "Nytte": 4,
+    "KanDeles": True,
+    "Innsendt": "2026-03-02T10:15:00Z",
+}
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    status: int
+    violations: str | None
+
+
+@dataclass
+class Recorder:
+    """Every request the SDK sent and what Prism said; optionally a `Prefer` header to add."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+    prefer: dict[tuple[str, str], str] = field(default_factory=dict)  # (method, path end) → code
+
+    async def on_request(self, request: httpx.Request) -> None:
+        for (method, suffix), code in self.prefer.items():
+            if request.method == method and request.url.path.endswith(suffix):
+                request.headers["Prefer"] = f"code={code}"
+
+    async def on_response(self, response: httpx.Response) -> None:
+        request = response.request
+        violations = response.headers.get("sl-violations")
+        self.exchanges.append(
+            Exchange(request.method, str(request.url), response.status_code, violations)
+        )
+
+    def problems(self) -> list[Exchange]:
+        """Requests Prism found fault with (a violation header, or 400/422 we did not ask for)."""
+        asked = set(self.prefer.values())
+        return [
+            e
+            for e in self.exchanges
+            if e.violations or (e.status in (400, 422) and str(e.status) not in asked)
+        ]
+
+
+@pytest.fixture
+async def graph(prism: Prism) -> AsyncIterator[tuple[GraphConnection, Recorder]]:
+    recorder = Recorder()
+    connection = connect_with_credential(StaticTokenCredential(), prism.base_url)
+    connection.http.event_hooks["request"].append(recorder.on_request)
+    connection.http.event_hooks["response"].append(recorder.on_response)
+    yield connection, recorder
+    await connection.aclose()
+
+
+async def test_deliver_sends_requests_that_fit_the_description(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
+    item_id = await sink.deliver("card-1", FIELDS)
+    assert item_id
+    sent = [(e.method, e.url.split("?")[0].rsplit("/", 1)[-1]) for e in recorder.exchanges]
+    assert sent == [("GET", "team"), ("GET", "lists"), ("POST", "items")]
+    assert recorder.problems() == []
+
+
+async def test_duplicate_lookup_by_card_id_fits_the_description(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    recorder.prefer[("POST", "/items")] = "409"
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
+    # Prism's example item is not card-1, so the lookup finds nothing: a transient error.
+    with pytest.raises(SinkTransientError, match="duplicate"):
+        await sink.deliver("card-1", FIELDS)
+    lookups = [httpx.URL(e.url).params for e in recorder.exchanges if e.method == "GET"]
+    filters = [params["$filter"] for params in lookups if "$filter" in params]
+    assert filters == ["fields/KortId eq 'card-1'"]
+    assert recorder.problems() == []
+
+
+async def test_429_from_graph_is_transient_with_retry_after(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    recorder.prefer[("POST", "/items")] = "429"
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
+    with pytest.raises(SinkTransientError) as throttled:
+        await sink.deliver("card-1", FIELDS)
+    assert throttled.value.retry_after == 1.0
+    assert sum(1 for e in recorder.exchanges if e.method == "POST") == 1
+    assert recorder.problems() == []
+
+
+async def test_statuses_query_fits_the_description(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
+    # The description's example page carries a nextLink to port 4010, not to this Prism: the
+    # sink refuses to follow a next page to another host (paging is tested with the fake).
+    with pytest.raises(SinkPermanentError, match="another host"):
+        await sink.statuses()
+    pages = [httpx.URL(e.url) for e in recorder.exchanges if e.url.split("?")[0].endswith("/items")]
+    assert [url.params.get("$expand") for url in pages] == ["fields($select=KortId,Status)"]
+    assert recorder.problems() == []
+
+
+async def test_provisioning_a_new_list_fits_the_description(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    report = await ensure_list(connection.client, SITE_URL, "Læringskort", SPECS)
+    assert report.list_created
+    assert [e.method for e in recorder.exchanges] == ["GET", "GET", "POST"]
+    assert recorder.problems() == []
+
+
+async def test_completing_an_existing_list_fits_the_description(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    report = await ensure_list(connection.client, SITE_URL, EXAMPLE_LIST, SPECS)
+    assert not report.list_created
+    assert report.columns_added  # the example list has none of our columns
+    posts = [e for e in recorder.exchanges if e.method == "POST"]
+    assert len(posts) == len(report.columns_added)
+    assert all(e.url.endswith("/columns") for e in posts)
+    assert recorder.problems() == []
+
+
+async def test_a_request_that_breaks_the_description_is_caught(
+    graph: tuple[GraphConnection, Recorder], prism: Prism
+) -> None:
+    # Guards the guard: a malformed item body must show up as a problem.
+    connection, recorder = graph
+    response = await connection.http.post(
+        f"{prism.base_url}/sites/s/lists/l/items",
+        content=json.dumps({"fields": "not an object"}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422)
+    assert [e.status for e in recorder.problems()] == [response.status_code]
