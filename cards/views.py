@@ -127,6 +127,7 @@ class TextCheckView:
 @dataclass(frozen=True)
 class TextCheckResultView:
     template: ClassVar[str] = "text_check_result.json.j2"
+    cacheable: ClassVar[bool] = False  # holds the employee's text (with placeholders)
     found: bool
     total: int
     rows: tuple[Fact, ...]

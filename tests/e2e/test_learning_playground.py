@@ -12,19 +12,18 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.adapters.sharepoint_factory import LOCAL_DEV_TOKEN
 from bot.content_loader import load_content
-from bot.core.sharepoint_schema import columns
 from cards.verbs import Verb
 from content import load_catalog
 from dialogs.learning_card import LearningCardDialog
 from tests.e2e.playground import card_texts, connect, run_bot, run_playground
 from tests.e2e.test_lessons_playground import PLAYGROUND_USER_AAD
 from tests.fakes.graph import FakeGraph
+from tests.fakes.sharepoint_list import provision
 
 pytestmark = pytest.mark.e2e
 
@@ -37,16 +36,11 @@ CHOICES = (
 )
 
 
-def _column_json(spec: Any) -> dict[str, Any]:
-    return {"name": spec.name, "displayName": spec.display_name}
-
-
 async def test_a_card_filled_in_the_playground_is_saved_and_reaches_the_sharepoint_list(
     tmp_path: Path,
 ) -> None:
     async with FakeGraph(token=LOCAL_DEV_TOKEN) as graph:
-        site_id = graph.add_site("contoso.sharepoint.com", "/sites/ki")
-        graph.add_list(site_id, "Læringskort", [_column_json(spec) for spec in columns(CHOICES)])
+        site_id = await provision(graph)
         data_dir = tmp_path / "data"
         data_dir.mkdir()
         env = {

@@ -166,6 +166,10 @@ class FakeGraph:
     def script(self, *answers: Scripted) -> None:
         self._script.extend(answers)
 
+    def clear_script(self) -> None:
+        """Forget the scripted answers still waiting (the outage is over)."""
+        self._script.clear()
+
     def items(self, site_id: str, list_name: str) -> list[dict[str, Any]]:
         """The fields of every item in the named list."""
         found = [x for x in self.lists[site_id].values() if x.display_name == list_name]

@@ -75,7 +75,10 @@ def test_cards_are_schema_1_5_and_every_button_is_action_execute_with_a_known_ve
         assert card["version"] == "1.5"
         actions = [a for a in _actions(card) if a["type"] != "Action.ToggleVisibility"]
         assert actions, "every card offers a way forward"
-        for action in actions:
+        links = [a for a in actions if a["type"] == "Action.OpenUrl"]
+        # the only link out: the leads' summary opens the SharePoint list (an https address)
+        assert all(link["url"].startswith("https://") for link in links)
+        for action in (a for a in actions if a not in links):
             assert action["type"] == "Action.Execute"
             assert action["verb"] in {verb.value for verb in Verb}
             assert action["data"]["v"] == PAYLOAD_VERSION
