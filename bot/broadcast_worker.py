@@ -19,12 +19,11 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.adapters.sqlite_broadcast import Job, PendingRecipient, SqliteBroadcastStore
 from bot.adapters.teams_connector import BotConnector, ConnectorError, KiVettCloudAdapter
 from bot.core.broadcast import Decision, Progress, RecipientState, after_attempt
 from bot.core.rate_limit import RateLimiter
 from bot.logs import get_logger
-from bot.ports import ConversationReferenceStore
+from bot.ports import BroadcastJobStore, ConversationReferenceStore, Job, PendingRecipient
 
 _log = get_logger("broadcast")
 
@@ -38,7 +37,7 @@ class BroadcastWorker:
     def __init__(
         self,
         *,
-        store: SqliteBroadcastStore,
+        store: BroadcastJobStore,
         references: ConversationReferenceStore,
         adapter: KiVettCloudAdapter,
         limiter: RateLimiter,

@@ -11,7 +11,7 @@ import aiohttp
 from botbuilder.core import ConversationState
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.adapters.sqlite_broadcast import Job, SqliteBroadcastStore
+from bot.adapters.sqlite_broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite_db import SqliteDatabase
 from bot.adapters.sqlite_learning import SqliteLearningCardStore
 from bot.adapters.sqlite_lessons import SqliteLessonStore
@@ -28,7 +28,18 @@ from bot.guard import MessagesEndpoint
 from bot.handler import KiVettBot
 from bot.lesson_scheduler import LessonScheduler
 from bot.outbox_worker import OutboxWorker
-from bot.ports import LearningCardSink
+from bot.ports import (
+    BroadcastJobStore,
+    ConversationReferenceStore,
+    Job,
+    LearningCardSink,
+    LearningCardStore,
+    LessonStore,
+    StateStore,
+    StoreBackend,
+    Stores,
+    UsageStats,
+)
 from bot.settings import Settings
 from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
@@ -55,25 +66,48 @@ class Overrides:
     """A learning-card sink to use instead of the SharePoint list from settings."""
 
 
+async def sqlite_stores(settings: Settings) -> Stores:
+    db = SqliteDatabase(settings.data_dir / DATABASE_FILE)
+    await db.open()
+    return Stores(
+        backend=db,
+        state=SqliteStorage(db),
+        references=SqliteConversationReferences(db),
+        usage=SqliteUsageStats(db),
+        lessons=SqliteLessonStore(db),
+        broadcasts=SqliteBroadcastStore(db),
+        learning_cards=SqliteLearningCardStore(db),
+    )
+
+
+async def open_stores(settings: Settings) -> Stores:
+    if settings.storage == "azure":
+        # imported here: only a bot configured for Azure Storage loads its SDK
+        from bot.adapters.azure_backend import azure_stores
+
+        return await azure_stores(settings)
+    return await sqlite_stores(settings)
+
+
 @dataclass
 class Services:
     settings: Settings
     dev: bool
     content: Content
-    db: SqliteDatabase
-    storage: SqliteStorage
-    references: SqliteConversationReferences
-    usage: SqliteUsageStats
-    lesson_store: SqliteLessonStore
+    db: StoreBackend
+    storage: StateStore
+    references: ConversationReferenceStore
+    usage: UsageStats
+    lesson_store: LessonStore
     scheduler: LessonScheduler
-    broadcasts: SqliteBroadcastStore
+    broadcasts: BroadcastJobStore
     broadcaster: BroadcastWorker
     auth: CachingBotFrameworkAuthentication
     adapter: KiVettCloudAdapter
     http: aiohttp.ClientSession
     bot: KiVettBot
     endpoint: MessagesEndpoint
-    learning_store: SqliteLearningCardStore
+    learning_store: LearningCardStore
     learning: LearningCards
     sink: LearningCardSink | None = None
     outbox: OutboxWorker | None = None
@@ -93,13 +127,9 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         # An empty app id switches botbuilder's authentication off; only --dev may do that.
         raise InsecureConfigurationError("MicrosoftAppId is empty and dev mode is off")
     content = load_content()
-    db = SqliteDatabase(settings.data_dir / DATABASE_FILE)
-    await db.open()
-    storage = SqliteStorage(db)
-    references = SqliteConversationReferences(db)
-    usage = SqliteUsageStats(db)
-    lesson_store = SqliteLessonStore(db)
-    broadcasts = SqliteBroadcastStore(db)
+    stores = await open_stores(settings)
+    db, storage, references, usage = stores.backend, stores.state, stores.references, stores.usage
+    lesson_store, broadcasts = stores.lessons, stores.broadcasts
     clock = overrides.clock or _utc_now
     credentials = overrides.credentials or credentials_factory(settings, dev=dev)
     auth = build_authentication(credentials, overrides.auth_endpoints)
@@ -108,7 +138,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         raise_for_status=False,
     )
     adapter = KiVettCloudAdapter(auth, BotConnector(http, TokenCache(time.monotonic)))
-    learning_store = SqliteLearningCardStore(db)
+    learning_store = stores.learning_cards
     learning_dialog = LearningCardDialog(content.policy, content.service_areas)
     sink = overrides.sink or await _sharepoint_sink(settings, dev=dev)
     outbox = (

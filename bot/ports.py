@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.broadcast import Progress
+from bot.core.broadcast import Progress, RecipientState
 from bot.core.learning_cards import LearningCard, StoredCard
 
 
@@ -119,6 +119,29 @@ class LessonStore(Protocol):
     async def reschedule(self, user_key: str, due: datetime) -> None: ...
 
 
+@dataclass(frozen=True)
+class Job:
+    id: str
+    created_by: str
+    due: float  # epoch seconds
+    state: str  # scheduled | running | done
+    cards: Mapping[str, Any]  # language → card
+    progress_service_url: str
+    progress_conversation: str
+    progress_activity: str
+    progress_language: str
+    started_at: float | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class PendingRecipient:
+    conversation_id: str
+    language: str
+    attempts: int
+    reference: Mapping[str, Any] | None  # None: the conversation is no longer known
+
+
 class BroadcastStore(Protocol):
     """Where champions' broadcasts are queued (the worker sends them)."""
 
@@ -201,3 +224,50 @@ class LearningCardStore(Protocol):
     async def park(self, card_id: str, reason: str) -> None: ...
 
     async def set_lead_statuses(self, statuses: Mapping[str, str]) -> int: ...
+
+
+class BroadcastJobStore(BroadcastStore, Protocol):
+    """What the broadcast worker needs: jobs to run, their pending recipients, and a place to
+    record each answer. One instance runs a job at a time (SQLite: one process; Azure: the job's
+    queue message is hidden from other instances while one works on it)."""
+
+    async def runnable(self, now: float) -> list[Job]: ...
+
+    async def start(self, job_id: str, now: float) -> None: ...
+
+    async def finish(self, job_id: str, now: float) -> None: ...
+
+    async def pending(self, job_id: str, now: float, limit: int) -> list[PendingRecipient]: ...
+
+    async def next_retry(self, job_id: str) -> float | None: ...
+
+    async def record(
+        self, job_id: str, results: Sequence[tuple[str, RecipientState, int, float, int]]
+    ) -> None:
+        """(conversation, state, attempts, next attempt, last status) for many recipients."""
+        ...
+
+    async def progress(self, job_id: str, now: float) -> Progress: ...
+
+
+class StoreBackend(Protocol):
+    """The store as a whole: reachable? (for /readyz) and closed at shutdown."""
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailableError if the store cannot serve requests."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every store the bot uses, from one backend (SQLite embedded, or Azure Storage)."""
+
+    backend: StoreBackend
+    state: StateStore
+    references: ConversationReferenceStore
+    usage: UsageStats
+    lessons: LessonStore
+    broadcasts: BroadcastJobStore
+    learning_cards: LearningCardStore

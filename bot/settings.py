@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["nb", "nn", "en"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-StorageKind = Literal["sqlite"]
+StorageKind = Literal["sqlite", "azure"]
 GraphCredentialKind = Literal["secret", "certificate", "managed_identity"]
 
 
@@ -121,6 +121,29 @@ class Settings(BaseSettings):
     )
     """Microsoft Graph's address. Only tests and local trials change it (http only on loopback)."""
 
+    azure_connection_string: SecretStr = Field(
+        default=SecretStr(""), validation_alias="KIVETT_AZURE_STORAGE_CONNECTION_STRING"
+    )
+    """With KIVETT_STORAGE=azure: the storage account's connection string (or use the account
+    URL below with the bot's managed identity)."""
+
+    azure_account_url: str = Field(default="", validation_alias="KIVETT_AZURE_STORAGE_ACCOUNT_URL")
+    """With KIVETT_STORAGE=azure and no connection string: https://<account>.blob.core.windows.net,
+    signed in with DefaultAzureCredential (the queue address is the same with .queue.)."""
+
+    azure_container: str = Field(
+        default="kivett",
+        pattern=r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$",
+        validation_alias="KIVETT_AZURE_CONTAINER",
+    )
+    """Blob container for state, cards and broadcasts; queue names start with it too."""
+
+    azure_lease_seconds: int = Field(
+        default=60, ge=5, le=3600, validation_alias="KIVETT_AZURE_LEASE_SECONDS"
+    )
+    """How long a piece of shared work (a broadcast, a learning card) stays with one instance
+    without word from it before another instance takes it over."""
+
     outbox_interval_seconds: float = Field(
         default=5.0, ge=0.05, le=3600.0, validation_alias="KIVETT_OUTBOX_INTERVAL_SECONDS"
     )
@@ -172,6 +195,19 @@ class Settings(BaseSettings):
         raise ValueError("not an https address (http only for 127.0.0.1 or localhost)")
 
     @model_validator(mode="after")
+    def _azure_hangs_together(self) -> Settings:
+        if self.storage != "azure":
+            return self
+        if not self.azure_connection_string.get_secret_value() and not self.azure_account_url:
+            raise ValueError(
+                "KIVETT_STORAGE: azure needs KIVETT_AZURE_STORAGE_CONNECTION_STRING "
+                "or KIVETT_AZURE_STORAGE_ACCOUNT_URL"
+            )
+        if self.azure_account_url and not self.azure_account_url.startswith("https://"):
+            raise ValueError("KIVETT_AZURE_STORAGE_ACCOUNT_URL: must be an https:// address")
+        return self
+
+    @model_validator(mode="after")
     def _graph_hangs_together(self) -> Settings:
         if not self.sharepoint_site:
             return self
@@ -209,6 +245,8 @@ _ALLOWED: dict[str, str] = {
     "KIVETT_GRAPH_CERTIFICATE_PATH": "a path to a PEM file",
     "KIVETT_SHAREPOINT_LIST": "a list name of 1 to 255 characters",
     "KIVETT_GRAPH_BASE_URL": "an https address (http only for 127.0.0.1 or localhost)",
+    "KIVETT_AZURE_CONTAINER": "3 to 63 lower-case letters, digits and single hyphens",
+    "KIVETT_AZURE_LEASE_SECONDS": "a whole number of seconds from 5 to 3600",
 }
 
 

@@ -7,36 +7,12 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.adapters.sqlite_db import SqliteDatabase
 from bot.core.broadcast import Progress, RecipientState
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    created_by: str
-    due: float  # epoch seconds
-    state: str  # scheduled | running | done
-    cards: Mapping[str, Any]  # language → card
-    progress_service_url: str
-    progress_conversation: str
-    progress_activity: str
-    progress_language: str
-    started_at: float | None
-    finished_at: float | None
-
-
-@dataclass(frozen=True)
-class PendingRecipient:
-    conversation_id: str
-    language: str
-    attempts: int
-    reference: Mapping[str, Any] | None  # None: the conversation is no longer known
-
+from bot.ports import Job, PendingRecipient
 
 _JOB_COLUMNS = (
     "id, created_by, due, state, cards, progress_service_url, progress_conversation, "

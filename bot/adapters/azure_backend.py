@@ -1,0 +1,98 @@
+"""Every store on Azure Storage (KIVETT_STORAGE=azure): state, references, usage and lessons in
+Blob Storage; learning cards and broadcasts as blobs with Storage Queues deciding which instance
+works on what. Several bot instances can share one account.
+
+Imported by the composition root only when Azure is chosen (the SDKs are not needed otherwise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from azure.core.exceptions import AzureError, ResourceExistsError
+from azure.storage.queue.aio import QueueClient
+
+from bot.adapters.azure_blob import AzureBlobStore
+from bot.adapters.azure_blob_lessons import AzureBlobLessonStore
+from bot.adapters.azure_blob_state import AzureBlobConversationReferences, AzureBlobStateStorage
+from bot.adapters.azure_blob_usage import AzureBlobUsageStats
+from bot.adapters.azure_broadcast import AzureBroadcastStore
+from bot.adapters.azure_outbox import AzureLearningCardStore
+from bot.ports import StorageUnavailableError, Stores
+from bot.settings import Settings
+
+
+class AzureBackend:
+    """Owns the blob store and the queue clients (implements bot.ports.StoreBackend)."""
+
+    def __init__(self, blobs: AzureBlobStore, queues: list[QueueClient]) -> None:
+        self.blobs = blobs
+        self.queues = queues
+        self.broadcasts: AzureBroadcastStore | None = None
+
+    async def ping(self) -> None:
+        await self.blobs.ping()
+
+    async def close(self) -> None:
+        if self.broadcasts is not None:
+            await self.broadcasts.close()
+        for queue in self.queues:
+            await queue.close()
+        await self.blobs.close()
+
+
+def _queue(settings: Settings, name: str, credential: Any) -> QueueClient:
+    secret = settings.azure_connection_string.get_secret_value()
+    if secret:
+        return QueueClient.from_connection_string(
+            secret, name, retry_total=2, connection_timeout=5, read_timeout=10
+        )
+    url = settings.azure_account_url.replace(".blob.", ".queue.", 1)
+    return QueueClient(
+        url, name, credential=credential, retry_total=2, connection_timeout=5, read_timeout=10
+    )
+
+
+async def azure_stores(settings: Settings) -> Stores:
+    secret = settings.azure_connection_string.get_secret_value()
+    blobs = AzureBlobStore(
+        settings.azure_container,
+        connection_string=secret or None,
+        account_url=None if secret else settings.azure_account_url,
+    )
+    await blobs.open()
+    credential: Any = None
+    if not secret:
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    prefix = settings.azure_container
+    names = ("outbox", "outbox-poison", "broadcasts", "broadcasts-poison")
+    queues = [_queue(settings, f"{prefix}-{name}", credential) for name in names]
+    backend = AzureBackend(blobs, queues)
+    try:
+        for queue in queues:
+            with contextlib.suppress(ResourceExistsError):
+                await queue.create_queue()
+    except AzureError as exc:
+        await backend.close()
+        raise StorageUnavailableError(f"queues: {type(exc).__name__}") from exc
+    outbox, outbox_poison, jobs, jobs_poison = queues
+    references = AzureBlobConversationReferences(blobs)
+    lease = settings.azure_lease_seconds
+    broadcasts = AzureBroadcastStore(
+        blobs.container, jobs, jobs_poison, references, lease_seconds=lease
+    )
+    backend.broadcasts = broadcasts
+    return Stores(
+        backend=backend,
+        state=AzureBlobStateStorage(blobs),
+        references=references,
+        usage=AzureBlobUsageStats(blobs),
+        lessons=AzureBlobLessonStore(blobs),
+        broadcasts=broadcasts,
+        learning_cards=AzureLearningCardStore(
+            blobs.container, outbox, outbox_poison, visibility_seconds=max(lease, 30)
+        ),
+    )

@@ -1,0 +1,190 @@
+"""Azure Blob Storage: the client owner shared by the blob-backed stores, and their small helpers.
+
+`AzureBlobStore` owns one async `BlobServiceClient` and the `ContainerClient` of the bot's
+container. The stores (`azure_blob_state`, `azure_blob_usage`, `azure_blob_lessons`) keep their
+records under their own name prefix in that one container and use blob ETags for optimistic
+concurrency. Every storage failure other than the ones a store handles (not found, already exists,
+precondition failed) becomes `StorageUnavailableError`, with the SDK error chained for the logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient, LinearRetry
+
+from bot.ports import StorageUnavailableError
+
+JSON_CONTENT = ContentSettings(content_type="application/json; charset=utf-8")
+_MAX_ENCODED_KEY = 700  # blob names may be 1024 characters; prefixes need some of them
+
+
+def key_segment(key: str) -> str:
+    """A key as one safe blob-name segment: base64url of its UTF-8 (no '/', '.', '%', '\\'),
+    or a SHA-256 digest for very long keys. Names are never decoded: records carry their key."""
+    raw = key.encode("utf-8")
+    encoded = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    if len(encoded) <= _MAX_ENCODED_KEY:
+        return "k" + encoded
+    return "h" + hashlib.sha256(raw).hexdigest()
+
+
+def encode_meta(value: str) -> str:
+    """Metadata values travel as HTTP headers: keep them ASCII."""
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def decode_meta(value: str) -> str:
+    return base64.b64decode(value.encode("ascii")).decode("utf-8")
+
+
+def dump_json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+@asynccontextmanager
+async def unavailable_on_error(action: str) -> AsyncIterator[None]:
+    """Turn any Azure SDK error that escapes the block into StorageUnavailableError."""
+    try:
+        yield
+    except AzureError as exc:
+        raise StorageUnavailableError(f"Azure Blob Storage could not {action}") from exc
+
+
+async def read_json(container: ContainerClient, name: str) -> tuple[Any, str] | None:
+    """The blob's JSON body and ETag, or None if there is no such blob."""
+    try:
+        downloader = await container.download_blob(name)
+        body = await downloader.readall()
+    except ResourceNotFoundError:
+        return None
+    return json.loads(body), str(downloader.properties.etag)
+
+
+async def delete_if_present(container: ContainerClient, name: str) -> bool:
+    try:
+        await container.delete_blob(name)
+    except ResourceNotFoundError:
+        return False
+    return True
+
+
+class AzureBlobStore:
+    """Owns the Blob Storage clients of one container.
+
+    Give either `connection_string` (Azurite, or an account key) or `account_url` with an optional
+    async `credential` (without one, `azure.identity.aio.DefaultAzureCredential` is created here
+    and closed by `close()`). A credential passed in stays the caller's to close.
+    """
+
+    def __init__(
+        self,
+        container: str,
+        *,
+        connection_string: str | None = None,
+        account_url: str | None = None,
+        credential: AsyncTokenCredential | None = None,
+        retry_total: int = 2,
+        retry_backoff_seconds: int = 1,
+        connection_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+    ) -> None:
+        """
+        :param container: the blob container that holds every record (created by `open()`).
+        :param connection_string: a storage connection string; excludes `account_url`.
+        :param account_url: `https://<account>.blob.core.windows.net`; excludes the string.
+        :param credential: token credential for `account_url`; default DefaultAzureCredential.
+        :param retry_total: SDK retries of a failed request (connection errors, 408/429/5xx).
+        :param retry_backoff_seconds: mean pause before each retry (jittered between 0 and 2x).
+        :param connection_timeout: seconds to wait for a connection before failing it.
+        :param read_timeout: seconds to wait for an answer on an open connection.
+        """
+        if (connection_string is None) == (account_url is None):
+            raise ValueError("give exactly one of connection_string and account_url")
+        if connection_string is not None and credential is not None:
+            raise ValueError("a credential goes with account_url, not with a connection string")
+        if not container:
+            raise ValueError("a container name is required")
+        self.container_name = container
+        self._connection_string = connection_string
+        self._account_url = account_url
+        self._credential = credential
+        self._owned_credential: AsyncTokenCredential | None = None
+        self._retry_total = retry_total
+        self._retry_backoff = retry_backoff_seconds
+        self._connection_timeout = connection_timeout
+        self._read_timeout = read_timeout
+        self._service: BlobServiceClient | None = None
+        self._container: ContainerClient | None = None
+
+    def _client_options(self) -> dict[str, Any]:
+        # The SDK's default is exponential from 15 s: far too slow for a bot turn or /readyz.
+        retry = LinearRetry(
+            backoff=self._retry_backoff,
+            retry_total=self._retry_total,
+            random_jitter_range=self._retry_backoff,
+        )
+        return {
+            "retry_policy": retry,
+            "connection_timeout": self._connection_timeout,
+            "read_timeout": self._read_timeout,
+        }
+
+    @property
+    def container(self) -> ContainerClient:
+        if self._container is None:
+            raise RuntimeError("AzureBlobStore is not open")
+        return self._container
+
+    async def open(self) -> None:
+        """Create the clients and the container if it is missing."""
+        if self._container is not None:
+            return
+        if self._connection_string is not None:
+            service = BlobServiceClient.from_connection_string(
+                self._connection_string, **self._client_options()
+            )
+        elif self._account_url is not None:
+            credential = self._credential
+            if credential is None:
+                from azure.identity.aio import DefaultAzureCredential
+
+                credential = self._owned_credential = DefaultAzureCredential()
+            service = BlobServiceClient(
+                self._account_url, credential=credential, **self._client_options()
+            )
+        else:  # pragma: no cover - __init__ requires one of them
+            raise ValueError("no connection string and no account url")
+        self._service = service
+        self._container = service.get_container_client(self.container_name)
+        try:
+            async with unavailable_on_error("create the container"):
+                with suppress(ResourceExistsError):
+                    await self._container.create_container()
+        except StorageUnavailableError:
+            await self.close()
+            raise
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailableError unless the container answers now (no retries: a
+        readiness probe reports the current state and has its own short timeout)."""
+        async with unavailable_on_error("reach the container"):
+            await self.container.get_container_properties(retry_total=0)
+
+    async def close(self) -> None:
+        container, service, credential = self._container, self._service, self._owned_credential
+        self._container, self._service, self._owned_credential = None, None, None
+        if container is not None:
+            await container.close()
+        if service is not None:
+            await service.close()
+        if credential is not None:
+            await credential.close()

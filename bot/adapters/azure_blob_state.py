@@ -1,0 +1,232 @@
+"""Bot Framework state and conversation references on Azure Blob Storage.
+
+State: one JSON blob per key under `state/`; the blob's ETag is the item's `e_tag`, and a write
+that carries an e_tag (other than `*`) is a conditional Put Blob, so two instances cannot both
+win with the same e_tag. References: one JSON blob per conversation under `refs/`, with the
+conversation type in the blob's metadata so `of_type` can pick them from one listing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob.aio import ContainerClient
+
+from bot.adapters.azure_blob import (
+    JSON_CONTENT,
+    AzureBlobStore,
+    delete_if_present,
+    dump_json,
+    encode_meta,
+    key_segment,
+    read_json,
+    unavailable_on_error,
+)
+from bot.ports import ETagConflictError, StoredReference
+
+_ANY = "*"
+_STATE = "state/"
+_REFS = "refs/"
+_TYPE_META = "ctype"
+_DOWNLOADS_AT_ONCE = 16
+
+
+def _etag_of(value: Any) -> str | None:
+    found = value.get("e_tag") if isinstance(value, Mapping) else getattr(value, "e_tag", None)
+    return None if found is None else str(found)
+
+
+def _encode(key: str, value: Any) -> bytes:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"state for '{key}' must be a mapping, not {type(value).__name__}")
+    data = {k: v for k, v in value.items() if k != "e_tag"}
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    except TypeError as exc:
+        raise TypeError(f"state for '{key}' must hold JSON values only") from exc
+
+
+def _state_name(key: str) -> str:
+    return _STATE + key_segment(key)
+
+
+class AzureBlobStateStorage:
+    """The Bot Framework `Storage` contract (bot.ports.StateStore) on blobs with ETags.
+
+    Unlike the SQLite store, a batch of several keys is not one transaction: every conditional
+    item is checked before anything is written, so a stale e_tag found then changes nothing, but
+    a writer that slips in between the check and the writes can still make a later item fail
+    after earlier ones were written. Bot Framework state writes one key per `save_changes`.
+    """
+
+    def __init__(self, store: AzureBlobStore) -> None:
+        self._store = store
+
+    async def read(self, keys: Sequence[str]) -> dict[str, Any]:
+        wanted = [k for k in dict.fromkeys(keys) if k]
+        if not wanted:
+            return {}
+        container = self._store.container
+        async with unavailable_on_error("read state"):
+            found = await asyncio.gather(*(read_json(container, _state_name(k)) for k in wanted))
+        result: dict[str, Any] = {}
+        for key, item in zip(wanted, found, strict=True):
+            if item is None:
+                continue
+            data, e_tag = item
+            data["e_tag"] = e_tag
+            result[key] = data
+        return result
+
+    async def write(self, changes: Mapping[str, Any]) -> None:
+        if changes is None:
+            raise TypeError("changes are required")
+        if not changes:
+            return
+        encoded = [(key, _etag_of(value), _encode(key, value)) for key, value in changes.items()]
+        container = self._store.container
+        new_tags: dict[str, str] = {}
+        async with unavailable_on_error("write state"):
+            conditional = [(k, e) for k, e, _ in encoded if e is not None and e != _ANY]
+            if len(encoded) > 1 and conditional:
+                await asyncio.gather(*(_check(container, k, e) for k, e in conditional))
+            for key, expected, data in encoded:
+                new_tags[key] = await _put(container, key, expected, data)
+        # The caller's objects now carry the new e_tag, so a second save in the same turn works.
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                value["e_tag"] = new_tags[key]
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        wanted = [k for k in dict.fromkeys(keys) if k]
+        if not wanted:
+            return
+        container = self._store.container
+        async with unavailable_on_error("delete state"):
+            await asyncio.gather(*(delete_if_present(container, _state_name(k)) for k in wanted))
+
+
+async def _check(container: ContainerClient, key: str, expected: str) -> None:
+    try:
+        properties = await container.get_blob_client(_state_name(key)).get_blob_properties()
+    except ResourceNotFoundError:
+        return  # a new item: written below, as the SQLite store does
+    if properties.etag != expected:
+        raise ETagConflictError(f"state '{key}' was changed by another writer")
+
+
+async def _put(container: ContainerClient, key: str, expected: str | None, data: bytes) -> str:
+    blob = container.get_blob_client(_state_name(key))
+    if expected is None or expected == _ANY:
+        result = await blob.upload_blob(data, overwrite=True, content_settings=JSON_CONTENT)
+        return str(result["etag"])
+    try:
+        result = await blob.upload_blob(
+            data,
+            overwrite=True,
+            etag=expected,
+            match_condition=MatchConditions.IfNotModified,
+            content_settings=JSON_CONTENT,
+        )
+    except (ResourceModifiedError, ResourceNotFoundError):
+        # Either someone wrote first, or there is no item yet. Create it only if still missing
+        # (If-None-Match: *), so two writers with the same e_tag cannot both create it.
+        try:
+            result = await blob.upload_blob(data, overwrite=False, content_settings=JSON_CONTENT)
+        except ResourceExistsError as exc:
+            raise ETagConflictError(f"state '{key}' was changed by another writer") from exc
+    return str(result["etag"])
+
+
+def _reference_body(reference: StoredReference) -> bytes:
+    return dump_json(
+        {
+            "conversation_id": reference.conversation_id,
+            "conversation_type": reference.conversation_type,
+            "tenant_id": reference.tenant_id,
+            "reference": dict(reference.reference),
+        }
+    )
+
+
+def _reference(data: Mapping[str, Any]) -> StoredReference:
+    return StoredReference(
+        conversation_id=str(data["conversation_id"]),
+        conversation_type=str(data["conversation_type"]),
+        tenant_id=str(data["tenant_id"]),
+        reference=data["reference"],
+    )
+
+
+def _reference_name(conversation_id: str) -> str:
+    return _REFS + key_segment(conversation_id)
+
+
+class AzureBlobConversationReferences:
+    """Conversation references for proactive messages (implements ConversationReferenceStore)."""
+
+    def __init__(self, store: AzureBlobStore) -> None:
+        self._store = store
+
+    async def save(self, reference: StoredReference) -> bool:
+        container = self._store.container
+        name = _reference_name(reference.conversation_id)
+        body = _reference_body(reference)
+        async with unavailable_on_error("save a conversation reference"):
+            current = await read_json(container, name)
+            if current is not None and dump_json(current[0]) == body:
+                return False
+            await container.upload_blob(
+                name,
+                body,
+                overwrite=True,
+                metadata={_TYPE_META: encode_meta(reference.conversation_type)},
+                content_settings=JSON_CONTENT,
+            )
+        return True
+
+    async def remove(self, conversation_id: str) -> bool:
+        container = self._store.container
+        async with unavailable_on_error("remove a conversation reference"):
+            return await delete_if_present(container, _reference_name(conversation_id))
+
+    async def get(self, conversation_id: str) -> StoredReference | None:
+        container = self._store.container
+        async with unavailable_on_error("read a conversation reference"):
+            found = await read_json(container, _reference_name(conversation_id))
+        return None if found is None else _reference(found[0])
+
+    async def of_type(self, conversation_type: str) -> list[StoredReference]:
+        container = self._store.container
+        wanted = encode_meta(conversation_type)
+        gate = asyncio.Semaphore(_DOWNLOADS_AT_ONCE)
+
+        async def fetch(name: str) -> StoredReference | None:
+            async with gate:
+                found = await read_json(container, name)
+            return None if found is None else _reference(found[0])
+
+        async with unavailable_on_error("list conversation references"):
+            names = [
+                blob.name
+                async for blob in container.list_blobs(name_starts_with=_REFS, include="metadata")
+                if (blob.metadata or {}).get(_TYPE_META) == wanted
+            ]
+            found = await asyncio.gather(*(fetch(name) for name in names))
+        # A reference removed between the listing and the download is simply gone.
+        matching = [r for r in found if r is not None and r.conversation_type == conversation_type]
+        return sorted(matching, key=lambda r: r.conversation_id)
+
+    async def count(self) -> int:
+        container = self._store.container
+        async with unavailable_on_error("count conversation references"):
+            return sum([1 async for _ in container.list_blobs(name_starts_with=_REFS)])

@@ -1,0 +1,108 @@
+"""Anonymous usage counters on Azure Blob Storage (implements bot.ports.UsageStats).
+
+One empty blob per counter under `usage/<metric>/`, its key and count in the blob's metadata, so
+`snapshot()` reads every counter from one listing. An increment is a compare-and-swap on the
+blob's ETag (Set Blob Metadata with If-Match, or Put Blob with If-None-Match: * for the first
+count), retried with a little jitter when another instance wrote first. Increments of the same
+counter within this process queue behind one lock, so only other instances cause retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+
+from bot.adapters.azure_blob import (
+    AzureBlobStore,
+    decode_meta,
+    encode_meta,
+    key_segment,
+    unavailable_on_error,
+)
+from bot.ports import StorageUnavailableError, UsageSnapshot
+
+_USAGE = "usage/"
+_SEP = "|"
+_KEY_META = "key"
+_COUNT_META = "count"
+
+
+class AzureBlobUsageStats:
+    def __init__(
+        self, store: AzureBlobStore, *, max_attempts: int = 50, max_jitter_seconds: float = 0.2
+    ) -> None:
+        """
+        :param store: the open blob store.
+        :param max_attempts: compare-and-swap rounds before an increment gives up
+            (StorageUnavailableError); only contention from other instances uses them up.
+        :param max_jitter_seconds: the longest random pause between two rounds.
+        """
+        self._store = store
+        self._max_attempts = max_attempts
+        self._max_jitter = max_jitter_seconds
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def _increment(self, metric: str, key: str) -> None:
+        name = f"{_USAGE}{metric}/{key_segment(key)}"
+        async with self._locks[name], unavailable_on_error("count usage"):
+            blob = self._store.container.get_blob_client(name)
+            for attempt in range(self._max_attempts):
+                try:
+                    properties = await blob.get_blob_properties()
+                except ResourceNotFoundError:
+                    try:
+                        await blob.upload_blob(
+                            b"",
+                            overwrite=False,
+                            metadata={_KEY_META: encode_meta(key), _COUNT_META: "1"},
+                        )
+                        return
+                    except ResourceExistsError:
+                        pass
+                else:
+                    count = int((properties.metadata or {}).get(_COUNT_META, "0")) + 1
+                    try:
+                        await blob.set_blob_metadata(
+                            {_KEY_META: encode_meta(key), _COUNT_META: str(count)},
+                            etag=properties.etag,
+                            match_condition=MatchConditions.IfNotModified,
+                        )
+                        return
+                    except (ResourceModifiedError, ResourceNotFoundError):
+                        pass
+                pause = min(self._max_jitter, 0.005 * (attempt + 1))
+                await asyncio.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not secrets
+        raise StorageUnavailableError(f"usage counter '{metric}' stayed contended")
+
+    async def record_verdict(self, verdict: str, task: str, tool: str, category: str) -> None:
+        await self._increment("verdict", _SEP.join((verdict, task, tool, category)))
+
+    async def record_feedback(self, useful: bool) -> None:
+        await self._increment("feedback", "yes" if useful else "no")
+
+    async def snapshot(self) -> UsageSnapshot:
+        verdicts: dict[tuple[str, str, str, str], int] = {}
+        feedback: dict[bool, int] = {True: 0, False: 0}
+        container = self._store.container
+        async with unavailable_on_error("read usage"):
+            async for blob in container.list_blobs(name_starts_with=_USAGE, include="metadata"):
+                metadata = blob.metadata or {}
+                if _KEY_META not in metadata or _COUNT_META not in metadata:
+                    continue
+                metric = blob.name[len(_USAGE) :].split("/", 1)[0]
+                key, count = decode_meta(metadata[_KEY_META]), int(metadata[_COUNT_META])
+                if metric == "verdict":
+                    parts = key.split(_SEP)
+                    if len(parts) == 4:
+                        verdicts[(parts[0], parts[1], parts[2], parts[3])] = count
+                elif metric == "feedback":
+                    feedback[key == "yes"] = count
+        return UsageSnapshot(verdicts=verdicts, feedback=feedback)

@@ -1,0 +1,342 @@
+"""Champions' broadcasts on Azure Storage (implements bot.ports.BroadcastJobStore), for several
+instances.
+
+A job blob, its recipients in shard blobs (a state per recipient), and one queue message per job.
+The instance that receives the job message keeps it hidden (renewing the visibility in the
+background) while it works and deletes it when the job is done; if it dies, the message reappears
+after the visibility timeout and another instance resumes with everyone still pending. A scheduled
+job's message is hidden until it is due. A job message received more often than `poison_after`
+times (each crash while holding it counts once) goes to the `-poison` queue and the job stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.storage.blob.aio import ContainerClient
+from azure.storage.queue import QueueMessage
+from azure.storage.queue.aio import QueueClient
+
+from bot.adapters.azure_docs import (
+    BROADCASTS,
+    SHARD_SIZE,
+    Documents,
+    delete_message,
+    gather_bounded,
+    hide_for,
+    receive,
+)
+from bot.core.broadcast import Progress, RecipientState
+from bot.logs import get_logger
+from bot.ports import (
+    ConversationReferenceStore,
+    Job,
+    PendingRecipient,
+    StorageUnavailableError,
+)
+
+_log = get_logger("azure_broadcast")
+
+# -- broadcasts ----------------------------------------------------------------------------------
+
+
+class LeaseLostError(Exception):
+    """Another instance took over this job (this one stalled past the visibility timeout)."""
+
+
+@dataclass
+class _Running:
+    job_id: str
+    message: QueueMessage
+    shards: dict[str, tuple[dict[str, list[Any]], str]]  # shard name → (recipients, etag)
+    dirty: set[str] = field(default_factory=set)
+    renewer: asyncio.Task[None] | None = None
+    lost: bool = False
+
+
+def _job_document(job: Job, shard_count: int) -> dict[str, Any]:
+    return {**asdict(job), "cards": dict(job.cards), "shards": shard_count}
+
+
+def _job(data: Mapping[str, Any]) -> Job:
+    return Job(
+        id=str(data["id"]),
+        created_by=str(data["created_by"]),
+        due=float(data["due"]),
+        state=str(data["state"]),
+        cards=dict(data["cards"]),
+        progress_service_url=str(data.get("progress_service_url", "")),
+        progress_conversation=str(data.get("progress_conversation", "")),
+        progress_activity=str(data.get("progress_activity", "")),
+        progress_language=str(data.get("progress_language", "nb")),
+        started_at=None if data.get("started_at") is None else float(data["started_at"]),
+        finished_at=None if data.get("finished_at") is None else float(data["finished_at"]),
+    )
+
+
+class AzureBroadcastStore:
+    """Implements bot.ports.BroadcastJobStore on blobs (job, recipient shards) and a job queue.
+
+    A recipient's entry in its shard: [language, state, attempts, next attempt, last status]."""
+
+    def __init__(
+        self,
+        container: ContainerClient,
+        queue: QueueClient,
+        poison: QueueClient,
+        references: ConversationReferenceStore,
+        *,
+        lease_seconds: int = 60,
+        poison_after: int = 10,
+        clock: Callable[[], float] = time.time,
+        shard_size: int = SHARD_SIZE,
+    ) -> None:
+        self._docs = Documents(container)
+        self._queue = queue
+        self._poison = poison
+        self._references = references
+        self._lease = lease_seconds
+        self._poison_after = poison_after
+        self._clock = clock
+        self._shard_size = shard_size
+        self._running: _Running | None = None
+
+    @staticmethod
+    def _job_name(job_id: str) -> str:
+        return f"{BROADCASTS}{job_id}/job.json"
+
+    @staticmethod
+    def _shard_name(job_id: str, index: int) -> str:
+        return f"{BROADCASTS}{job_id}/shard-{index:05d}.json"
+
+    async def create_job(
+        self,
+        *,
+        created_by: str,
+        due: datetime,
+        cards: Mapping[str, Any],
+        recipients: Sequence[tuple[str, str]],
+        progress_service_url: str,
+        progress_conversation: str,
+        progress_activity: str,
+        progress_language: str,
+    ) -> Progress:
+        job = Job(
+            id=uuid.uuid4().hex,
+            created_by=created_by,
+            due=due.timestamp(),
+            state="scheduled",
+            cards=cards,
+            progress_service_url=progress_service_url,
+            progress_conversation=progress_conversation,
+            progress_activity=progress_activity,
+            progress_language=progress_language,
+            started_at=None,
+            finished_at=None,
+        )
+        unique = list(dict(recipients).items())
+        shards = [unique[i : i + self._shard_size] for i in range(0, len(unique), self._shard_size)]
+        writes = [
+            self._docs.create(
+                self._shard_name(job.id, index),
+                {
+                    cid: [language, RecipientState.PENDING.value, 0, 0.0, 0]
+                    for cid, language in part
+                },
+            )
+            for index, part in enumerate(shards)
+        ]
+        await gather_bounded(writes)
+        await self._docs.create(self._job_name(job.id), _job_document(job, len(shards)))
+        try:
+            await self._queue.send_message(
+                job.id, visibility_timeout=hide_for(job.due - self._clock())
+            )
+        except AzureError as exc:
+            raise StorageUnavailableError(f"queue send: {type(exc).__name__}") from exc
+        return Progress(
+            total=len(unique), sent=0, failed=0, blocked=0, not_found=0, elapsed_seconds=0.0
+        )
+
+    async def runnable(self, now: float) -> list[Job]:
+        running = self._running
+        if running is not None and not running.lost:
+            # the worker stopped mid-job (the store failed for a moment): resume it
+            found = await self._docs.read(self._job_name(running.job_id))
+            if found is not None:
+                return [_job(found[0])]
+        self._running = None
+        for message in await receive(self._queue, 1, self._lease):
+            job_id = str(message.content)
+            found = await self._docs.read(self._job_name(job_id))
+            if found is None or found[0].get("state") == "done":
+                if found is not None or (message.dequeue_count or 0) >= 3:
+                    await self._delete(message)
+                continue
+            job = _job(found[0])
+            if job.due > now + 1:  # scheduled further out than a queue can hide a message
+                await self._queue.update_message(
+                    message, visibility_timeout=hide_for(job.due - now)
+                )
+                continue
+            if (message.dequeue_count or 0) > self._poison_after:
+                await self._poison.send_message(job_id)
+                await self._delete(message)
+                await self._set_job(job_id, state="done", finished_at=now, poisoned=True)
+                _log.warning("broadcast_poison", extra={"fields": {"job": job_id}})
+                continue
+            self._running = _Running(job_id=job_id, message=message, shards={})
+            return [job]
+        return []
+
+    async def start(self, job_id: str, now: float) -> None:
+        running = self._current(job_id)
+        found = await self._docs.read(self._job_name(job_id))
+        count = int(found[0].get("shards", 0)) if found is not None else 0
+        names = [self._shard_name(job_id, index) for index in range(count)]
+        loaded = await gather_bounded([self._docs.read(name) for name in names])
+        running.shards = {
+            name: (item[0], item[1]) for name, item in zip(names, loaded, strict=True) if item
+        }
+        if found is not None and found[0].get("started_at") is None:
+            await self._set_job(job_id, state="running", started_at=now)
+        if running.renewer is None:
+            running.renewer = asyncio.create_task(self._renew(running), name="kivett-job-lease")
+
+    async def _renew(self, running: _Running) -> None:
+        while True:
+            await asyncio.sleep(max(1.0, self._lease / 3))
+            try:
+                running.message = await self._queue.update_message(
+                    running.message, visibility_timeout=self._lease
+                )
+            except ResourceNotFoundError:
+                running.lost = True
+                _log.warning("broadcast_lease_lost", extra={"fields": {"job": running.job_id}})
+                return
+            except AzureError:
+                _log.warning("broadcast_lease_renewal_failed", extra={"fields": {}})
+
+    def _current(self, job_id: str) -> _Running:
+        running = self._running
+        if running is None or running.job_id != job_id:
+            raise LeaseLostError(job_id)
+        if running.lost:
+            self._running = None
+            raise LeaseLostError(job_id)
+        return running
+
+    async def pending(self, job_id: str, now: float, limit: int) -> list[PendingRecipient]:
+        running = self._current(job_id)
+        chosen: list[tuple[str, str, int]] = []
+        for recipients, _etag in running.shards.values():
+            for cid, entry in recipients.items():
+                if entry[1] == RecipientState.PENDING.value and float(entry[3]) <= now:
+                    chosen.append((cid, str(entry[0]), int(entry[2])))
+                    if len(chosen) >= limit:
+                        break
+            if len(chosen) >= limit:
+                break
+        references = await gather_bounded([self._references.get(cid) for cid, _, _ in chosen])
+        return [
+            PendingRecipient(
+                conversation_id=cid,
+                language=language,
+                attempts=attempts,
+                reference=None if ref is None else ref.reference,
+            )
+            for (cid, language, attempts), ref in zip(chosen, references, strict=True)
+        ]
+
+    async def next_retry(self, job_id: str) -> float | None:
+        running = self._current(job_id)
+        times = [
+            float(entry[3])
+            for recipients, _ in running.shards.values()
+            for entry in recipients.values()
+            if entry[1] == RecipientState.PENDING.value
+        ]
+        return min(times) if times else None
+
+    async def record(
+        self, job_id: str, results: Sequence[tuple[str, RecipientState, int, float, int]]
+    ) -> None:
+        running = self._current(job_id)
+        where = {
+            cid: name for name, (recipients, _) in running.shards.items() for cid in recipients
+        }
+        for cid, state, attempts, at, status in results:
+            name = where.get(cid)
+            if name is None:
+                continue
+            entry = running.shards[name][0][cid]
+            entry[1:] = [state.value, attempts, at, status]
+            running.dirty.add(name)
+        await self._flush(running)
+
+    async def _flush(self, running: _Running) -> None:
+        dirty, running.dirty = running.dirty, set()
+        for name in dirty:
+            recipients, _ = running.shards[name]
+            await self._docs.replace(name, recipients)
+
+    async def finish(self, job_id: str, now: float) -> None:
+        running = self._current(job_id)
+        await self._flush(running)
+        await self._set_job(job_id, state="done", finished_at=now)
+        if running.renewer is not None:
+            running.renewer.cancel()
+        await self._delete(running.message)
+        self._running = None
+
+    async def progress(self, job_id: str, now: float) -> Progress:
+        running = self._running
+        if running is not None and running.job_id == job_id and running.shards:
+            shards = [recipients for recipients, _ in running.shards.values()]
+        else:
+            names = await self._docs.names(f"{BROADCASTS}{job_id}/shard-")
+            loaded = await gather_bounded([self._docs.read(name) for name in names])
+            shards = [item[0] for item in loaded if item is not None]
+        counts: dict[str, int] = {}
+        for recipients in shards:
+            for entry in recipients.values():
+                counts[str(entry[1])] = counts.get(str(entry[1]), 0) + 1
+        found = await self._docs.read(self._job_name(job_id))
+        started = found[0].get("started_at") if found is not None else None
+        return Progress(
+            total=sum(counts.values()),
+            sent=counts.get(RecipientState.SENT.value, 0),
+            failed=counts.get(RecipientState.FAILED.value, 0),
+            blocked=counts.get(RecipientState.BLOCKED.value, 0),
+            not_found=counts.get(RecipientState.NOT_FOUND.value, 0),
+            elapsed_seconds=0.0 if started is None else max(0.0, now - float(started)),
+        )
+
+    async def _set_job(self, job_id: str, **changes: Any) -> None:
+        for _ in range(10):
+            found = await self._docs.read(self._job_name(job_id))
+            if found is None:
+                return
+            data, etag = found
+            data.update(changes)
+            if await self._docs.replace(self._job_name(job_id), data, etag):
+                return
+        raise StorageUnavailableError("job document: too many concurrent writers")
+
+    async def _delete(self, message: QueueMessage) -> None:
+        await delete_message(self._queue, message)
+
+    async def close(self) -> None:
+        running, self._running = self._running, None
+        if running is not None and running.renewer is not None:
+            running.renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running.renewer

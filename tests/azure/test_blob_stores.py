@@ -1,0 +1,449 @@
+"""The Azure Blob Storage stores against Azurite: the same behaviours as the SQLite stores."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from bot.adapters.azure_blob import AzureBlobStore
+from bot.adapters.azure_blob_lessons import AzureBlobLessonStore
+from bot.adapters.azure_blob_state import AzureBlobConversationReferences, AzureBlobStateStorage
+from bot.adapters.azure_blob_usage import AzureBlobUsageStats
+from bot.ports import (
+    ETagConflictError,
+    StorageUnavailableError,
+    StoredReference,
+    Subscription,
+)
+from tests.azure.conftest import connection_string, free_port, start_azurite
+
+MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+async def test_state_round_trips_with_an_etag_under_awkward_keys(
+    blob_store: AzureBlobStore,
+) -> None:
+    storage = AzureBlobStateStorage(blob_store)
+    keys = ["msteams/conversations/a:1/", "../x?y#z%2F\\", "Åse ølkopp", "k" * 2000]
+    await storage.write({key: {"name": key, "n": i} for i, key in enumerate(keys)})
+    found = await storage.read([*keys, "missing"])
+    assert sorted(found) == sorted(keys)
+    for i, key in enumerate(keys):
+        assert found[key]["name"] == key
+        assert found[key]["n"] == i
+        assert found[key]["e_tag"]
+    assert await storage.read(["missing"]) == {}
+
+
+async def test_a_write_with_a_stale_etag_is_refused_and_changes_nothing(
+    blob_store: AzureBlobStore,
+) -> None:
+    storage = AzureBlobStateStorage(blob_store)
+    await storage.write({"k": {"n": 1}})
+    first = (await storage.read(["k"]))["k"]
+    second = (await storage.read(["k"]))["k"]
+    first["n"] = 2
+    await storage.write({"k": first})
+    second["n"] = 3
+    with pytest.raises(ETagConflictError):
+        await storage.write({"k": second})
+    assert (await storage.read(["k"]))["k"]["n"] == 2
+
+
+async def test_a_stale_etag_in_a_batch_is_found_before_anything_is_written(
+    blob_store: AzureBlobStore,
+) -> None:
+    storage = AzureBlobStateStorage(blob_store)
+    await storage.write({"a": {"n": 1}, "b": {"n": 1}})
+    a, b = (await storage.read(["a"]))["a"], (await storage.read(["b"]))["b"]
+    await storage.write({"b": dict(b, n=5)})
+    with pytest.raises(ETagConflictError):
+        await storage.write({"a": dict(a, n=2), "b": dict(b, n=2)})
+    current = await storage.read(["a", "b"])
+    assert (current["a"]["n"], current["b"]["n"]) == (1, 5)
+
+
+async def test_two_instances_writing_with_the_same_etag_exactly_one_wins(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore
+) -> None:
+    one, two = AzureBlobStateStorage(blob_store), AzureBlobStateStorage(other_instance)
+    await one.write({"k": {"n": 0}})
+    seen = (await one.read(["k"]))["k"]
+
+    async def write(storage: AzureBlobStateStorage, n: int) -> int | None:
+        try:
+            await storage.write({"k": dict(seen, n=n)})
+        except ETagConflictError:
+            return None
+        return n
+
+    results = await asyncio.gather(write(one, 1), write(two, 2))
+    winners = [n for n in results if n is not None]
+    assert len(winners) == 1
+    assert (await two.read(["k"]))["k"]["n"] == winners[0]
+
+
+async def test_a_new_item_with_an_etag_is_created_once_like_the_sqlite_store(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore
+) -> None:
+    one, two = AzureBlobStateStorage(blob_store), AzureBlobStateStorage(other_instance)
+    await one.write({"fresh": {"n": 1, "e_tag": "from-elsewhere"}})
+    assert (await one.read(["fresh"]))["fresh"]["n"] == 1
+
+    async def create(storage: AzureBlobStateStorage, n: int) -> bool:
+        try:
+            await storage.write({"new": {"n": n, "e_tag": "guess"}})
+        except ETagConflictError:
+            return False
+        return True
+
+    assert sorted(await asyncio.gather(create(one, 1), create(two, 2))) == [False, True]
+
+
+async def test_many_concurrent_read_modify_writes_either_win_or_are_refused(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore
+) -> None:
+    stores = [AzureBlobStateStorage(blob_store), AzureBlobStateStorage(other_instance)]
+    await stores[0].write({"counter": {"n": 0}})
+
+    async def increment(storage: AzureBlobStateStorage) -> bool:
+        item = (await storage.read(["counter"]))["counter"]
+        item["n"] += 1
+        try:
+            await storage.write({"counter": item})
+        except ETagConflictError:
+            return False
+        return True
+
+    results = await asyncio.gather(*(increment(stores[i % 2]) for i in range(20)))
+    assert (await stores[0].read(["counter"]))["counter"]["n"] == sum(results)
+    assert any(results)
+
+
+async def test_star_etag_and_no_etag_overwrite(blob_store: AzureBlobStore) -> None:
+    storage = AzureBlobStateStorage(blob_store)
+    await storage.write({"k": {"n": 1}})
+    await storage.write({"k": {"n": 2, "e_tag": "*"}})
+    await storage.write({"k": {"n": 3}})
+    assert (await storage.read(["k"]))["k"]["n"] == 3
+
+
+async def test_a_second_save_in_the_same_turn_is_not_a_conflict(blob_store: AzureBlobStore) -> None:
+    storage = AzureBlobStateStorage(blob_store)
+    state: dict[str, Any] = {"n": 1}
+    await storage.write({"k": state})
+    state["n"] = 2
+    await storage.write({"k": state})
+    assert (await storage.read(["k"]))["k"]["n"] == 2
+
+
+async def test_delete_removes_state_and_ignores_missing_keys(blob_store: AzureBlobStore) -> None:
+    storage = AzureBlobStateStorage(blob_store)
+    await storage.write({"k": {"n": 1}})
+    await storage.delete(["k", "never-written"])
+    assert await storage.read(["k"]) == {}
+
+
+async def test_non_json_state_is_refused_with_a_clear_error(blob_store: AzureBlobStore) -> None:
+    with pytest.raises(TypeError, match="JSON values only"):
+        await AzureBlobStateStorage(blob_store).write({"k": {"when": object()}})
+
+
+def _turn(adapter: TestAdapter) -> TurnContext:
+    activity = Activity(
+        type=ActivityTypes.message,
+        id="1",
+        text="hei",
+        channel_id="msteams",
+        service_url="https://smba.example/",
+        from_property=ChannelAccount(id="29:kari"),
+        recipient=ChannelAccount(id="28:bot"),
+        conversation=ConversationAccount(id="a:1/kari"),
+    )
+    return TurnContext(adapter, activity)
+
+
+async def test_conversation_state_round_trips_through_botbuilder(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore
+) -> None:
+    adapter = TestAdapter()
+    first = ConversationState(AzureBlobStateStorage(blob_store))
+    turn = _turn(adapter)
+    await first.load(turn)
+    await first.create_property("dialog").set(turn, {"step": 2, "answers": ["Åpen"]})
+    await first.save_changes(turn)
+
+    second = ConversationState(AzureBlobStateStorage(other_instance))
+    later = _turn(adapter)
+    await second.load(later)
+    assert await second.create_property("dialog").get(later) == {"step": 2, "answers": ["Åpen"]}
+
+
+async def test_two_turns_saving_the_same_conversation_state_one_is_refused(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore
+) -> None:
+    adapter = TestAdapter()
+    states = [
+        ConversationState(AzureBlobStateStorage(blob_store)),
+        ConversationState(AzureBlobStateStorage(other_instance)),
+    ]
+    turn = _turn(adapter)
+    await states[0].load(turn)
+    await states[0].create_property("n").set(turn, 0)
+    await states[0].save_changes(turn)
+    turns = [_turn(adapter), _turn(adapter)]
+    for state, context in zip(states, turns, strict=True):
+        await state.load(context)
+        await state.create_property("n").set(context, 1)
+    await states[0].save_changes(turns[0])
+    with pytest.raises(ETagConflictError):
+        await states[1].save_changes(turns[1])
+
+
+# --- conversation references -------------------------------------------------------------------
+
+
+async def test_conversation_references_are_saved_updated_and_removed(
+    blob_store: AzureBlobStore,
+) -> None:
+    refs = AzureBlobConversationReferences(blob_store)
+    ref = StoredReference("a:1", "personal", "tenant", {"serviceUrl": "https://smba", "x": 1})
+    assert await refs.save(ref) is True
+    assert await refs.save(ref) is False, "an unchanged reference is not written again"
+    assert await refs.save(StoredReference("a:1", "personal", "tenant", {"x": 2})) is True
+    stored = await refs.get("a:1")
+    assert stored is not None
+    assert stored.reference == {"x": 2}
+    assert await refs.count() == 1
+    assert await refs.remove("a:1") is True
+    assert await refs.remove("a:1") is False
+    assert await refs.get("a:1") is None
+    assert await refs.count() == 0
+
+
+async def test_references_are_listed_by_conversation_type(blob_store: AzureBlobStore) -> None:
+    refs = AzureBlobConversationReferences(blob_store)
+    for conversation_id, kind in [
+        ("19:b@thread.tacv2", "channel"),
+        ("a:2", "personal"),
+        ("a:1", "personal"),
+        ("19:chat@thread.v2", "groupChat"),
+    ]:
+        await refs.save(StoredReference(conversation_id, kind, "t", {"id": conversation_id}))
+    await refs.save(StoredReference("19:b@thread.tacv2", "personal", "t", {"moved": True}))
+    personal = await refs.of_type("personal")
+    assert [r.conversation_id for r in personal] == ["19:b@thread.tacv2", "a:1", "a:2"]
+    assert personal[0].reference == {"moved": True}
+    assert await refs.of_type("channel") == []
+    assert [r.conversation_id for r in await refs.of_type("groupChat")] == ["19:chat@thread.v2"]
+    assert await refs.count() == 4
+
+
+# --- usage -------------------------------------------------------------------------------------
+
+
+async def test_usage_counts_under_50_concurrent_increments_from_two_instances_are_exact(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore
+) -> None:
+    instances = [AzureBlobUsageStats(blob_store), AzureBlobUsageStats(other_instance)]
+    verdict = ("yellow", "skrive_saksframlegg", "copilot", "begrenset")
+    await asyncio.gather(*(instances[i % 2].record_verdict(*verdict) for i in range(50)))
+    await asyncio.gather(
+        *(instances[i % 2].record_feedback(i % 3 != 0) for i in range(9)),
+        instances[1].record_verdict("red", "task|with", "tøøl", "unntatt"),
+    )
+    snapshot = await instances[0].snapshot()
+    assert snapshot.verdicts[verdict] == 50
+    assert dict(snapshot.feedback) == {True: 6, False: 3}
+    assert ("red", "task", "with", "tøøl") not in snapshot.verdicts, "a key with the separator"
+
+
+async def test_usage_snapshot_of_an_empty_store_has_no_verdicts(blob_store: AzureBlobStore) -> None:
+    snapshot = await AzureBlobUsageStats(blob_store).snapshot()
+    assert dict(snapshot.verdicts) == {}
+    assert dict(snapshot.feedback) == {True: 0, False: 0}
+
+
+# --- lessons -----------------------------------------------------------------------------------
+
+
+def _subscription(user: str, due: datetime, language: str = "nb") -> Subscription:
+    return Subscription(
+        user_key=user,
+        conversation_id=f"a:{user}",
+        weekday=0,
+        at="09:00",
+        zone="Europe/Oslo",
+        language=language,
+        next_due=due,
+    )
+
+
+async def test_lesson_progress_is_kept_per_user(blob_store: AzureBlobStore) -> None:
+    lessons = AzureBlobLessonStore(blob_store)
+    await lessons.complete("aad-kari", 1)
+    await lessons.complete("aad-kari", 1)
+    await lessons.complete("aad-kari", 10)
+    await lessons.complete("aad-kari-2", 3)
+    assert await lessons.completed("aad-kari") == frozenset({1, 10})
+    assert await lessons.completed("nobody") == frozenset()
+
+
+async def test_subscriptions_are_saved_listed_due_and_removed(blob_store: AzureBlobStore) -> None:
+    lessons = AzureBlobLessonStore(blob_store)
+    await lessons.subscribe(_subscription("u2", MONDAY_9 + timedelta(microseconds=5), "nn"))
+    await lessons.subscribe(_subscription("u1", MONDAY_9 - timedelta(days=1)))
+    await lessons.subscribe(_subscription("u3", MONDAY_9 + timedelta(days=7), "en"))
+    assert await lessons.subscription("u2") == _subscription(
+        "u2", MONDAY_9 + timedelta(microseconds=5), "nn"
+    )
+    assert await lessons.subscription("nobody") is None
+    assert [s.user_key for s in await lessons.due(MONDAY_9 + timedelta(seconds=1), 10)] == [
+        "u1",
+        "u2",
+    ]
+    assert [s.user_key for s in await lessons.due(MONDAY_9 + timedelta(days=30), 2)] == [
+        "u1",
+        "u2",
+    ]
+    assert await lessons.subscribers() == [("a:u1", "nb"), ("a:u2", "nn"), ("a:u3", "en")]
+    assert await lessons.unsubscribe("u2") is True
+    assert await lessons.unsubscribe("u2") is False
+    assert [s.user_key for s in await lessons.due(MONDAY_9 + timedelta(days=1), 10)] == ["u1"]
+
+
+async def test_a_claim_moves_the_due_time_on_only_if_it_is_still_due_then(
+    blob_store: AzureBlobStore,
+) -> None:
+    lessons = AzureBlobLessonStore(blob_store)
+    await lessons.subscribe(_subscription("u1", MONDAY_9))
+    next_week = MONDAY_9 + timedelta(days=7)
+    assert await lessons.claim("u1", MONDAY_9, next_week) is True
+    assert await lessons.claim("u1", MONDAY_9, next_week) is False, "the same week twice"
+    assert await lessons.claim("nobody", MONDAY_9, next_week) is False
+    current = await lessons.subscription("u1")
+    assert current is not None
+    assert current.next_due == next_week
+    await lessons.reschedule("u1", MONDAY_9 + timedelta(hours=1))
+    await lessons.reschedule("nobody", MONDAY_9)
+    current = await lessons.subscription("u1")
+    assert current is not None
+    assert current.next_due == MONDAY_9 + timedelta(hours=1)
+    assert await lessons.subscription("nobody") is None
+
+
+async def test_two_instances_claiming_the_same_week_exactly_one_gets_it(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore
+) -> None:
+    one, two = AzureBlobLessonStore(blob_store), AzureBlobLessonStore(other_instance)
+    users = [f"u{i}" for i in range(10)]
+    for user in users:
+        await one.subscribe(_subscription(user, MONDAY_9))
+    next_week = MONDAY_9 + timedelta(days=7)
+    for user in users:
+        results = await asyncio.gather(
+            one.claim(user, MONDAY_9, next_week), two.claim(user, MONDAY_9, next_week)
+        )
+        assert sorted(results) == [False, True], user
+    assert await two.due(MONDAY_9 + timedelta(days=1), 100) == []
+
+
+# --- health and failures -----------------------------------------------------------------------
+
+
+async def test_ping_answers_when_the_container_is_there(blob_store: AzureBlobStore) -> None:
+    await blob_store.ping()
+
+
+async def test_open_creates_the_container_once_and_reopening_keeps_the_data(
+    azurite: str, container_name: str
+) -> None:
+    for n in (1, 2):
+        store = AzureBlobStore(container_name, connection_string=azurite)
+        await store.open()
+        storage = AzureBlobStateStorage(store)
+        if n == 1:
+            await storage.write({"k": {"kept": True}})
+        else:
+            assert (await storage.read(["k"]))["k"]["kept"] is True
+        await store.close()
+
+
+async def test_a_stopped_azurite_gives_storage_unavailable_not_a_hang(tmp_path: Path) -> None:
+    with start_azurite(tmp_path / "azurite.log") as running:
+        store = AzureBlobStore("kivett-stopped", connection_string=running.connection_string)
+        await store.open()
+        storage = AzureBlobStateStorage(store)
+        await storage.write({"k": {"n": 1}})
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailableError):
+            await store.ping()
+        assert time.monotonic() - started < 2, "the readiness ping does not retry"
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailableError):
+            await storage.read(["k"])
+        with pytest.raises(StorageUnavailableError):
+            await AzureBlobUsageStats(store).record_feedback(True)
+        with pytest.raises(StorageUnavailableError):
+            await AzureBlobLessonStore(store).claim("u", MONDAY_9, MONDAY_9)
+    finally:
+        await store.close()
+    assert time.monotonic() - started < 20, "three failed calls with the default retries"
+
+
+async def test_opening_against_nothing_fails_fast_with_storage_unavailable() -> None:
+    port = free_port()
+    store = AzureBlobStore(
+        "kivett-none", connection_string=connection_string(port, port, port), retry_total=0
+    )
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailableError):
+        await store.open()
+    assert time.monotonic() - started < 5
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.ping()
+
+
+async def test_server_errors_become_storage_unavailable_after_the_retries() -> None:
+    calls = 0
+
+    async def broken(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        return web.Response(status=503, text="busy")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", broken)
+    async with TestServer(app, host="127.0.0.1") as server:
+        port = server.port
+        assert port is not None
+        store = AzureBlobStore(
+            "kivett-busy",
+            connection_string=connection_string(port, port, port),
+            retry_total=2,
+            retry_backoff_seconds=0,
+        )
+        with pytest.raises(StorageUnavailableError):
+            await store.open()
+        assert calls == 3, "the first try and two retries"
+
+
+def test_the_store_needs_exactly_one_way_to_connect() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        AzureBlobStore("c")
+    with pytest.raises(ValueError, match="exactly one"):
+        AzureBlobStore("c", connection_string="x", account_url="https://a.blob.core.windows.net")

@@ -1,0 +1,216 @@
+"""Shared work on Azurite: the learning-card outbox and broadcasts, as two instances see them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.adapters.azure_blob import AzureBlobStore
+from bot.adapters.azure_blob_state import AzureBlobConversationReferences
+from bot.adapters.azure_broadcast import AzureBroadcastStore, LeaseLostError
+from bot.adapters.azure_outbox import AzureLearningCardStore
+from bot.core.broadcast import RecipientState
+from bot.core.learning_cards import DeliveryState
+from bot.outbox_worker import OutboxWorker
+from bot.ports import StoredReference
+from tests.fakes.learning_sink import FakeSink
+from tests.integration.test_outbox import LABELS, card
+
+
+@pytest.fixture
+async def queues(azurite: str) -> AsyncIterator[dict[str, object]]:
+    from azure.storage.queue.aio import QueueClient
+
+    prefix = f"q{uuid.uuid4().hex[:12]}"
+    made = {
+        name: QueueClient.from_connection_string(azurite, f"{prefix}-{name}")
+        for name in ("outbox", "outbox-poison", "broadcasts", "broadcasts-poison")
+    }
+    for client in made.values():
+        await client.create_queue()
+    yield made
+    for client in made.values():
+        await client.delete_queue()
+        await client.close()
+
+
+def cards_store(
+    blob: AzureBlobStore, q: dict[str, object], **options: object
+) -> AzureLearningCardStore:
+    return AzureLearningCardStore(blob.container, q["outbox"], q["outbox-poison"], **options)  # type: ignore[arg-type]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_card_stored_by_one_instance_is_delivered_once_by_whichever_takes_it(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: dict[str, object]
+) -> None:
+    first, second = cards_store(blob_store, queues), cards_store(other_instance, queues)
+    sink = FakeSink()
+    assert await first.add(card("c1"))
+    assert not await second.add(card("c1"))  # the same card id again: stored once
+    workers = [
+        OutboxWorker(store=store, sink=sink, labels=LABELS, clock=Clock())
+        for store in (first, second)
+    ]
+    delivered = await asyncio.gather(*(worker.drain_once() for worker in workers))
+    assert sorted(delivered) == [0, 1]  # the queue gave the card to exactly one instance
+    stored = await second.get("c1")
+    assert stored is not None
+    assert stored.state is DeliveryState.DELIVERED
+    assert sink.creates == 1
+
+
+async def test_a_retry_hides_the_card_until_its_time_then_any_instance_delivers_it(
+    blob_store: AzureBlobStore, queues: dict[str, object]
+) -> None:
+    store = cards_store(blob_store, queues)
+    sink = FakeSink(["503"])
+    await store.add(card("c1"))
+    # real time: the queue hides the message for real seconds
+    worker = OutboxWorker(store=store, sink=sink, labels=LABELS, clock=time.time)
+    assert await worker.drain_once() == 0
+    assert await store.due(time.time(), 10) == []  # hidden for the backoff (about 1–2 s)
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        if await worker.drain_once() == 1:
+            break
+    stored = await store.get("c1")
+    assert stored is not None
+    assert stored.state is DeliveryState.DELIVERED
+    assert stored.attempts == 2
+    assert stored.reason == ""
+
+
+async def test_a_card_whose_instance_died_comes_back_after_the_visibility_timeout(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: dict[str, object]
+) -> None:
+    dying = cards_store(blob_store, queues, visibility_seconds=1)
+    await dying.add(card("c1"))
+    assert [s.card.card_id for s in await dying.due(0, 10)] == ["c1"]  # taken, then it "dies"
+    survivor = cards_store(other_instance, queues)
+    assert await survivor.due(0, 10) == []
+    await asyncio.sleep(1.5)
+    [again] = await survivor.due(0, 10)
+    await survivor.delivered(again.card.card_id, "item-1")
+    stored = await survivor.get("c1")
+    assert stored is not None
+    assert stored.state is DeliveryState.DELIVERED
+
+
+async def test_a_message_that_keeps_coming_back_is_parked_as_poison(
+    blob_store: AzureBlobStore, queues: dict[str, object]
+) -> None:
+    store = cards_store(blob_store, queues, visibility_seconds=1, poison_after=2)
+    await store.add(card("c1"))
+    for _ in range(2):  # taken twice and never finished (two crashes)
+        assert len(await store.due(0, 10)) == 1
+        await asyncio.sleep(1.2)
+    assert await store.due(0, 10) == []
+    stored = await store.get("c1")
+    assert stored is not None
+    assert stored.state is DeliveryState.PARKED
+    assert stored.reason == "poison"
+    poisoned = [m.content async for m in queues["outbox-poison"].receive_messages()]  # type: ignore[attr-defined]
+    assert poisoned == ["c1"]
+
+
+async def _references(store: AzureBlobStore, count: int) -> list[tuple[str, str]]:
+    refs = AzureBlobConversationReferences(store)
+    recipients = []
+    for index in range(count):
+        cid = f"a:person-{index}"
+        await refs.save(StoredReference(cid, "personal", "tenant", {"conversation": {"id": cid}}))
+        recipients.append((cid, "nb"))
+    return recipients
+
+
+def jobs_store(blob: AzureBlobStore, q: dict[str, object], lease: int = 30) -> AzureBroadcastStore:
+    return AzureBroadcastStore(
+        blob.container,
+        q["broadcasts"],  # type: ignore[arg-type]
+        q["broadcasts-poison"],  # type: ignore[arg-type]
+        AzureBlobConversationReferences(blob),
+        lease_seconds=lease,
+        shard_size=7,
+    )
+
+
+async def test_a_broadcast_left_by_a_dead_instance_is_resumed_by_another(
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: dict[str, object]
+) -> None:
+    recipients = await _references(blob_store, 20)
+    first = jobs_store(blob_store, queues, lease=5)
+    progress = await first.create_job(
+        created_by="aad-champion",
+        due=datetime.now(UTC),
+        cards={"nb": {"type": "AdaptiveCard"}},
+        recipients=recipients,
+        progress_service_url="",
+        progress_conversation="",
+        progress_activity="",
+        progress_language="nb",
+    )
+    assert progress.total == 20
+    [job] = await first.runnable(9e9)
+    await first.start(job.id, 1.0)
+    batch = await first.pending(job.id, 9e9, 8)
+    assert batch[0].reference == {"conversation": {"id": "a:person-0"}}
+    await first.record(
+        job.id, [(r.conversation_id, RecipientState.SENT, 1, 0.0, 201) for r in batch]
+    )
+    # the first instance dies here: its lease renewal stops with it
+    await first.close()
+
+    second = jobs_store(other_instance, queues, lease=5)
+    assert await second.runnable(9e9) == []  # still hidden: the lease has not run out yet
+    for _ in range(60):
+        await asyncio.sleep(0.25)
+        taken = await second.runnable(9e9)
+        if taken:
+            break
+    [resumed] = taken
+    assert resumed.id == job.id
+    await second.start(job.id, 2.0)
+    rest = await second.pending(job.id, 9e9, 100)
+    assert len(rest) == 12  # nobody who already has it is sent to again
+    await second.record(
+        job.id, [(r.conversation_id, RecipientState.SENT, 1, 0.0, 201) for r in rest]
+    )
+    await second.finish(job.id, 3.0)
+    final = await second.progress(job.id, 3.0)
+    assert (final.total, final.sent) == (20, 20)
+    assert await second.runnable(9e9) == []  # done: the message is gone
+    with pytest.raises(LeaseLostError):
+        await first.pending(job.id, 9e9, 1)
+    await second.close()
+
+
+async def test_a_scheduled_broadcast_stays_hidden_until_it_is_due(
+    blob_store: AzureBlobStore, queues: dict[str, object]
+) -> None:
+    recipients = await _references(blob_store, 2)
+    store = jobs_store(blob_store, queues)
+    await store.create_job(
+        created_by="aad-champion",
+        due=datetime.fromtimestamp(datetime.now(UTC).timestamp() + 3600, UTC),
+        cards={"nb": {}},
+        recipients=recipients,
+        progress_service_url="",
+        progress_conversation="",
+        progress_activity="",
+        progress_language="nb",
+    )
+    assert await store.runnable(datetime.now(UTC).timestamp()) == []
+    await store.close()
