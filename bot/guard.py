@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import ClientError, web
 from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
@@ -134,7 +135,7 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
 def _parse_activity(raw: bytes) -> Activity | None:
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not an activity
         return None
     if not isinstance(body, dict):
         return None
@@ -146,6 +147,13 @@ def _parse_activity(raw: bytes) -> Activity | None:
         return None
     service_url = activity.service_url
     if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        return None
+    if not urlsplit(service_url).hostname:
+        return None
+    conversation = activity.conversation
+    if conversation is None or not isinstance(conversation.id, str) or not conversation.id:
+        return None  # every Teams activity belongs to a conversation; state is kept by it
+    if not isinstance(activity.channel_id, str) or not activity.channel_id:
         return None
     return activity
 

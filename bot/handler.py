@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -198,8 +199,7 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         await self._remember(turn_context)
         data = await self._data(turn_context)
         data["messages"] = int(data.get("messages", 0)) + 1
-        raw = TurnContext.remove_recipient_mention(turn_context.activity)
-        text = raw if isinstance(raw, str) else ""
+        text = _without_mention(turn_context)
         command = parse_command(text)
         self._note(turn_context, f"command:{command.name.value}")
         texts = self.texts_for(turn_context)
@@ -557,6 +557,22 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
                 "error_reply_failed",
                 exc_info=(type(send_error), send_error, send_error.__traceback__),
             )
+
+
+_AT_TAG = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+def _without_mention(turn_context: TurnContext) -> str:
+    """The message's text without the @mention of the bot (group chats and channels).
+
+    botbuilder's `remove_recipient_mention` trusts the mention entities the client sends and
+    throws on malformed ones; then we drop every <at>…</at> tag ourselves instead."""
+    try:
+        raw = TurnContext.remove_recipient_mention(turn_context.activity)
+    except (KeyError, TypeError, AttributeError, ValueError, re.error):
+        text = turn_context.activity.text
+        raw = _AT_TAG.sub(" ", text) if isinstance(text, str) else ""
+    return raw if isinstance(raw, str) else ""
 
 
 def _int(value: object) -> int | None:

@@ -1,12 +1,13 @@
 """The learning-card outbox: writes stored cards to SharePoint, in the background, without loss.
 
 Each card was stored (state `pending`) before the employee was told it is saved. The worker takes
-due cards oldest first and asks the sink to create the list item. The sink looks the card id up
-before creating again after an ambiguous failure, and the list's card-id column is unique, so a
-retry never makes a second item. Throttling (429) and unavailability (503, timeouts) are retried
-with backoff, honouring Retry-After, without end; a 429 also pauses the whole outbox for that long,
-since Graph throttles the app, not the card. Refusals a retry cannot fix (400/401/403/404) park the
-card with a reason that the leads' summary shows. A restart simply finds the pending cards again.
+due cards oldest first and asks the sink to create the list item, a few at once (`concurrency`).
+The sink looks the card id up before creating again after an ambiguous failure, and the list's
+card-id column is unique, so a retry never makes a second item. Throttling (429) and
+unavailability (503, timeouts) are retried with backoff, honouring Retry-After, without end; a 429
+also pauses the whole outbox for that long, since Graph throttles the app, not the card. Refusals
+a retry cannot fix (400/401/403/404) park the card with a reason that the leads' summary shows. A
+restart simply finds the pending cards again.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class OutboxWorker:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         status_refresh_seconds: float = STATUS_REFRESH_SECONDS,
+        concurrency: int = 4,
     ) -> None:
         self._store = store
         self._sink = sink
@@ -48,6 +50,7 @@ class OutboxWorker:
         self._status_refresh = status_refresh_seconds
         self._statuses_read_at: float | None = None
         self._wake = asyncio.Event()
+        self._concurrency = concurrency
 
     def wake(self) -> None:
         """A card was just stored: look at once instead of at the next interval."""
@@ -87,11 +90,19 @@ class OutboxWorker:
             batch = await self._store.due(now, BATCH)
             if not batch:
                 return delivered
-            for stored in batch:
-                if self._clock() < self._paused_until:
-                    return delivered
-                if await self._deliver(stored):
-                    delivered += 1
+            gate = asyncio.Semaphore(self._concurrency)
+            results = await asyncio.gather(*(self._deliver_within(gate, s) for s in batch))
+            delivered += sum(results)
+            if self._clock() < self._paused_until:
+                return delivered
+
+    async def _deliver_within(self, gate: asyncio.Semaphore, stored: StoredCard) -> bool:
+        async with gate:
+            if self._clock() < self._paused_until:
+                # throttled meanwhile: leave it for the next round (SQLite: still due; Azure: its
+                # message comes back after the visibility timeout)
+                return False
+            return await self._deliver(stored)
 
     async def _deliver(self, stored: StoredCard) -> bool:
         card_id = stored.card.card_id

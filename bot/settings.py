@@ -133,7 +133,7 @@ class Settings(BaseSettings):
 
     azure_container: str = Field(
         default="kivett",
-        pattern=r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$",
+        pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
         validation_alias="KIVETT_AZURE_CONTAINER",
     )
     """Blob container for state, cards and broadcasts; queue names start with it too."""

@@ -133,9 +133,9 @@ class ChampionDialog:
             )
             hour, minute = (int(part) for part in (time_text or "09:00").split(":")[:2])
             local = day.replace(hour=hour, minute=minute, tzinfo=self._zone)
-        except ValueError:
+            due = local.astimezone(UTC)
+        except (ValueError, OverflowError):  # a forged date or time, or one out of range
             return "invalid"
-        due = local.astimezone(UTC)
         if due < now - CLOCK_SKEW:
             return "past"
         return due

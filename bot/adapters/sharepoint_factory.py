@@ -5,6 +5,9 @@ Imported by the composition root only when a site is configured (the Graph SDK i
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from azure.core.credentials import AccessToken
@@ -36,10 +39,64 @@ class LocalDevCredential:
         return None
 
 
+# What the sink parses: a site, a page of lists, a page of items, an item, an error.
+SAMPLES: tuple[tuple[str, str], ...] = (
+    ("msgraph.generated.models.site", "Site"),
+    ("msgraph.generated.models.list_collection_response", "ListCollectionResponse"),
+    ("msgraph.generated.models.list_item_collection_response", "ListItemCollectionResponse"),
+    ("msgraph.generated.models.list_item", "ListItem"),
+    ("msgraph.generated.models.o_data_errors.o_data_error", "ODataError"),
+)
+SAMPLE_JSON = (
+    '{"id": "1", "displayName": "x", "webUrl": "https://x", "fields": {"KortId": "x"},'
+    ' "value": [{"id": "1", "fields": {"KortId": "x"}}], "error": {"code": "x"}}'
+)
+
+
+def warm_up_models() -> int:
+    """Parse one sample of each answer the sink reads, so msgraph-sdk imports its models now.
+
+    The SDK imports its model modules lazily, the first time an answer is parsed: about a thousand
+    of them, which takes a second or more and would block the event loop (every turn would wait).
+    Run this on a thread at start-up instead. Returns how many Graph model modules are loaded."""
+    import importlib
+    import json
+
+    from kiota_serialization_json.json_parse_node import JsonParseNode
+
+    for module, name in SAMPLES:
+        model = getattr(importlib.import_module(module), name)
+        JsonParseNode(json.loads(SAMPLE_JSON)).get_object_value(model)
+    return sum(1 for name in sys.modules if name.startswith("msgraph.generated.models"))
+
+
+class WarmSink:
+    """A sink that lets the Graph models load on a thread before its first call."""
+
+    def __init__(self, sink: LearningCardSink) -> None:
+        self._sink = sink
+        self._warm = asyncio.ensure_future(asyncio.to_thread(warm_up_models))
+
+    async def deliver(self, card_id: str, fields: Mapping[str, object]) -> str:
+        await asyncio.shield(self._warm)
+        return await self._sink.deliver(card_id, fields)
+
+    async def statuses(self) -> dict[str, str]:
+        await asyncio.shield(self._warm)
+        return await self._sink.statuses()
+
+    async def close(self) -> None:
+        if not self._warm.done():
+            self._warm.cancel()
+        await self._sink.close()
+
+
 async def build_sharepoint_sink(settings: Settings, *, dev: bool) -> LearningCardSink:
     if dev and settings.graph_is_local and not settings.app_id:
         connection = connect_with_credential(LocalDevCredential(), settings.graph_base_url)
-        return SharePointSink.from_connection(
+        sink: LearningCardSink = SharePointSink.from_connection(
             connection, settings.sharepoint_site, settings.sharepoint_list
         )
-    return sink_from_settings(settings)
+    else:
+        sink = sink_from_settings(settings)
+    return WarmSink(sink)

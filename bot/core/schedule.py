@@ -40,7 +40,7 @@ class WeeklySlot:
             day = int(weekday)
             hour, minute = (int(part) for part in at.split(":"))
             return WeeklySlot(day, time(hour, minute), zone)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise ScheduleError("weekday or time is not valid") from None
 
     @property

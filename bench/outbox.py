@@ -1,0 +1,613 @@
+"""bench/outbox: 1,000 learning cards against a throttling Graph.
+
+Three kinds of process: the stateful fake Microsoft Graph (tests/fakes/graph.py: every request and
+answer checked against Microsoft's OpenAPI description), served by
+`python -m bench.outbox --serve-fake PORT` with an artificial latency on every request and a 429
+(Retry-After: 1) on every Nth create, so that its CPU does not compete with the bot's; KI-vett
+itself (`python -m bot serve --dev`, with `KIVETT_GRAPH_BASE_URL` on loopback, so it signs in to
+the fake with the local dev token and its outbox writes the cards there); and this process, in which
+20 "employees" submit learning cards the way Teams does (an `adaptiveCard/action` invoke, verb
+`laeringskort.submit`, posted to /api/messages; the "saved" card comes back in the HTTP answer).
+
+Two runs, each on a fresh data directory and a fresh fake: Graph at 0 ms and no throttling (the
+baseline), then Graph at 200 ms per request with a 429 on every 10th create. For each:
+
+- the employee's wait, submit → "saved", p50 / p99, and the ratio slow Graph ÷ fast Graph, which
+  should be about 1: the card is stored in SQLite before the employee is told it is saved, and the
+  outbox writes it to SharePoint in the background;
+- the drain: from the first submit until every card is an item in the fake list (the fake's clock
+  of the last create), and cards per second;
+- 429s the bot received, duplicates (items created minus distinct card ids), lost cards (stored in
+  SQLite or shown as saved, without an item) and Graph contract violations.
+
+    .venv/bin/python -m bench.outbox                 # 1,000 cards: about 7 minutes
+    .venv/bin/python -m bench.outbox --quick         # 200 cards, a smoke check
+    .venv/bin/python -m bench.outbox --write-docs    # and write the table into the docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:outbox:start -->", "<!-- bench:outbox:end -->"
+TENANT = "tenant"
+SITE = "https://contoso.sharepoint.com/sites/ki"
+EMPLOYEES = 20
+SLOW_LATENCY_MS = 200
+THROTTLE_EVERY = 10  # every Nth POST to …/items is answered 429
+RETRY_AFTER = 1
+LIFETIME_SECONDS = 1800  # no process of this benchmark outlives this, whatever happens
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its children (the `timeout` wrapper and the Python under it)."""
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in _children(pid))
+
+
+# -- the fake Graph in its own process
+
+
+def _list_columns() -> list[dict[str, Any]]:
+    """The learning-card list's columns, as `kivett sharepoint setup` names them (no unique
+    constraint on the card id: a second create of the same card would show as a duplicate)."""
+    from bot.content_loader import load_content
+    from bot.core.sharepoint_schema import columns
+    from dialogs.learning_card import LearningCardDialog
+
+    content = load_content()
+    choices = (
+        LearningCardDialog(content.policy, content.service_areas)
+        .labels(content.catalog.texts("nb"))
+        .list_choices()
+    )
+    return [{"name": spec.name, "displayName": spec.display_name} for spec in columns(choices)]
+
+
+def serve_fake(port: int, latency_ms: int, throttle_every: int) -> None:
+    """`FakeGraph` with the site and the list, `latency_ms` before every answer, a 429 on every
+    `throttle_every`th create (0: never), and GET /_stats with what it recorded."""
+    from aiohttp import web
+    from aiohttp.typedefs import Handler
+
+    from bot.adapters.sharepoint_factory import LOCAL_DEV_TOKEN
+    from bot.core.sharepoint_schema import CARD_ID_COLUMN
+    from bot.settings import Settings
+    from tests.fakes.graph import FakeGraph, Scripted
+
+    list_name = Settings.model_fields["sharepoint_list"].default
+    fake = FakeGraph(token=LOCAL_DEV_TOKEN)
+    site_id = fake.add_site("contoso.sharepoint.com", "/sites/ki")
+    target = fake.add_list(site_id, list_name, _list_columns())
+    fake.base_url = f"http://127.0.0.1:{port}/v1.0"  # for @odata.nextLink
+    creates = {"posts": 0}
+    created_at: list[float] = []
+    latency = latency_ms / 1000
+
+    @web.middleware
+    async def slow_and_throttling(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == "/_stats":
+            return await handler(request)
+        if latency:
+            await asyncio.sleep(latency)
+        is_create = request.method == "POST" and request.path.endswith("/items")
+        if is_create:
+            creates["posts"] += 1
+            if throttle_every and creates["posts"] % throttle_every == 0:
+                fake.script(
+                    Scripted(
+                        429,
+                        "TooManyRequests",
+                        retry_after=RETRY_AFTER,
+                        method="POST",
+                        path_suffix="/items",
+                    )
+                )
+        response = await handler(request)
+        if is_create and response.status == 201:
+            created_at.append(time.time())
+        return response
+
+    async def stats(request: web.Request) -> web.Response:
+        card_ids = [item["fields"].get(CARD_ID_COLUMN) for item in target.items.values()]
+        body: dict[str, Any] = {
+            "items_created": fake.items_created,
+            "unique_cards": len(set(card_ids)),
+            "throttled": fake.by_status[429],
+            "create_posts": creates["posts"],
+            "requests": len(fake.requests),
+            "by_status": {str(k): v for k, v in fake.by_status.items()},
+            "violations": len(fake.violations),
+            "violation_samples": fake.violations[:3],
+            "first_create_at": created_at[0] if created_at else None,
+            "last_create_at": created_at[-1] if created_at else None,
+            "cpu_seconds": time.process_time(),
+        }
+        if request.query.get("full"):
+            body["card_ids"] = card_ids
+        return web.json_response(body)
+
+    app = web.Application(middlewares=[slow_and_throttling])
+    app.router.add_get("/_stats", stats)
+    app.router.add_route("*", "/{tail:.*}", fake._handle)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- processes
+
+
+@contextmanager
+def spawn(args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Iterator[Any]:
+    """A process under `timeout`, so that it stops by itself even if this one dies."""
+    bounded = ["timeout", "-k", "10", str(LIFETIME_SECONDS), *args]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(bounded, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def bot_env(data_dir: Path, graph_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "KIVETT_"))}
+    env.update(
+        {
+            "KIVETT_DATA_DIR": str(data_dir),
+            "KIVETT_SHAREPOINT_SITE": SITE,
+            "KIVETT_GRAPH_BASE_URL": graph_url,
+            "KIVETT_OUTBOX_INTERVAL_SECONDS": "1",
+            "KIVETT_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+async def wait_http(url: str, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            with suppress(aiohttp.ClientError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {within} s")
+
+
+async def get_stats(fake_url: str, *, full: bool = False) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{fake_url}/_stats", params={"full": "1"} if full else {}) as response,
+    ):
+        result = await response.json()
+        assert isinstance(result, dict)
+        return result
+
+
+def query(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(data_dir / "kivett.sqlite3", timeout=30)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+# -- the employees
+
+
+def _saved_title() -> str:
+    from content import load_catalog
+
+    return str(load_catalog().texts("nb")("learning.saved_title"))
+
+
+def _first_text(card: Any) -> str | None:
+    """The first TextBlock's text, depth first, as a reader sees it."""
+    if isinstance(card, dict):
+        if card.get("type") == "TextBlock" and isinstance(card.get("text"), str):
+            return str(card["text"])
+        nodes: list[Any] = [card[key] for key in ("body", "items", "columns") if key in card]
+    elif isinstance(card, list):
+        nodes = card
+    else:
+        return None
+    for node in nodes:
+        found = _first_text(node)
+        if found is not None:
+            return found
+    return None
+
+
+def _submit(employee: int, data: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "id": uuid.uuid4().hex,
+        "channelId": "msteams",
+        "serviceUrl": "http://127.0.0.1:9/",  # never called: invokes are answered in the response
+        "locale": "nb-NO",
+        "from": {"id": f"29:bench-employee-{employee}", "aadObjectId": f"aad-employee-{employee}"},
+        "recipient": {"id": "28:kivett", "name": "KI-vett"},
+        "conversation": {
+            "id": f"a:bench-employee-{employee}",
+            "conversationType": "personal",
+            "tenantId": TENANT,
+        },
+        "value": {
+            "action": {"type": "Action.Execute", "verb": "laeringskort.submit", "data": data}
+        },
+    }
+
+
+def card_data(card_id: str, number: int) -> dict[str, str]:
+    return {
+        "v": "1",
+        "card": card_id,
+        "title": f"Utkast til svar på byggesøknad nr. {number}",
+        "area": "technical",
+        "task": "write",
+        "tool": "copilot_chat",
+        "what": "Jeg ba om et utkast til et standardsvar og rettet språket etterpå.",
+        "result": "Godt utkast, sparte mye skriving.",
+        "benefit": "4",
+        "minutes": "20",
+        "per_month": "6",
+        "category": "open",
+        "recommend": "yes",
+        "share": "true",
+    }
+
+
+async def _post(session: aiohttp.ClientSession, url: str, activity: dict[str, Any]) -> Any:
+    async with session.post(url, json=activity) as response:
+        body = await response.json(content_type=None)
+        if response.status != 200 or not isinstance(body, dict) or "value" not in body:
+            raise RuntimeError(f"the submit was not answered with a card: {response.status}")
+        value = body["value"]
+        return json.loads(value) if isinstance(value, str) else value
+
+
+async def startup_wait(bot_port: int, fake_url: str, settle: float) -> float:
+    """The longest submit → answer (ms) while the outbox makes its first round trips to Graph
+    after a start (it reads the leads' statuses: site, list, items). One employee keeps sending a
+    card the form refuses (nothing is stored) until the fake has answered three requests, and then
+    for `settle` seconds more."""
+    url = f"http://127.0.0.1:{bot_port}/api/messages"
+    longest = 0.0
+    settled_at: float | None = None
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        while time.monotonic() < deadline:
+            if settled_at is None and (await get_stats(fake_url))["requests"] >= 3:
+                settled_at = time.monotonic() + settle
+            if settled_at is not None and time.monotonic() >= settled_at:
+                return longest
+            refused = {**card_data(uuid.uuid4().hex, 0), "title": ""}
+            began = time.perf_counter()
+            await _post(session, url, _submit(0, refused))
+            longest = max(longest, (time.perf_counter() - began) * 1000)
+            await asyncio.sleep(0.02)
+    raise TimeoutError("the outbox did not reach the fake Graph within 60 s")
+
+
+@dataclass
+class Submitted:
+    latencies: list[float]  # seconds, submit → "saved"
+    started: list[float]  # seconds after the first submit, in the same order
+    card_ids: set[str]
+    first_submit_at: float  # time.time()
+    last_answer_at: float
+    not_saved: int
+
+
+async def employees_submit(bot_port: int, count: int) -> Submitted:
+    url = f"http://127.0.0.1:{bot_port}/api/messages"
+    saved_title = _saved_title()
+    latencies: list[float] = []
+    started: list[float] = []
+    card_ids: set[str] = set()
+    not_saved = 0
+    first: list[float] = []
+    timeout = aiohttp.ClientTimeout(total=60)
+    connector = aiohttp.TCPConnector(limit=EMPLOYEES * 2)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        # warm-up, not measured and not stored: each employee's first turn (conversation
+        # reference written) with a card the form refuses (no title)
+        await asyncio.gather(
+            *(
+                _post(session, url, _submit(e, {**card_data(uuid.uuid4().hex, 0), "title": ""}))
+                for e in range(EMPLOYEES)
+            )
+        )
+
+        async def employee(index: int) -> None:
+            nonlocal not_saved
+            for number in range(index, count, EMPLOYEES):
+                card_id = uuid.uuid4().hex
+                activity = _submit(index, card_data(card_id, number))
+                if not first:
+                    first.append(time.time())
+                began = time.perf_counter()
+                card = await _post(session, url, activity)
+                latencies.append(time.perf_counter() - began)
+                started.append(time.time() - first[0])
+                title = _first_text(card) or ""
+                if title.endswith(saved_title):
+                    card_ids.add(card_id)
+                else:
+                    not_saved += 1
+
+        await asyncio.gather(*(employee(index) for index in range(EMPLOYEES)))
+    return Submitted(latencies, started, card_ids, first[0], time.time(), not_saved)
+
+
+# -- one run
+
+
+@dataclass
+class Run:
+    scenario: str
+    latency_ms: int
+    throttle_every: int
+    cards: int
+    saved: int
+    p50_ms: float
+    p99_ms: float
+    startup_wait_ms: float
+    submit_seconds: float
+    drain_seconds: float
+    rate: float  # cards per second, first submit → last item created
+    throttled: int
+    items_created: int
+    duplicates: int
+    lost: int
+    violations: int
+    not_delivered: int  # cards not `delivered` in SQLite at the end
+    create_posts: int
+    bot_cpu_seconds: float
+    fake_cpu_seconds: float
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def wait_drained(fake_url: str, count: int, within: float) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    stats = await get_stats(fake_url)
+    while time.monotonic() < deadline:
+        if stats["unique_cards"] >= count:
+            return stats
+        await asyncio.sleep(0.25)
+        stats = await get_stats(fake_url)
+    raise TimeoutError(f"{stats['unique_cards']} of {count} cards in the list after {within:.0f} s")
+
+
+def run(count: int, *, latency_ms: int, throttle_every: int, workdir: Path) -> Run:
+    name = (
+        f"Graph {latency_ms} ms, 429 every {throttle_every}th create"
+        if throttle_every
+        else f"Graph {latency_ms} ms, no throttling"
+    )
+    scenario_dir = workdir / f"graph-{latency_ms}ms"
+    data_dir = scenario_dir / "data"
+    data_dir.mkdir(parents=True)
+    fake_port, bot_port = _free_port(), _free_port()
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    per_create = latency_ms / 1000 + 0.1
+    within = count * per_create * 2 + (count // throttle_every if throttle_every else 0) * 3 + 120
+    _say(f"[{name}] {count} cards from {EMPLOYEES} employees")
+    with spawn(
+        [
+            PYTHON,
+            "-m",
+            "bench.outbox",
+            "--serve-fake",
+            str(fake_port),
+            "--latency-ms",
+            str(latency_ms),
+            "--throttle-every",
+            str(throttle_every),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        log=scenario_dir / "fake.log",
+    ) as fake_proc:
+        asyncio.run(wait_http(f"{fake_url}/_stats"))
+        with spawn(
+            [PYTHON, "-m", "bot", "serve", "--dev", "--port", str(bot_port)],
+            env=bot_env(data_dir, f"{fake_url}/v1.0"),
+            cwd=data_dir,
+            log=scenario_dir / "bot.log",
+        ) as bot:
+            asyncio.run(wait_http(f"http://127.0.0.1:{bot_port}/readyz"))
+            startup = asyncio.run(startup_wait(bot_port, fake_url, 1.0 + latency_ms / 1000))
+            submitted = asyncio.run(employees_submit(bot_port, count))
+            _say(
+                f"[{name}] submitted in {submitted.last_answer_at - submitted.first_submit_at:.1f}"
+                f" s; waiting for the outbox"
+            )
+            with suppress(TimeoutError):
+                asyncio.run(wait_drained(fake_url, count, within))
+            time.sleep(1.5)  # a late second create would land by now; SQLite catches up
+            stats = asyncio.run(get_stats(fake_url, full=True))
+            bot_cpu = tree_cpu_seconds(bot.pid)
+        fake_cpu = tree_cpu_seconds(fake_proc.pid)
+    rows = query(data_dir, "SELECT card_id, state FROM learning_cards")
+    stored = {str(card_id) for card_id, _ in rows}
+    items = {str(card_id) for card_id in stats["card_ids"]}
+    last = stats["last_create_at"] or submitted.first_submit_at
+    drain = last - submitted.first_submit_at
+    ms = [latency * 1000 for latency in submitted.latencies]
+    slowest = [
+        (round(wait), round(at, 2))
+        for wait, at in sorted(zip(ms, submitted.started, strict=True), reverse=True)[:5]
+    ]
+    _say(f"[{name}] slowest submits (ms, s after the first): {slowest}")
+    result = Run(
+        scenario=name,
+        latency_ms=latency_ms,
+        throttle_every=throttle_every,
+        cards=count,
+        saved=len(submitted.card_ids),
+        p50_ms=percentile(ms, 0.50),
+        p99_ms=percentile(ms, 0.99),
+        startup_wait_ms=startup,
+        submit_seconds=submitted.last_answer_at - submitted.first_submit_at,
+        drain_seconds=drain,
+        rate=len(items) / drain if drain > 0 else 0.0,
+        throttled=stats["throttled"],
+        items_created=stats["items_created"],
+        duplicates=stats["items_created"] - stats["unique_cards"],
+        lost=len((stored | submitted.card_ids) - items),
+        violations=stats["violations"],
+        not_delivered=sum(1 for _, state in rows if state != "delivered"),
+        create_posts=stats["create_posts"],
+        bot_cpu_seconds=bot_cpu,
+        fake_cpu_seconds=fake_cpu,
+    )
+    if stats["violation_samples"]:
+        _say(f"[{name}] violations: {stats['violation_samples']}")
+    _say(f"[{name}] {result}")
+    return result
+
+
+# -- the report
+
+
+def table(runs: list[Run], quick: bool) -> str:
+    fast, slow = runs
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"Measured {when} on {machine}{' (quick run)' if quick else ''}; {fast.cards:,} cards "
+        f"from {EMPLOYEES} concurrent employees in each run.",
+        "",
+        "| Graph | cards saved | submit → saved p50 ms | p99 ms | drain s | cards/s | 429s "
+        "| items created | duplicates | lost | contract violations | longest wait at start ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r.scenario} | {r.saved:,} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
+            f"| {r.drain_seconds:.1f} | {r.rate:.1f} | {r.throttled} | {r.items_created:,} "
+            f"| {r.duplicates} | {r.lost} | {r.violations} | {r.startup_wait_ms:.0f} |"
+        )
+    p50 = slow.p50_ms / fast.p50_ms if fast.p50_ms else 0.0
+    p99 = slow.p99_ms / fast.p99_ms if fast.p99_ms else 0.0
+    notes = [
+        f"The employee's wait, slow Graph ÷ fast Graph: **p50 × {p50:.2f}, p99 × {p99:.2f}**. "
+        f"All cards were submitted within {fast.submit_seconds:.1f} s (fast Graph) and "
+        f"{slow.submit_seconds:.1f} s (slow Graph); the drain is from the first submit until the "
+        "last card became a list item.",
+        f"With the slow Graph the outbox sent {slow.create_posts:,} creates for {slow.cards:,} "
+        f"cards (the {slow.throttled} answered 429 were retried after their Retry-After of "
+        f"{RETRY_AFTER} s); cards not `delivered` in SQLite at the end: "
+        f"{fast.not_delivered} (fast), {slow.not_delivered} (slow). CPU: the bot "
+        f"{fast.bot_cpu_seconds:.0f} s / {slow.bot_cpu_seconds:.0f} s, the fake Graph "
+        f"{fast.fake_cpu_seconds:.0f} s / {slow.fake_cpu_seconds:.0f} s (fast / slow).",
+    ]
+    return "\n".join([*lines, "", *notes])
+
+
+def write_docs(text: str) -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    if START not in doc or END not in doc:
+        raise SystemExit(f"{DOC} lacks the {START} … {END} markers")
+    head, rest = doc.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cards", type=int, default=None, help="default 1,000")
+    parser.add_argument("--quick", action="store_true", help="200 cards (smoke check)")
+    parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
+    parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--latency-ms", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--throttle-every", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_fake:
+        serve_fake(args.serve_fake, args.latency_ms, args.throttle_every)
+        return
+    count = args.cards or (200 if args.quick else 1_000)
+    with tempfile.TemporaryDirectory(prefix="kivett-bench-outbox-") as tmp:
+        runs = [
+            run(count, latency_ms=0, throttle_every=0, workdir=Path(tmp)),
+            run(
+                count,
+                latency_ms=SLOW_LATENCY_MS,
+                throttle_every=THROTTLE_EVERY,
+                workdir=Path(tmp),
+            ),
+        ]
+    text = table(runs, args.quick)
+    print(text)
+    problems = [
+        r.scenario
+        for r in runs
+        if r.lost or r.duplicates or r.violations or r.saved != r.cards or r.not_delivered
+    ]
+    if args.write_docs:
+        write_docs(text)
+    if problems:
+        raise SystemExit(f"lost, duplicated, unsaved or refused cards in: {', '.join(problems)}")
+
+
+if __name__ == "__main__":
+    main()
