@@ -36,6 +36,7 @@ from bot.ports import (
     BroadcastStore,
     ConversationReferenceStore,
     LessonStore,
+    StorageUnavailableError,
     StoredReference,
     Subscription,
     UsageStats,
@@ -283,16 +284,19 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
             outcome = self._ki_check.handle(texts, action)
             if isinstance(outcome.view, StaleActionView):
                 self._note(turn_context, f"action:{action.verb.value}:rejected")
-            if outcome.assessment is not None and outcome.answers is not None:
-                answers = outcome.answers
-                await self._usage.record_verdict(
-                    VERDICT_NAMES[outcome.assessment.verdict],
-                    answers.task,
-                    answers.tool,
-                    answers.category,
-                )
-            if outcome.feedback is not None:
-                await self._usage.record_feedback(outcome.feedback)
+            try:  # anonymous figures are best effort: the employee's answer comes first
+                if outcome.assessment is not None and outcome.answers is not None:
+                    answers = outcome.answers
+                    await self._usage.record_verdict(
+                        VERDICT_NAMES[outcome.assessment.verdict],
+                        answers.task,
+                        answers.tool,
+                        answers.category,
+                    )
+                if outcome.feedback is not None:
+                    await self._usage.record_feedback(outcome.feedback)
+            except StorageUnavailableError:
+                _log.warning("usage_not_recorded", extra={"fields": {"reason": "storage"}})
             return outcome.view
         if action.verb in TIP_VERBS:
             return await self._tip_action(turn_context, action)
@@ -541,7 +545,7 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
         record = turn_context.turn_state.get(TURN_LOG_KEY)
         if isinstance(record, TurnLog):
             record.route = f"{record.route or 'turn'}:failed"
-        card = self.render(turn_context, ErrorView())
+        card = self.render(turn_context, ErrorView(storage_down=_storage_down(error)))
         try:
             if activity.type == ActivityTypes.invoke:
                 response = self.card_invoke_response(card)
@@ -557,6 +561,18 @@ class KiVettBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no t
                 "error_reply_failed",
                 exc_info=(type(send_error), send_error, send_error.__traceback__),
             )
+
+
+def _storage_down(error: BaseException) -> bool:
+    """Whether the store being unreachable caused this error (directly or further down)."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, StorageUnavailableError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 _AT_TAG = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)

@@ -56,6 +56,7 @@ class StaleActionView:
 @dataclass(frozen=True)
 class ErrorView:
     template: ClassVar[str] = "error.json.j2"
+    storage_down: bool = False  # the store is unreachable for a while (a known, passing trouble)
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ class LearningFormView:
     findings: tuple[str, ...] = ()
     prefilled: bool = False
     limits: tuple[int, int, int] = (120, 100, 2000)  # title, short text, long text
+    notice: str = ""  # why the card is back although nothing was wrong with it
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,7 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     StaleActionView(),
     StaleActionView(restart_verb=Verb.KI_START.value),
     ErrorView(),
+    ErrorView(storage_down=True),
     KiStepView(1, 4, "Hva?", (Choice("a", "A"), Choice("b", "B")), "", (), _STATE, False),
     KiStepView(
         3,
@@ -366,16 +369,44 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     ),
     LessonOverviewView("10 av 10", ("✅ 1. En",), (Choice("1", "1. En"),), "", True),
     LessonView(
-        "2", "Vettregel 2", "Leksjon 2 av 10", "Fordi.", "Eksempel", "Lærer.", "Hva?",
-        (Choice("a", "A"), Choice("b", "B"), Choice("c", "C")), "Kilde: [X](https://example.no)",
+        "2",
+        "Vettregel 2",
+        "Leksjon 2 av 10",
+        "Fordi.",
+        "Eksempel",
+        "Lærer.",
+        "Hva?",
+        (Choice("a", "A"), Choice("b", "B"), Choice("c", "C")),
+        "Kilde: [X](https://example.no)",
     ),
     LessonView(
-        "2", "Vettregel 2", "Leksjon 2 av 10", "Fordi.", "Eksempel", "Lærer.", "Hva?",
-        (Choice("a", "A"),), "Kilde", result="Riktig!", correct=True, your_answer="A",
-        next_lesson="3", intro="Ukens leksjon", pushed=True,
+        "2",
+        "Vettregel 2",
+        "Leksjon 2 av 10",
+        "Fordi.",
+        "Eksempel",
+        "Lærer.",
+        "Hva?",
+        (Choice("a", "A"),),
+        "Kilde",
+        result="Riktig!",
+        correct=True,
+        your_answer="A",
+        next_lesson="3",
+        intro="Ukens leksjon",
+        pushed=True,
     ),
     LessonView(
-        "2", "V", "L", "F", "E", "T", "Q", (Choice("a", "A"),), "K", result="Ikke helt.",
+        "2",
+        "V",
+        "L",
+        "F",
+        "E",
+        "T",
+        "Q",
+        (Choice("a", "A"),),
+        "K",
+        result="Ikke helt.",
         your_answer="A",
     ),
     SubscribeView((Choice("0", "mandag"),), (Choice("09:00", "09:00"),), "0", "09:00"),
@@ -402,6 +433,7 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
         problems=("Resultat: må fylles ut",),
         findings=("Hva ble gjort: Telefonnummer (9** ** *78)",),
         prefilled=True,
+        notice="Lageret svarer ikke.",
     ),
     LearningSavedView("Takk", "Referanse ABC123.", "SharePoint", (Fact("Tittel", "Brev"),)),
     LearningSavedView(

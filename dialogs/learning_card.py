@@ -28,7 +28,7 @@ from bot.core.learning_cards import (
     validate,
 )
 from bot.core.policy import UNSURE, Policy
-from bot.ports import LearningCardStore, UsageSnapshot, UsageStats
+from bot.ports import LearningCardStore, StorageUnavailableError, UsageSnapshot, UsageStats
 from cards.verbs import Verb
 from cards.views import (
     Bar,
@@ -105,6 +105,7 @@ class LearningCardDialog:
         problems: Sequence[str] = (),
         findings: Sequence[str] = (),
         prefilled: bool = False,
+        notice: str = "",
     ) -> LearningFormView:
         labels = self.labels(texts)
 
@@ -121,6 +122,7 @@ class LearningCardDialog:
             problems=tuple(problems),
             findings=tuple(findings),
             prefilled=prefilled,
+            notice=notice,
         )
 
     def prefill(self, data: Mapping[str, object]) -> dict[str, str]:
@@ -349,23 +351,32 @@ class LearningCards:
                 self._dialog.returned_values(data),
                 findings=self._dialog.finding_lines(texts, found),
             )
-        existing = await self._store.get(card_id)
-        if existing is not None and existing.card.author != author:
-            card_id = new_card_id()  # a forged or copied id: never touch someone else's card
-            existing = None
-        if existing is not None:
-            return self._dialog.saved(
-                texts, existing.card, to_sharepoint=self._to_sharepoint, repeated=True
+        try:
+            existing = await self._store.get(card_id)
+            if existing is not None and existing.card.author != author:
+                card_id = new_card_id()  # a forged or copied id: never touch someone else's card
+                existing = None
+            if existing is not None:
+                return self._dialog.saved(
+                    texts, existing.card, to_sharepoint=self._to_sharepoint, repeated=True
+                )
+            card = LearningCard(
+                card_id=card_id,
+                submitted_at=self._clock(),
+                author=author,
+                language=language,
+                draft=checked,
+                follow_up=follow_up(checked, self._policy),
             )
-        card = LearningCard(
-            card_id=card_id,
-            submitted_at=self._clock(),
-            author=author,
-            language=language,
-            draft=checked,
-            follow_up=follow_up(checked, self._policy),
-        )
-        stored = await self._store.add(card)
+            stored = await self._store.add(card)
+        except StorageUnavailableError:
+            # not saved, and the employee is told so; what they wrote stays in the card
+            return self._dialog.form(
+                texts,
+                card_id,
+                self._dialog.returned_values(data),
+                notice=texts("learning.storage_down"),
+            )
         if stored:
             self._on_stored()
         return self._dialog.saved(
