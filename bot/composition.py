@@ -161,6 +161,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         to_sharepoint=sink is not None,
         list_url=_list_url(settings) if sink is not None else "",
         on_stored=outbox.wake if outbox is not None else _nothing,
+        sharepoint_delayed=outbox.delayed if outbox is not None else _never,
     )
     locks = KeyedLocks()
     adapter.use(ConversationLockMiddleware(locks))
@@ -238,6 +239,10 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
 
 def _nothing() -> None:
     return None
+
+
+def _never() -> bool:
+    return False
 
 
 def _list_url(settings: Settings) -> str:

@@ -24,6 +24,7 @@ from bot.ports import LearningCardSink, LearningCardStore, SinkPermanentError, S
 _log = get_logger("outbox")
 
 BATCH = 50
+DELAYED_AFTER_SECONDS = 60.0
 STATUS_REFRESH_SECONDS = 300.0
 
 
@@ -51,6 +52,12 @@ class OutboxWorker:
         self._statuses_read_at: float | None = None
         self._wake = asyncio.Event()
         self._concurrency = concurrency
+        self._troubled_since: float | None = None  # first transient failure since the last success
+
+    def delayed(self) -> bool:
+        """SharePoint has not taken a card for a while (throttled or down): new cards will wait."""
+        since = self._troubled_since
+        return since is not None and self._clock() - since >= DELAYED_AFTER_SECONDS
 
     def wake(self) -> None:
         """A card was just stored: look at once instead of at the next interval."""
@@ -110,6 +117,8 @@ class OutboxWorker:
         try:
             item_id = await self._sink.deliver(card_id, list_fields(stored.card, self._labels))
         except SinkTransientError as error:
+            if self._troubled_since is None:
+                self._troubled_since = self._clock()
             delay = retry_delay(attempts, error.retry_after, self._rng.random())
             if error.retry_after is not None:
                 self._paused_until = max(self._paused_until, self._clock() + delay)
@@ -125,6 +134,7 @@ class OutboxWorker:
                 "outbox_parked", extra={"fields": {"card": card_id, "reason": error.reason}}
             )
             return False
+        self._troubled_since = None
         await self._store.delivered(card_id, item_id)
         _log.info("outbox_delivered", extra={"fields": {"card": card_id}})
         return True

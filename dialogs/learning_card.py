@@ -172,7 +172,13 @@ class LearningCardDialog:
         )
 
     def saved(
-        self, texts: Texts, card: LearningCard, *, to_sharepoint: bool, repeated: bool
+        self,
+        texts: Texts,
+        card: LearningCard,
+        *,
+        to_sharepoint: bool,
+        repeated: bool,
+        delayed: bool = False,
     ) -> LearningSavedView:
         draft = card.draft
         labels = self.labels(texts)
@@ -185,7 +191,11 @@ class LearningCardDialog:
             title=texts("learning.saved_title"),
             body=body,
             destination=texts(
-                "learning.saved_sharepoint" if to_sharepoint else "learning.saved_local"
+                "learning.saved_delayed"
+                if delayed
+                else "learning.saved_sharepoint"
+                if to_sharepoint
+                else "learning.saved_local"
             ),
             facts=(
                 Fact(texts("learning.fact_title"), draft.title),
@@ -310,7 +320,9 @@ class LearningCards:
         to_sharepoint: bool,
         list_url: str = "",
         on_stored: Callable[[], None] = lambda: None,
+        sharepoint_delayed: Callable[[], bool] = lambda: False,
     ) -> None:
+        self._sharepoint_delayed = sharepoint_delayed
         self._dialog = dialog
         self._policy = policy
         self._store = store
@@ -380,7 +392,11 @@ class LearningCards:
         if stored:
             self._on_stored()
         return self._dialog.saved(
-            texts, card, to_sharepoint=self._to_sharepoint, repeated=not stored
+            texts,
+            card,
+            to_sharepoint=self._to_sharepoint,
+            repeated=not stored,
+            delayed=self._to_sharepoint and self._sharepoint_delayed(),
         )
 
     def is_lead(self, user: str) -> bool:

@@ -45,6 +45,7 @@ class Harness:
     db: SqliteDatabase
     learning_store: SqliteLearningCardStore
     stored_signals: list[int]
+    sharepoint_delayed: list[bool]
 
     def adapter(
         self,
@@ -78,6 +79,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     usage = SqliteUsageStats(db)
     learning_store = SqliteLearningCardStore(db)
     stored_signals: list[int] = []
+    sharepoint_delayed: list[bool] = []
     learning = LearningCards(
         dialog=LearningCardDialog(content.policy, content.service_areas),
         policy=content.policy,
@@ -88,6 +90,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         to_sharepoint=True,
         list_url="https://contoso.sharepoint.com/sites/ki/_layouts/15/viewlsts.aspx",
         on_stored=lambda: stored_signals.append(1),
+        sharepoint_delayed=lambda: bool(sharepoint_delayed),
     )
     bot = KiVettBot(
         conversation_state=ConversationState(storage),
@@ -112,6 +115,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         db=db,
         learning_store=learning_store,
         stored_signals=stored_signals,
+        sharepoint_delayed=sharepoint_delayed,
     )
     await db.close()
 

@@ -214,3 +214,14 @@ async def test_the_card_speaks_english_to_an_english_client(harness: Harness) ->
     await say(adapter, "learning card", locale="en-US")
     [form] = cards_sent(adapter)
     assert title_of(form) == EN("learning.title")
+
+
+async def test_when_sharepoint_is_slow_the_thank_you_says_the_card_is_safe_meanwhile(
+    harness: Harness,
+) -> None:
+    harness.sharepoint_delayed.append(True)
+    adapter = harness.adapter()
+    form = await open_form(harness, adapter)
+    saved = await press(harness, adapter, form, Verb.CARD_SUBMIT, **GOOD)
+    assert NB("learning.saved_delayed") in texts_in(saved)
+    assert len(await harness.learning_store.all()) == 1

@@ -182,3 +182,17 @@ async def test_statuses_set_by_leads_are_read_back(store: SqliteLearningCardStor
     assert stored is not None
     assert stored.lead_status == "Til gevinstverksted"
     assert await outbox.refresh_statuses() == 0  # not again until the refresh interval passes
+
+
+async def test_the_outbox_says_it_is_delayed_after_a_minute_of_failures_and_not_after(
+    store: SqliteLearningCardStore,
+) -> None:
+    clock, sink = Clock(), FakeSink(["503"] * 3)
+    await store.add(card("c1"))
+    outbox = worker(store, sink, clock)
+    await outbox.drain_once()
+    assert not outbox.delayed()  # one failure is not yet a delay worth telling anyone
+    clock.now += 61
+    assert outbox.delayed()
+    await drain_until_empty(outbox, store, clock)
+    assert not outbox.delayed()
