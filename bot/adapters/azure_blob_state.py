@@ -9,7 +9,6 @@ conversation type in the blob's metadata so `of_type` can pick them from one lis
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ from bot.adapters.azure_blob import (
     read_json,
     unavailable_on_error,
 )
+from bot.adapters.state_codec import encode_state, etag_of
 from bot.ports import ETagConflictError, StoredReference
 
 _ANY = "*"
@@ -38,21 +38,6 @@ _STATE = "state/"
 _REFS = "refs/"
 _TYPE_META = "ctype"
 _DOWNLOADS_AT_ONCE = 16
-
-
-def _etag_of(value: Any) -> str | None:
-    found = value.get("e_tag") if isinstance(value, Mapping) else getattr(value, "e_tag", None)
-    return None if found is None else str(found)
-
-
-def _encode(key: str, value: Any) -> bytes:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"state for '{key}' must be a mapping, not {type(value).__name__}")
-    data = {k: v for k, v in value.items() if k != "e_tag"}
-    try:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    except TypeError as exc:
-        raise TypeError(f"state for '{key}' must hold JSON values only") from exc
 
 
 def _state_name(key: str) -> str:
@@ -92,7 +77,10 @@ class AzureBlobStateStorage:
             raise TypeError("changes are required")
         if not changes:
             return
-        encoded = [(key, _etag_of(value), _encode(key, value)) for key, value in changes.items()]
+        encoded = [
+            (key, etag_of(value), encode_state(key, value).encode())
+            for key, value in changes.items()
+        ]
         container = self._store.container
         new_tags: dict[str, str] = {}
         async with unavailable_on_error("write state"):

@@ -11,24 +11,10 @@ from typing import Any
 from botbuilder.core import Storage
 
 from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.state_codec import encode_state, etag_of
 from bot.ports import ETagConflictError, StoredReference
 
 _ANY = "*"
-
-
-def _etag_of(value: Any) -> str | None:
-    found = value.get("e_tag") if isinstance(value, Mapping) else getattr(value, "e_tag", None)
-    return None if found is None else str(found)
-
-
-def _encode(key: str, value: Any) -> str:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"state for '{key}' must be a mapping, not {type(value).__name__}")
-    data = {k: v for k, v in value.items() if k != "e_tag"}
-    try:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    except TypeError as exc:
-        raise TypeError(f"state for '{key}' must hold JSON values only") from exc
 
 
 class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type information
@@ -63,7 +49,9 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
             raise TypeError("changes are required")
         if not changes:
             return
-        encoded = [(key, _etag_of(value), _encode(key, value)) for key, value in changes.items()]
+        encoded = [
+            (key, etag_of(value), encode_state(key, value)) for key, value in changes.items()
+        ]
         new_tags = {key: uuid.uuid4().hex for key in changes}
 
         def work(conn: sqlite3.Connection) -> None:
