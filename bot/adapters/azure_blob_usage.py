@@ -3,8 +3,12 @@
 One empty blob per counter under `usage/<metric>/`, its key and count in the blob's metadata, so
 `snapshot()` reads every counter from one listing. An increment is a compare-and-swap on the
 blob's ETag (Set Blob Metadata with If-Match, or Put Blob with If-None-Match: * for the first
-count), retried with a little jitter when another instance wrote first. Increments of the same
-counter within this process queue behind one lock, so only other instances cause retries.
+count), retried with a little jitter when another instance wrote first.
+
+Increments of the same counter within this process are committed in groups: while one write is
+under way, the increments that arrive wait for the next one, which adds them all at once. Two
+hundred conversations counting the same thing at the same moment then cost a few writes, not two
+hundred in a row, and only other instances cause retries.
 """
 
 from __future__ import annotations
@@ -49,10 +53,33 @@ class AzureBlobUsageStats:
         self._max_attempts = max_attempts
         self._max_jitter = max_jitter_seconds
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._pending: dict[str, list[asyncio.Future[None]]] = {}
 
     async def _increment(self, metric: str, key: str) -> None:
         name = f"{_USAGE}{metric}/{key_segment(key)}"
-        async with self._locks[name], unavailable_on_error("count usage"):
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        group = self._pending.setdefault(name, [])
+        group.append(done)
+        if len(group) == 1:  # the first of a new group writes for everyone who joins it
+            asyncio.get_running_loop().create_task(self._commit(name, metric, key))
+        await done
+
+    async def _commit(self, name: str, metric: str, key: str) -> None:
+        async with self._locks[name]:  # one write per counter at a time in this process
+            group = self._pending.pop(name, [])
+            try:
+                await self._add(name, metric, key, len(group))
+            except BaseException as exc:
+                for waiter in group:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                return
+            for waiter in group:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def _add(self, name: str, metric: str, key: str, by: int) -> None:
+        async with unavailable_on_error("count usage"):
             blob = self._store.container.get_blob_client(name)
             for attempt in range(self._max_attempts):
                 try:
@@ -62,13 +89,13 @@ class AzureBlobUsageStats:
                         await blob.upload_blob(
                             b"",
                             overwrite=False,
-                            metadata={_KEY_META: encode_meta(key), _COUNT_META: "1"},
+                            metadata={_KEY_META: encode_meta(key), _COUNT_META: str(by)},
                         )
                         return
                     except ResourceExistsError:
                         pass
                 else:
-                    count = int((properties.metadata or {}).get(_COUNT_META, "0")) + 1
+                    count = int((properties.metadata or {}).get(_COUNT_META, "0")) + by
                     try:
                         await blob.set_blob_metadata(
                             {_KEY_META: encode_meta(key), _COUNT_META: str(count)},

@@ -271,6 +271,25 @@ async def test_usage_counts_under_50_concurrent_increments_from_two_instances_ar
     assert ("red", "task", "with", "tøøl") not in snapshot.verdicts, "a key with the separator"
 
 
+async def test_200_conversations_counting_at_once_share_a_few_writes_and_count_exactly(
+    blob_store: AzureBlobStore,
+) -> None:
+    stats = AzureBlobUsageStats(blob_store)
+    writes = 0
+    original = stats._add
+
+    async def counting(name: str, metric: str, key: str, by: int) -> None:
+        nonlocal writes
+        writes += 1
+        await original(name, metric, key, by)
+
+    stats._add = counting  # type: ignore[method-assign]
+    await asyncio.gather(*(stats.record_feedback(True) for _ in range(200)))
+    snapshot = await stats.snapshot()
+    assert snapshot.feedback[True] == 200
+    assert writes <= 5, "increments that arrive together are committed together"
+
+
 async def test_usage_snapshot_of_an_empty_store_has_no_verdicts(blob_store: AzureBlobStore) -> None:
     snapshot = await AzureBlobUsageStats(blob_store).snapshot()
     assert dict(snapshot.verdicts) == {}
