@@ -10,11 +10,15 @@ concurrency level (1, 10, 50 conversations, each sending its turns one after ano
 and once per bot: cold start (process start until the first answered activity) and resident memory
 (idle after warm-up, and peak under load).
 
-Ratios compare each KI-vett scenario with the echo bot measured in the same run.
+KI-vett runs once per storage: embedded SQLite (the default) and Azure Storage (KIVETT_STORAGE=azure
+against Azurite, Microsoft's storage emulator from node_modules, started by the benchmark on
+loopback; its CPU is reported apart, it is not the bot's). Ratios compare each KI-vett scenario with
+the echo bot measured in the same run.
 
-    .venv/bin/python -m bench.turns              # full run, prints the table
+    .venv/bin/python -m bench.turns              # full run (echo, SQLite, Azure), prints the table
     .venv/bin/python -m bench.turns --write-docs # and writes it into docs/performance.md
     .venv/bin/python -m bench.turns --quick      # fewer turns, for a smoke check
+    .venv/bin/python -m bench.turns --storage sqlite   # KI-vett on one storage only
 """
 
 from __future__ import annotations
@@ -23,14 +27,17 @@ import argparse
 import asyncio
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
-from collections.abc import Callable
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +54,6 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -65,15 +70,101 @@ def rss_mb(pid: int) -> float:
     return pages * PAGE_KB / 1024
 
 
+# -- Azurite (as tests/azure/conftest.py starts it, without pytest)
+
+AZURITE = ROOT / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
+AZURITE_ACCOUNT = "devstoreaccount1"
+# Azurite's documented development account key (public, well known; not a secret).
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+@dataclass(frozen=True)
+class Azurite:
+    connection_string: str
+    pid: int
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback http only
+            return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer (Azurite says 403 to an unsigned request) means it is up
+    except OSError:
+        return False
+
+
 @contextmanager
-def process(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Any:
-    proc = subprocess.Popen(
-        args,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def azurite(log: Path, within: float = 30.0) -> Iterator[Azurite]:
+    """An in-memory Azurite on free loopback ports until the block ends."""
+    if not AZURITE.exists():
+        raise SystemExit("Azurite is not installed: run `npm ci` in the project root")
+    blob, queue, table = _free_port(), _free_port(), _free_port()
+    command = ["node", str(AZURITE), "--silent", "--inMemoryPersistence", "--disableTelemetry"]
+    command += ["--skipApiVersionCheck", "--loose"]
+    for service, port in (("blob", blob), ("queue", queue), ("table", table)):
+        command += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + within
+        while not _answers(f"http://127.0.0.1:{blob}/{AZURITE_ACCOUNT}?comp=list"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Azurite did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield Azurite(
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+            f"AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{blob}/{AZURITE_ACCOUNT};"
+            f"QueueEndpoint=http://127.0.0.1:{queue}/{AZURITE_ACCOUNT};"
+            f"TableEndpoint=http://127.0.0.1:{table}/{AZURITE_ACCOUNT};",
+            proc.pid,
+        )
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def azure_env(connection_string: str) -> dict[str, str]:
+    """KI-vett's settings for Azure Storage, in a container of this run's own."""
+    return {
+        "KIVETT_STORAGE": "azure",
+        "KIVETT_AZURE_STORAGE_CONNECTION_STRING": connection_string,
+        "KIVETT_AZURE_CONTAINER": f"kivett-bench-{uuid.uuid4().hex[:12]}",
+    }
+
+
+@contextmanager
+def process(
+    args: list[str],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+) -> Any:
+    """Run a process until the block ends; its stdout and stderr go to `log` (or nowhere)."""
+    if log is None:
+        proc = subprocess.Popen(
+            args,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    else:
+        with log.open("ab") as sink:
+            proc = subprocess.Popen(
+                args,
+                env={**os.environ, **(env or {})},
+                cwd=cwd,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
     try:
         yield proc
     finally:
@@ -130,6 +221,7 @@ class Scenario:
 @dataclass
 class Result:
     bot: str
+    storage: str
     scenario: str
     concurrency: int
     turns: int
@@ -139,14 +231,20 @@ class Result:
     tps: float
     peak_rss_mb: float
     errors: int
+    store_cpu_ms: float = 0.0  # Azurite's CPU per turn (its own process), 0 without Azurite
 
 
 @dataclass
 class BotRun:
     name: str
+    storage: str
     cold_start_ms: float
     idle_rss_mb: float
     results: list[Result] = field(default_factory=list)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max((r.peak_rss_mb for r in self.results), default=self.idle_rss_mb)
 
 
 async def _first_answer(url: str, body: dict[str, Any], deadline_s: float = 60.0) -> None:
@@ -164,7 +262,13 @@ async def _first_answer(url: str, body: dict[str, Any], deadline_s: float = 60.0
 
 
 async def drive(
-    url: str, stub: str, scenario: Scenario, concurrency: int, turns: int, pid: int
+    url: str,
+    stub: str,
+    scenario: Scenario,
+    concurrency: int,
+    turns: int,
+    pid: int,
+    store_pid: int | None = None,
 ) -> Result:
     per_conversation = max(1, turns // concurrency)
     latencies: list[float] = []
@@ -192,14 +296,17 @@ async def drive(
                 await asyncio.sleep(0.05)
 
         sampling = asyncio.create_task(sampler())
+        store0 = cpu_seconds(store_pid) if store_pid else 0.0
         cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
         await asyncio.gather(*(conversation(i) for i in range(concurrency)))
         wall, cpu = time.perf_counter() - wall0, cpu_seconds(pid) - cpu0
+        store_cpu = cpu_seconds(store_pid) - store0 if store_pid else 0.0
         sampling.cancel()
     done = len(latencies)
     ordered = sorted(latencies)
     return Result(
         bot="",
+        storage="",
         scenario=scenario.name,
         concurrency=concurrency,
         turns=done,
@@ -209,11 +316,13 @@ async def drive(
         tps=done / wall,
         peak_rss_mb=peak,
         errors=errors,
+        store_cpu_ms=store_cpu * 1000 / done,
     )
 
 
 def run_bot(
     name: str,
+    storage: str,
     args: list[str],
     port: int,
     stub: str,
@@ -221,25 +330,34 @@ def run_bot(
     levels: list[tuple[int, int]],
     env: dict[str, str],
     cwd: Path,
+    store_pid: int | None = None,
+    log: Path | None = None,
 ) -> BotRun:
     url = f"http://127.0.0.1:{port}/api/messages"
     spawn = time.perf_counter()
-    with process(args, env=env, cwd=cwd) as proc:
+    with process(args, env=env, cwd=cwd, log=log) as proc:
         warm_body = scenarios[0].build(stub, "a:bench-cold")
-        asyncio.run(_first_answer(url, warm_body))
+        try:
+            asyncio.run(_first_answer(url, warm_body))
+        except TimeoutError:
+            tail = log.read_text(errors="replace")[-3000:] if log else ""
+            raise SystemExit(f"{name} ({storage}) never answered; its log ends:\n{tail}") from None
         cold_ms = (time.perf_counter() - spawn) * 1000
         # warm-up: let caches fill and the first-call costs pass
         for scenario in scenarios:
             asyncio.run(drive(url, stub, scenario, 5, 50, proc.pid))
         time.sleep(0.5)
-        run = BotRun(name=name, cold_start_ms=cold_ms, idle_rss_mb=rss_mb(proc.pid))
+        run = BotRun(name, storage, cold_start_ms=cold_ms, idle_rss_mb=rss_mb(proc.pid))
         for concurrency, turns in levels:
             for scenario in scenarios:
-                result = asyncio.run(drive(url, stub, scenario, concurrency, turns, proc.pid))
-                result.bot = name
+                result = asyncio.run(
+                    drive(url, stub, scenario, concurrency, turns, proc.pid, store_pid)
+                )
+                result.bot, result.storage = name, storage
                 run.results.append(result)
                 print(
-                    f"  {name:7} {scenario.name:14} c={concurrency:<3} {result.cpu_ms:6.2f} ms cpu"
+                    f"  {name:7} {storage:6} {scenario.name:16} c={concurrency:<3}"
+                    f" {result.cpu_ms:6.2f} ms cpu"
                     f"  p50 {result.p50_ms:7.1f}  p99 {result.p99_ms:7.1f}  {result.tps:6.1f}/s"
                     f"  errors {result.errors}",
                     file=sys.stderr,
@@ -247,28 +365,48 @@ def run_bot(
     return run
 
 
-def table(echo: BotRun, kivett: BotRun) -> str:
+def table(echo: BotRun, kivetts: list[BotRun], note: str = "") -> str:
     base = {(r.concurrency): r for r in echo.results}
     lines = [
-        "| bot | scenario | conversations | turns | CPU ms/turn | ×echo CPU | p50 ms | p99 ms "
-        "| ×echo p99 | turns/s | peak RSS MB | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| bot | storage | scenario | conversations | turns | CPU ms/turn | ×echo CPU | p50 ms "
+        "| p99 ms | ×echo p99 | turns/s | peak RSS MB | errors |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for run in (echo, kivett):
+    for run in (echo, *kivetts):
         for r in run.results:
             b = base[r.concurrency]
             lines.append(
-                f"| {r.bot} | {r.scenario} | {r.concurrency} | {r.turns} | {r.cpu_ms:.2f} "
-                f"| {r.cpu_ms / b.cpu_ms:.2f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
+                f"| {r.bot} | {r.storage} | {r.scenario} | {r.concurrency} | {r.turns} "
+                f"| {r.cpu_ms:.2f} | {r.cpu_ms / b.cpu_ms:.2f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
                 f"| {r.p99_ms / b.p99_ms:.2f} | {r.tps:.0f} | {r.peak_rss_mb:.0f} | {r.errors} |"
             )
     lines += [
         "",
-        "| bot | cold start ms (spawn → first answered activity) | idle RSS MB (after warm-up) |",
-        "| --- | ---: | ---: |",
-        f"| echo | {echo.cold_start_ms:.0f} | {echo.idle_rss_mb:.0f} |",
-        f"| kivett | {kivett.cold_start_ms:.0f} | {kivett.idle_rss_mb:.0f} |",
+        "| bot | storage | cold start ms (spawn → first answered activity) "
+        "| idle RSS MB (after warm-up) | peak RSS MB (under load) |",
+        "| --- | --- | ---: | ---: | ---: |",
     ]
+    for run in (echo, *kivetts):
+        lines.append(
+            f"| {run.name} | {run.storage} | {run.cold_start_ms:.0f} | {run.idle_rss_mb:.0f} "
+            f"| {run.peak_rss_mb:.0f} |"
+        )
+    azure = [run for run in kivetts if run.storage == "azure"]
+    if azure:
+        levels = sorted({r.concurrency for r in azure[0].results})
+        lines += [
+            "",
+            "Azurite's own CPU per turn (its own process; not in the bot's CPU column above):",
+            "",
+            "| scenario | " + " | ".join(f"Azurite CPU ms/turn at {c}" for c in levels) + " |",
+            "| --- | " + " | ".join("---:" for _ in levels) + " |",
+        ]
+        by = {(r.scenario, r.concurrency): r for r in azure[0].results}
+        for scenario in dict.fromkeys(r.scenario for r in azure[0].results):
+            cells = " | ".join(f"{by[scenario, c].store_cpu_ms:.2f}" for c in levels)
+            lines.append(f"| {scenario} | {cells} |")
+    if note:
+        lines += ["", note]
     return "\n".join(lines)
 
 
@@ -281,24 +419,60 @@ def write_docs(text: str) -> None:
     DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
 
 
+LEVELS = [(1, 300), (10, 1000), (50, 2000)]
+QUICK_LEVELS = [(1, 60), (10, 200), (50, 400)]
+# The same as SQLite's while the whole run stays near 6 minutes; fewer turns here (the docs say
+# so) if Azurite's round trips ever make it much longer.
+AZURE_LEVELS = LEVELS
+
+
+def kivett_scenarios() -> list[Scenario]:
+    return [
+        Scenario("hjelp", lambda s, c: message(s, c, "hjelp")),
+        Scenario("button (about)", lambda s, c: execute(s, c, "kivett.about")),
+        Scenario("ki-sjekk start", lambda s, c: message(s, c, "ki-sjekk")),
+        Scenario(
+            "ki-sjekk step",
+            lambda s, c: execute(s, c, "kisjekk.next", step="task", choice="summarise"),
+        ),
+        Scenario("ki-sjekk verdict", lambda s, c: execute(s, c, "kisjekk.next", **KI_VERDICT)),
+        Scenario(
+            "question",
+            lambda s, c: message(s, c, "kan jeg bruke ChatGPT til å oppsummere et referat?"),
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer turns (smoke check)")
     parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
+    parser.add_argument(
+        "--storage",
+        choices=("sqlite", "azure", "both"),
+        default="both",
+        help="KI-vett's storage: embedded SQLite, Azure Storage (Azurite), or both (default)",
+    )
     args = parser.parse_args()
-    levels = [(1, 60), (10, 200), (50, 400)] if args.quick else [(1, 300), (10, 1000), (50, 2000)]
+    if args.write_docs and args.storage != "both":
+        parser.error("--write-docs needs --storage both: the docs show both storages")
+    levels = QUICK_LEVELS if args.quick else LEVELS
+    azure_levels = QUICK_LEVELS if args.quick else AZURE_LEVELS
+    storages = ("sqlite", "azure") if args.storage == "both" else (args.storage,)
 
-    stub_port, echo_port, kivett_port = _free_port(), _free_port(), _free_port()
+    stub_port, echo_port = _free_port(), _free_port()
     stub = f"http://127.0.0.1:{stub_port}"
+    started = time.perf_counter()
+    kivetts: list[BotRun] = []
     with (
         tempfile.TemporaryDirectory() as tmp,
         process([PYTHON, "-m", "bench.connector_stub", str(stub_port)], cwd=ROOT),
     ):
         asyncio.run(_wait(stub + "/healthz"))
-        clean_env = {"KIVETT_DATA_DIR": tmp, "KIVETT_LOG_LEVEL": "WARNING"}
         print("echo bot (botbuilder 4.17, CloudAdapter)", file=sys.stderr)
         echo = run_bot(
             "echo",
+            "–",
             [PYTHON, "-m", "bench.echo_bot", str(echo_port)],
             echo_port,
             stub,
@@ -307,38 +481,51 @@ def main() -> None:
             {},
             ROOT,
         )
-        print("KI-vett", file=sys.stderr)
-        kivett = run_bot(
-            "kivett",
-            [PYTHON, "-m", "bot", "serve", "--dev", "--port", str(kivett_port)],
-            kivett_port,
-            stub,
-            [
-                Scenario("hjelp", lambda s, c: message(s, c, "hjelp")),
-                Scenario("button (about)", lambda s, c: execute(s, c, "kivett.about")),
-                Scenario("ki-sjekk start", lambda s, c: message(s, c, "ki-sjekk")),
-                Scenario(
-                    "ki-sjekk step",
-                    lambda s, c: execute(s, c, "kisjekk.next", step="task", choice="summarise"),
-                ),
-                Scenario(
-                    "ki-sjekk verdict", lambda s, c: execute(s, c, "kisjekk.next", **KI_VERDICT)
-                ),
-                Scenario(
-                    "question",
-                    lambda s, c: message(
-                        s, c, "kan jeg bruke ChatGPT til å oppsummere et referat?"
-                    ),
-                ),
-            ],
-            levels,
-            clean_env,
-            Path(tmp),
-        )
+        for storage in storages:
+            data_dir = Path(tmp) / storage
+            data_dir.mkdir()
+            env = {
+                "KIVETT_DATA_DIR": str(data_dir),
+                "KIVETT_LOG_LEVEL": "WARNING",
+                "KIVETT_STORAGE": "sqlite",
+            }
+            print(f"KI-vett ({storage})", file=sys.stderr)
+            with ExitStack() as stack:
+                store_pid, storage_levels = None, levels
+                if storage == "azure":
+                    store = stack.enter_context(azurite(Path(tmp) / "azurite.log"))
+                    env.update(azure_env(store.connection_string))
+                    store_pid, storage_levels = store.pid, azure_levels
+                # chosen now, so that no port picked for Azurite can be the same
+                kivett_port = _free_port()
+                kivett_args = [PYTHON, "-m", "bot", "serve", "--dev", "--port", str(kivett_port)]
+                run = run_bot(
+                    "kivett",
+                    storage,
+                    kivett_args,
+                    kivett_port,
+                    stub,
+                    kivett_scenarios(),
+                    storage_levels,
+                    env,
+                    data_dir,
+                    store_pid=store_pid,
+                    log=data_dir / "bot.log",
+                )
+                kivetts.append(run)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = f"Measured {when} on {machine}{' (quick run)' if args.quick else ''}.\n\n" + table(
-        echo, kivett
+    note = ""
+    if "azure" in storages and azure_levels != levels:
+        per = ", ".join(f"{t} at {c}" for c, t in azure_levels)
+        note = (
+            f"KI-vett on Azure ran fewer turns per level ({per} conversations) than the echo bot "
+            "and SQLite, to keep the whole run short; its ratios compare per-turn figures."
+        )
+    text = (
+        f"Measured {when} on {machine}{' (quick run)' if args.quick else ''}; "
+        f"the whole run took {time.perf_counter() - started:.0f} s.\n\n"
+        + table(echo, kivetts, note)
     )
     print(text)
     if args.write_docs:

@@ -1,0 +1,628 @@
+"""bench/soak: 200 conversations for 60 seconds against one KI-vett process, errors and memory.
+
+Processes: KI-vett (`python -m bot serve --dev`, on embedded SQLite or on Azure Storage against
+Azurite from node_modules); a recording connector stub (`python -m bench.soak --serve-stub PORT`,
+in its own process: it answers the bot's replies as bench/connector_stub.py does and also records
+which activity each reply answers and the title of the card it carries); and this process, the
+load generator. Every conversation loops through a mix of what people do, one turn after the other
+without pauses: `hjelp`, `ki-sjekk`, the four KI-sjekk steps as `adaptiveCard/action` invokes
+(`kisjekk.next` task → tool → category → more, which gives the verdict), the verdict's "was this
+useful" (`kisjekk.feedback`), a question in plain words, `vettregler` and `læringskort` (the form
+opens). KI-sjekk answers and questions vary between turns (seeded, so every run sends the same).
+
+Counted as errors: an answer that is not 2xx or does not come within 30 s, an invoke answered with
+an error, stale or fallback card, a message whose reply never reached the stub or whose reply is
+such a card, and every ERROR / `turn_failed` line in the bot's log. The bot's resident memory is
+sampled every second (start, after warm-up, end, maximum, and the slope over the second half in MB
+per minute: flat memory is about 0).
+
+    .venv/bin/python -m bench.soak                      # SQLite and Azure, 200 conversations, 60 s
+    .venv/bin/python -m bench.soak --storage sqlite --seconds 20 --conversations 50
+    .venv/bin/python -m bench.soak --write-docs         # and write the table into the docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from bench.turns import (
+    PYTHON,
+    ROOT,
+    _free_port,
+    _wait,
+    azure_env,
+    azurite,
+    cpu_seconds,
+    execute,
+    message,
+    process,
+    rss_mb,
+)
+
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:soak:start -->", "<!-- bench:soak:end -->"
+HEADING = "## bench/soak: 200 conversations for 60 seconds"
+REQUEST_TIMEOUT_S = 30.0
+LOG_ERROR_EVENTS = {"turn_failed", "error_reply_failed"}
+
+
+def _bad_titles() -> frozenset[str]:
+    """Titles of the cards that mean something went wrong: error, storage down, stale, fallback."""
+    titles: set[str] = set()
+    for language in ("nb", "nn", "en"):
+        texts = yaml.safe_load((ROOT / "content" / language / "texts.yaml").read_text("utf-8"))
+        titles |= {
+            texts["error"]["title"],
+            texts["error"]["storage_title"],
+            texts["stale"]["title"],
+            texts["fallback"]["title"],
+        }
+    return frozenset(titles)
+
+
+def card_title(card: Any) -> str:
+    """The first TextBlock's text in an Adaptive Card (our cards start with their title)."""
+    if not isinstance(card, dict):
+        return ""
+    for element in card.get("body") or ():
+        if isinstance(element, dict) and element.get("type") == "TextBlock":
+            return str(element.get("text", ""))
+        if isinstance(element, dict) and element.get("items"):
+            found = card_title({"body": element["items"]})
+            if found:
+                return found
+    return ""
+
+
+# -- the recording connector stub, in its own process
+
+
+def serve_stub(port: int) -> None:
+    """Answers like bench/connector_stub.py; records reply_to → card title; GET /_stats."""
+    import itertools
+
+    from aiohttp import web
+
+    ids = itertools.count(1)
+    replies: dict[str, list[str]] = {}
+    other = Counter[str]()
+
+    async def activities(request: web.Request) -> web.Response:
+        body = await request.read()
+        title = ""
+        try:
+            activity = json.loads(body)
+            attachments = activity.get("attachments") or []
+            if attachments:
+                title = card_title(attachments[0].get("content"))
+            elif activity.get("text"):
+                title = f"text:{str(activity['text'])[:40]}"
+        except (ValueError, AttributeError, TypeError):
+            title = "unreadable"
+        reply_to = request.match_info.get("reply_to")
+        if reply_to:
+            replies.setdefault(reply_to, []).append(title)
+        else:
+            other[title] += 1
+        return web.json_response({"id": str(next(ids))})
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "replies": replies,
+                "other": dict(other),
+                "cpu_seconds": time.process_time(),
+            }
+        )
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app.router.add_post("/v3/conversations/{conversation}/activities", activities)
+    app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", activities)
+    app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", activities)
+    app.router.add_get("/_stats", stats)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- the mix of turns
+
+TASKS = ("write", "summarise", "translate", "ideas", "code")
+TOOLS = ("chatgpt", "copilot_chat", "m365_copilot", "deepl", "gemini")
+CATEGORIES = ("open", "restricted", "confidential", "unsure")
+QUESTIONS = (
+    "kan jeg bruke ChatGPT til å oppsummere et referat?",
+    "Kan jeg oversette et brev til en innbygger med DeepL?",
+    "kan jeg bruke Copilot til å skrive et saksframlegg",
+    "Er det lov å lage bilder med Gemini til en plakat?",
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    kind: str
+    body: dict[str, Any]
+
+
+def session(stub: str, conversation: str, rng: random.Random) -> list[Turn]:
+    """One round of what a person does with KI-vett, in order."""
+    answers = {
+        "task": rng.choice(TASKS),
+        "tool": rng.choice(TOOLS),
+        "category": rng.choice(CATEGORIES),
+        "people": rng.choice(("yes", "no")),
+        "publish": rng.choice(("yes", "no")),
+    }
+    a = answers
+    return [
+        Turn("hjelp", message(stub, conversation, "hjelp")),
+        Turn("ki-sjekk start", message(stub, conversation, "ki-sjekk")),
+        Turn(
+            "ki-sjekk task",
+            execute(stub, conversation, "kisjekk.next", step="task", choice=a["task"]),
+        ),
+        Turn(
+            "ki-sjekk tool",
+            execute(
+                stub, conversation, "kisjekk.next", step="tool", task=a["task"], choice=a["tool"]
+            ),
+        ),
+        Turn(
+            "ki-sjekk category",
+            execute(
+                stub,
+                conversation,
+                "kisjekk.next",
+                step="category",
+                task=a["task"],
+                tool=a["tool"],
+                choice=a["category"],
+            ),
+        ),
+        Turn("ki-sjekk verdict", execute(stub, conversation, "kisjekk.next", step="more", **a)),
+        Turn(
+            "ki-sjekk feedback",
+            execute(
+                stub,
+                conversation,
+                "kisjekk.feedback",
+                step="verdict",
+                useful=rng.choice(("yes", "no")),
+                **a,
+            ),
+        ),
+        Turn("question", message(stub, conversation, rng.choice(QUESTIONS))),
+        Turn("vettregler", message(stub, conversation, "vettregler")),
+        Turn("læringskort", message(stub, conversation, "læringskort")),
+    ]
+
+
+# -- measuring
+
+
+@dataclass
+class Sampler:
+    """Samples a process's RSS once a second on a thread (the event loop is busy with load)."""
+
+    pid: int
+    samples: list[tuple[float, float]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self, t0: float) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                self.samples.append((time.perf_counter() - t0, rss_mb(self.pid)))
+                self._stop.wait(1.0)
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def slope_mb_per_minute(samples: list[tuple[float, float]]) -> float:
+    if len(samples) < 2:
+        return 0.0
+    ts = [t for t, _ in samples]
+    ys = [y for _, y in samples]
+    mean_t, mean_y = statistics.fmean(ts), statistics.fmean(ys)
+    spread = sum((t - mean_t) ** 2 for t in ts)
+    if spread == 0:
+        return 0.0
+    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys, strict=True)) / spread * 60
+
+
+@dataclass
+class Soak:
+    storage: str
+    conversations: int
+    seconds: float
+    cold_start_ms: float = 0.0
+    turns: int = 0
+    wall_s: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    non_2xx: int = 0
+    timeouts: int = 0
+    bad_invoke_cards: int = 0
+    missing_replies: int = 0
+    bad_replies: int = 0
+    log_errors: int = 0
+    log_warnings: Counter[str] = field(default_factory=Counter)
+    rss: list[tuple[float, float]] = field(default_factory=list)
+    rss_start: float = 0.0
+    warmup_s: float = 10.0
+    bot_cpu_s: float = 0.0
+    azurite_cpu_s: float = 0.0
+    stub_cpu_s: float = 0.0
+    titles: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return (
+            self.non_2xx
+            + self.timeouts
+            + self.bad_invoke_cards
+            + self.missing_replies
+            + self.bad_replies
+            + self.log_errors
+        )
+
+    @property
+    def all_latencies(self) -> list[float]:
+        return sorted(x for values in self.latencies.values() for x in values)
+
+    def rss_at(self, t: float) -> float:
+        after = [mb for at, mb in self.rss if at >= t]
+        return after[0] if after else self.rss[-1][1]
+
+    @property
+    def second_half_slope(self) -> float:
+        return slope_mb_per_minute([(t, mb) for t, mb in self.rss if t >= self.seconds / 2])
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
+async def load(url: str, stub: str, result: Soak, bad: frozenset[str]) -> dict[str, str]:
+    """Run the conversations until the time is up; returns message activity id → kind."""
+    sent_messages: dict[str, str] = {}
+    connector = aiohttp.TCPConnector(limit=result.conversations + 10)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        deadline = time.perf_counter() + result.seconds
+
+        async def conversation(index: int) -> None:
+            rng = random.Random(index)  # a reproducible mix
+            cid = f"a:soak-{result.storage}-{index}-{uuid.uuid4().hex[:8]}"
+            while time.perf_counter() < deadline:
+                for turn in session(stub, cid, rng):
+                    if time.perf_counter() >= deadline:
+                        return
+                    await one(turn)
+
+        async def one(turn: Turn) -> None:
+            t0 = time.perf_counter()
+            try:
+                async with http.post(url, json=turn.body) as response:
+                    raw = await response.read()
+                    status = response.status
+            except (TimeoutError, aiohttp.ClientError):
+                result.timeouts += 1
+                return
+            result.latencies.setdefault(turn.kind, []).append((time.perf_counter() - t0) * 1000)
+            result.turns += 1
+            if status >= 300:
+                result.non_2xx += 1
+                return
+            if turn.body["type"] == "message":
+                sent_messages[turn.body["id"]] = turn.kind
+                return
+            try:
+                answer = json.loads(raw)
+                title = card_title(answer.get("value"))
+                ok = answer.get("statusCode") == 200
+            except (ValueError, AttributeError):
+                title, ok = "unreadable", False
+            result.titles.setdefault(turn.kind, Counter())[title] += 1
+            if not ok or title in bad:
+                result.bad_invoke_cards += 1
+
+        started = time.perf_counter()
+        await asyncio.wait_for(
+            asyncio.gather(*(conversation(i) for i in range(result.conversations))),
+            timeout=result.seconds + REQUEST_TIMEOUT_S + 30,
+        )
+        result.wall_s = time.perf_counter() - started
+    return sent_messages
+
+
+async def first_answer(url: str, body: dict[str, Any], within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            try:
+                async with http.post(url, json=body) as response:
+                    if response.status < 300:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.005)
+    raise TimeoutError(f"{url} never answered")
+
+
+async def stub_stats(stub: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(f"{stub}/_stats") as response:
+        stats = await response.json()
+        assert isinstance(stats, dict)
+        return stats
+
+
+def read_log(log: Path, result: Soak) -> None:
+    for line in log.read_text("utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if "Traceback" in line or "ERROR" in line:
+                result.log_errors += 1
+            continue
+        if not isinstance(entry, dict):
+            continue
+        event = str(entry.get("event", ""))
+        if entry.get("level") in ("ERROR", "CRITICAL") or event in LOG_ERROR_EVENTS:
+            result.log_errors += 1
+            result.log_warnings[f"ERROR {event}"] += 1
+        elif entry.get("level") == "WARNING" and event != "dev_mode_unauthenticated":
+            result.log_warnings[event] += 1
+
+
+def run_soak(storage: str, conversations: int, seconds: float, tmp: Path) -> Soak:
+    result = Soak(storage, conversations, seconds, warmup_s=min(10.0, seconds / 6))
+    bad = _bad_titles()
+    data_dir = tmp / storage
+    data_dir.mkdir()
+    with ExitStack() as stack:
+        stub_port = _free_port()
+        stub = f"http://127.0.0.1:{stub_port}"
+        stack.enter_context(
+            process([PYTHON, "-m", "bench.soak", "--serve-stub", str(stub_port)], cwd=ROOT)
+        )
+        asyncio.run(_wait(f"{stub}/healthz"))
+        env = {
+            "KIVETT_DATA_DIR": str(data_dir),
+            "KIVETT_LOG_LEVEL": "WARNING",
+            "KIVETT_STORAGE": "sqlite",
+        }
+        azurite_pid = None
+        if storage == "azure":
+            store = stack.enter_context(azurite(tmp / "azurite.log"))
+            env.update(azure_env(store.connection_string))
+            azurite_pid = store.pid
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/api/messages"
+        log = data_dir / "bot.log"
+        spawned = time.perf_counter()
+        bot = stack.enter_context(
+            process(
+                [PYTHON, "-m", "bot", "serve", "--dev", "--port", str(port)],
+                env=env,
+                cwd=data_dir,
+                log=log,
+            )
+        )
+        try:
+            asyncio.run(first_answer(url, message(stub, "a:soak-first", "hjelp")))
+        except TimeoutError:
+            tail = log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"KI-vett ({storage}) never answered; its log ends:\n{tail}") from None
+        result.cold_start_ms = (time.perf_counter() - spawned) * 1000
+        result.rss_start = rss_mb(bot.pid)
+        sampler = Sampler(bot.pid)
+        cpu0 = cpu_seconds(bot.pid)
+        azurite0 = cpu_seconds(azurite_pid) if azurite_pid else 0.0
+        sampler.start(time.perf_counter())
+        try:
+            sent = asyncio.run(load(url, stub, result, bad))
+        finally:
+            sampler.stop()
+        result.bot_cpu_s = cpu_seconds(bot.pid) - cpu0
+        result.azurite_cpu_s = cpu_seconds(azurite_pid) - azurite0 if azurite_pid else 0.0
+        result.rss = [*sampler.samples, (result.wall_s, rss_mb(bot.pid))]
+        stats = asyncio.run(stub_stats(stub))
+        result.stub_cpu_s = float(stats["cpu_seconds"])
+        replies: dict[str, list[str]] = stats["replies"]
+        for activity_id, kind in sent.items():
+            got = replies.get(activity_id)
+            if not got:
+                result.missing_replies += 1
+                continue
+            counter = result.titles.setdefault(kind, Counter())
+            for title in got:
+                counter[title] += 1
+            if any(title in bad for title in got):
+                result.bad_replies += 1
+    read_log(log, result)  # after the bot has stopped: everything it wrote is in the file
+    return result
+
+
+# -- reporting
+
+
+def describe(result: Soak) -> str:
+    ordered = result.all_latencies
+    return (
+        f"{result.storage}: {result.turns} turns in {result.wall_s:.1f} s "
+        f"({result.turns / result.wall_s:.0f}/s), p50 {percentile(ordered, 0.5):.1f} ms, "
+        f"p99 {percentile(ordered, 0.99):.1f} ms, errors {result.errors} "
+        f"(non-2xx {result.non_2xx}, timeouts {result.timeouts}, bad invoke cards "
+        f"{result.bad_invoke_cards}, missing replies {result.missing_replies}, bad replies "
+        f"{result.bad_replies}, log errors {result.log_errors}); RSS start "
+        f"{result.rss_start:.1f} MB, after warm-up {result.rss_at(result.warmup_s):.1f}, end "
+        f"{result.rss[-1][1]:.1f}, max {max(mb for _, mb in result.rss):.1f}, slope 2nd half "
+        f"{result.second_half_slope:+.2f} MB/min; bot CPU {result.bot_cpu_s:.1f} s"
+    )
+
+
+def table(results: list[Soak], seconds: float, conversations: int) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"Measured {when} on {machine}; {conversations} concurrent conversations for "
+        f"{seconds:.0f} s against one KI-vett process, each turn sent as soon as the previous "
+        "one was answered.",
+        "",
+        "| storage | turns | turns/s | p50 ms | p99 ms | errors | RSS MB at start "
+        "| after warm-up | at end | max | RSS slope, 2nd half (MB/min) | bot CPU s "
+        "| cold start ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
+    ]
+    for r in results:
+        ordered = r.all_latencies
+        lines.append(
+            f"| {r.storage} | {r.turns:,} | {r.turns / r.wall_s:.0f} "
+            f"| {percentile(ordered, 0.5):.1f} | {percentile(ordered, 0.99):.1f} | {r.errors} "
+            f"| {r.rss_start:.1f} | {r.rss_at(r.warmup_s):.1f} | {r.rss[-1][1]:.1f} "
+            f"| {max(mb for _, mb in r.rss):.1f} | {r.second_half_slope:+.2f} "
+            f"| {r.bot_cpu_s:.1f} | {r.cold_start_ms:.0f} |"
+        )
+    kinds = list(dict.fromkeys(k for r in results for k in r.latencies))
+    header = " | ".join(f"{r.storage} p50 ms | {r.storage} p99 ms" for r in results)
+    lines += [
+        "",
+        f"| turn | {header} |",
+        "| --- | " + " | ".join("---: | ---:" for _ in results) + " |",
+    ]
+    for kind in kinds:
+        cells = []
+        for r in results:
+            ordered = sorted(r.latencies.get(kind, []))
+            cells.append(f"{percentile(ordered, 0.5):.1f} | {percentile(ordered, 0.99):.1f}")
+        lines.append(f"| {kind} | {' | '.join(cells)} |")
+    lines.append("")
+    for r in results:
+        warnings = ", ".join(f"{event} × {n}" for event, n in r.log_warnings.most_common())
+        extra = (
+            f"; Azurite used {r.azurite_cpu_s:.1f} s CPU in its own process"
+            if r.storage == "azure"
+            else ""
+        )
+        lines.append(
+            f"{r.storage}: errors {r.errors} = non-2xx {r.non_2xx}, no answer within "
+            f"{REQUEST_TIMEOUT_S:.0f} s {r.timeouts}, error/stale/fallback cards "
+            f"{r.bad_invoke_cards + r.bad_replies}, replies missing {r.missing_replies}, "
+            f"ERROR lines in the bot's log {r.log_errors}; other warnings in the log: "
+            f"{warnings or 'none'}{extra}; the connector stub used {r.stub_cpu_s:.1f} s CPU."
+        )
+    return "\n".join(lines)
+
+
+SECTION = f"""{HEADING}
+
+```bash
+.venv/bin/python -m bench.soak --write-docs   # SQLite, then Azure (Azurite): about 3 minutes
+.venv/bin/python -m bench.soak --storage sqlite --seconds 20 --conversations 50   # a smoke run
+```
+
+What it does: starts **KI-vett** (`kivett serve --dev`) once per storage — embedded SQLite, then
+Azure Storage (`KIVETT_STORAGE=azure` against an in-memory **Azurite** from `node_modules` on
+loopback, a fresh container) — and a **recording connector stub** in its own process (it answers
+the bot's replies as `bench/connector_stub.py` does, and notes which activity each reply answers
+and the title of its card). The benchmark process then runs **200 conversations at once for 60
+seconds**; each sends its next turn as soon as the previous one is answered (no pauses: this is
+load, not a day's traffic) and loops through what people do: `hjelp`, `ki-sjekk`, the four
+KI-sjekk steps as `adaptiveCard/action` invokes (`kisjekk.next`: task → tool → category → more,
+which gives the verdict and counts it), "was this useful" on the verdict (`kisjekk.feedback`,
+counted too), a question in plain words, `vettregler` and `læringskort` (the form opens). The
+answers and questions vary (seeded, so every run sends the same). Measured:
+
+- **turns**, **turns/s** and **p50 / p99** (request until answered; for a message that is after
+  its reply reached the stub), overall and per kind of turn;
+- **errors**, which must be 0: an answer that is not 2xx or takes over 30 s, an invoke answered
+  with an error, stale or fallback card, a message whose reply never reached the stub or is such a
+  card, and every `ERROR` / `turn_failed` line in the bot's log (it logs at `WARNING`);
+- the bot's **resident memory**, sampled every second: at the start (after its first answer),
+  after warm-up (10 s into the load), at the end, the maximum, and the **slope over the second
+  half** (least squares, MB per minute): memory that stays flat has a slope near 0;
+- the bot's **CPU seconds** over the run (and Azurite's, in its own process).
+
+### Results
+
+{START}
+{END}
+"""
+
+
+def write_docs(text: str) -> None:
+    doc = DOC.read_text(encoding="utf-8")  # read right before writing: others edit this file too
+    if START not in doc or END not in doc:
+        doc = doc.rstrip("\n") + "\n\n" + SECTION
+    head, rest = doc.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve-stub":
+        serve_stub(int(sys.argv[2]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long (default 60)")
+    parser.add_argument("--conversations", type=int, default=200, help="at once (default 200)")
+    parser.add_argument(
+        "--storage", choices=("sqlite", "azure", "both"), default="both", help="default both"
+    )
+    parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 3600 or not 1 <= args.conversations <= 2000:
+        parser.error("--seconds must be 1-3600 and --conversations 1-2000")
+    if args.write_docs and args.storage != "both":
+        parser.error("--write-docs needs --storage both: the docs show both storages")
+    storages = ("sqlite", "azure") if args.storage == "both" else (args.storage,)
+    results: list[Soak] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for storage in storages:
+            print(f"soak: KI-vett on {storage}", file=sys.stderr)
+            result = run_soak(storage, args.conversations, args.seconds, Path(tmp))
+            print("  " + describe(result), file=sys.stderr)
+            every = [f"{mb:.1f}" for t, mb in result.rss if round(t) % 10 == 0]
+            print(f"    RSS MB about every 10 s: {' '.join(every)}", file=sys.stderr)
+            for kind, titles in result.titles.items():
+                print(f"    {kind:18} {dict(titles.most_common(4))}", file=sys.stderr)
+            results.append(result)
+    text = table(results, args.seconds, args.conversations)
+    print(text)
+    if args.write_docs:
+        write_docs(text)
+    if any(r.errors for r in results):
+        raise SystemExit("soak: errors (see above)")
+
+
+if __name__ == "__main__":
+    main()
