@@ -70,7 +70,7 @@ def rss_mb(pid: int) -> float:
     return pages * PAGE_KB / 1024
 
 
-# -- Azurite (as tests/azure/conftest.py starts it, without pytest)
+# -- Azurite (as tests/azure_storage/conftest.py starts it, without pytest)
 
 AZURITE = ROOT / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
 AZURITE_ACCOUNT = "devstoreaccount1"
