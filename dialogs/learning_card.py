@@ -276,7 +276,10 @@ class LearningCardDialog:
                 texts("learning.summary.parked_line", title=s.card.draft.title, reason=s.reason)
                 for s in summary.parked[:MAX_LISTED]
             ),
-            statuses=tuple(Fact(status, str(count)) for status, count in summary.by_status),
+            # the leads' status lives in the SharePoint list; without one it says nothing
+            statuses=tuple(Fact(status, str(count)) for status, count in summary.by_status)
+            if to_sharepoint
+            else (),
             usage=usage_facts,
             list_url=list_url,
         )

@@ -180,3 +180,22 @@ def test_retries_honour_retry_after_and_back_off_exponentially_with_a_cap() -> N
     assert retry_delay(3, None, 1.0) == 8.0
     assert 4.0 <= retry_delay(3, None, 0.0) <= 8.0
     assert retry_delay(10_000, None, 1.0) == 900.0
+
+
+def test_without_a_sharepoint_list_the_summary_shows_no_lead_statuses() -> None:
+    from bot.ports import UsageSnapshot
+    from cards.renderer import CardRenderer
+
+    dialog = LearningCardDialog(POLICY, CONTENT.service_areas)
+    texts = CONTENT.catalog.texts("nb")
+    summary = summarize([stored("a"), stored("b", tool="chatgpt")])
+    usage = UsageSnapshot(verdicts={}, feedback={})
+    local = CardRenderer().render(
+        dialog.summary(texts, summary, usage, to_sharepoint=False, list_url=""), texts
+    )
+    shared = CardRenderer().render(
+        dialog.summary(texts, summary, usage, to_sharepoint=True, list_url="https://x.no"), texts
+    )
+    assert texts("learning.summary.statuses") not in str(local)
+    assert texts("learning.summary.local") in str(local)
+    assert texts("learning.summary.statuses") in str(shared)
