@@ -159,7 +159,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         clock=clock,
         leads=settings.leads,
         to_sharepoint=sink is not None,
-        list_url=_list_url(settings) if sink is not None else "",
+        list_url=_list_url(settings, sink),
         on_stored=outbox.wake if outbox is not None else _nothing,
         sharepoint_delayed=outbox.delayed if outbox is not None else _never,
     )
@@ -245,13 +245,18 @@ def _never() -> bool:
     return False
 
 
-def _list_url(settings: Settings) -> str:
-    """Where leads open the list: the site's lists page (the list's own address depends on how it
-    was created; the site's page always works)."""
+def _list_url(settings: Settings, sink: LearningCardSink | None) -> Callable[[], str]:
+    """Where leads open the list: its own address once the sink has found it, until then the
+    site's contents page."""
     site = settings.sharepoint_site
-    if site.startswith("https://"):
-        return site.rstrip("/") + "/_layouts/15/viewlsts.aspx"
-    return ""
+    fallback = (
+        site.rstrip("/") + "/_layouts/15/viewlsts.aspx" if site.startswith("https://") else ""
+    )
+
+    def url() -> str:
+        return (sink.list_url() if sink is not None else "") or (fallback if sink else "")
+
+    return url
 
 
 async def _sharepoint_sink(settings: Settings, *, dev: bool) -> LearningCardSink | None:

@@ -199,6 +199,10 @@ class LearningCardSink(Protocol):
         """Card id → the status a lead set in the list (every page of the list)."""
         ...
 
+    def list_url(self) -> str:
+        """The list's address for people, once known ("" before)."""
+        ...
+
     async def close(self) -> None: ...
 
 

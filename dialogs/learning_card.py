@@ -321,7 +321,7 @@ class LearningCards:
         clock: Callable[[], datetime],
         leads: frozenset[str],
         to_sharepoint: bool,
-        list_url: str = "",
+        list_url: Callable[[], str] = lambda: "",
         on_stored: Callable[[], None] = lambda: None,
         sharepoint_delayed: Callable[[], bool] = lambda: False,
     ) -> None:
@@ -414,5 +414,5 @@ class LearningCards:
             summary,
             await self._usage.snapshot(),
             to_sharepoint=self._to_sharepoint,
-            list_url=self._list_url,
+            list_url=self._list_url(),
         )

@@ -28,6 +28,9 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.sites.item.lists.item.items.items_request_builder import (
     ItemsRequestBuilder,
 )
+from msgraph.generated.sites.item.lists.item.list_item_request_builder import (
+    ListItemRequestBuilder,
+)
 from msgraph.generated.sites.item.lists.lists_request_builder import ListsRequestBuilder
 
 from bot.core.sharepoint_schema import CARD_ID_COLUMN, STATUS_COLUMN
@@ -86,6 +89,7 @@ class SharePointSink:
         self._page_size = page_size
         self._on_close = on_close
         self._target: tuple[str, str] | None = None
+        self._web_url = ""
         self._resolving = asyncio.Lock()
         # Card ids whose last create may or may not have reached the list: look before posting.
         self._uncertain: set[str] = set()
@@ -159,6 +163,26 @@ class SharePointSink:
             raise error from exc
         return result
 
+    def list_url(self) -> str:
+        """The list's address for people (its webUrl), once the list has been found."""
+        return self._web_url
+
+    async def _list_web_url(self, site_id: str, list_id: str) -> str:
+        """Best effort: a list without a webUrl (or a failed read) just gives no link."""
+        query = ListItemRequestBuilder.ListItemRequestBuilderGetQueryParameters(
+            select=["id", "webUrl"]
+        )
+        try:
+            found = await (
+                self._client.sites.by_site_id(site_id)
+                .lists.by_list_id(list_id)
+                .get(RequestConfiguration(query_parameters=query))
+            )
+        except Exception:
+            return ""
+        url = found.web_url if found is not None else None
+        return url if isinstance(url, str) and url.startswith("https://") else ""
+
     async def close(self) -> None:
         if self._on_close is not None:
             on_close, self._on_close = self._on_close, None
@@ -185,6 +209,7 @@ class SharePointSink:
                         "(run `kivett sharepoint setup`)"
                     )
                 self._target = (site_id, list_id)
+                self._web_url = await self._list_web_url(site_id, list_id)
             return self._target
 
     async def _find(self, items: ItemsRequestBuilder, card_id: str) -> str | None:

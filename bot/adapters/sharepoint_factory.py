@@ -85,6 +85,9 @@ class WarmSink:
         await asyncio.shield(self._warm)
         return await self._sink.statuses()
 
+    def list_url(self) -> str:
+        return self._sink.list_url()
+
     async def close(self) -> None:
         if not self._warm.done():
             self._warm.cancel()

@@ -338,6 +338,7 @@ class FakeGraph:
             "id": target.id,
             "name": target.display_name,
             "displayName": target.display_name,
+            "webUrl": f"https://contoso.sharepoint.com/sites/ki/Lists/{target.id}",
             "list": {"template": "genericList", "hidden": False, "contentTypesEnabled": False},
         }
 

@@ -45,5 +45,8 @@ class FakeSink:
     async def statuses(self) -> dict[str, str]:
         return dict(self.statuses_answer)
 
+    def list_url(self) -> str:
+        return "https://contoso.sharepoint.com/sites/ki/Lists/Laeringskort" if self.items else ""
+
     async def close(self) -> None:
         self.closed = True

@@ -88,7 +88,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         clock=lambda: NOW,
         leads=frozenset({str(LEAD.aad_object_id)}),
         to_sharepoint=True,
-        list_url="https://contoso.sharepoint.com/sites/ki/_layouts/15/viewlsts.aspx",
+        list_url=lambda: "https://contoso.sharepoint.com/sites/ki/_layouts/15/viewlsts.aspx",
         on_stored=lambda: stored_signals.append(1),
         sharepoint_delayed=lambda: bool(sharepoint_delayed),
     )

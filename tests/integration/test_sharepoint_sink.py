@@ -108,6 +108,16 @@ async def test_deliver_creates_one_item_with_the_fields_and_returns_its_id(
     assert graph.violations == []
 
 
+async def test_the_sink_knows_the_lists_address_for_the_leads_once_it_found_the_list(
+    graph: FakeGraph, make_sink: MakeSink
+) -> None:
+    sink = await make_sink()
+    assert sink.list_url() == ""
+    await sink.deliver("card-1", card_fields("card-1"))
+    assert sink.list_url().startswith("https://contoso.sharepoint.com/sites/ki/Lists/")
+    assert graph.violations == []
+
+
 async def test_delivering_the_same_card_again_returns_the_existing_item(
     graph: FakeGraph, make_sink: MakeSink
 ) -> None:
