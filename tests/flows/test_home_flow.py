@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Entity, Mention
 
 from bot.ports import ETagConflictError
@@ -179,9 +181,22 @@ async def test_a_failing_turn_tells_the_user_kindly_and_keeps_going(harness: Har
     assert title_of(response.body["value"]) == NB("help.title")
 
 
+class CountTurns(Middleware):  # type: ignore[misc]  # botbuilder ships no type information
+    """Writes the conversation's state on every turn, as a flow that keeps state would."""
+
+    def __init__(self, harness: Harness) -> None:
+        self._property = harness.bot._conversation_data
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        data = await self._property.get(context, dict)
+        data["messages"] = int(data.get("messages", 0)) + 1
+        await logic()
+
+
 async def test_concurrent_turns_in_one_conversation_lose_no_update(harness: Harness) -> None:
     locks = KeyedLocks()
     adapter = harness.adapter("a:busy", locks=locks)
+    adapter.use(CountTurns(harness))
     await asyncio.gather(*(say(adapter, "hjelp") for _ in range(12)))
     state = await harness.storage.read(["msteams/conversations/a:busy"])
     [item] = state.values()
@@ -193,9 +208,13 @@ async def test_concurrent_turns_in_one_conversation_lose_no_update(harness: Harn
 async def test_without_the_lock_the_store_refuses_the_lost_update(harness: Harness) -> None:
     """The e_tag check is the safety net across processes: a stale write fails loudly."""
     adapter = harness.adapter("a:race")
+    adapter.use(CountTurns(harness))
     await say(adapter, "hjelp")  # the conversation exists and its state carries an e_tag
     cards_sent(adapter)
-    adapter._middleware._middleware.clear()  # no lock: as if two instances served the turns
+    # no lock: as if two instances served the turns
+    adapter._middleware._middleware[:] = [
+        m for m in adapter._middleware._middleware if isinstance(m, CountTurns)
+    ]
     await asyncio.gather(*(say(adapter, "hjelp") for _ in range(12)))
     state = await harness.storage.read(["msteams/conversations/a:race"])
     [item] = state.values()
