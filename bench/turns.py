@@ -33,10 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from tests.azurite import start_azurite as azurite
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -68,67 +68,6 @@ def cpu_seconds(pid: int) -> float:
 def rss_mb(pid: int) -> float:
     pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     return pages * PAGE_KB / 1024
-
-
-# -- Azurite (as tests/azure_storage/conftest.py starts it, without pytest)
-
-AZURITE = ROOT / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
-AZURITE_ACCOUNT = "devstoreaccount1"
-# Azurite's documented development account key (public, well known; not a secret).
-AZURITE_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-
-
-@dataclass(frozen=True)
-class Azurite:
-    connection_string: str
-    pid: int
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback http only
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer (Azurite says 403 to an unsigned request) means it is up
-    except OSError:
-        return False
-
-
-@contextmanager
-def azurite(log: Path, within: float = 30.0) -> Iterator[Azurite]:
-    """An in-memory Azurite on free loopback ports until the block ends."""
-    if not AZURITE.exists():
-        raise SystemExit("Azurite is not installed: run `npm ci` in the project root")
-    blob, queue, table = _free_port(), _free_port(), _free_port()
-    command = ["node", str(AZURITE), "--silent", "--inMemoryPersistence", "--disableTelemetry"]
-    command += ["--skipApiVersionCheck", "--loose"]
-    for service, port in (("blob", blob), ("queue", queue), ("table", table)):
-        command += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + within
-        while not _answers(f"http://127.0.0.1:{blob}/{AZURITE_ACCOUNT}?comp=list"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Azurite did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield Azurite(
-            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
-            f"AccountKey={AZURITE_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{blob}/{AZURITE_ACCOUNT};"
-            f"QueueEndpoint=http://127.0.0.1:{queue}/{AZURITE_ACCOUNT};"
-            f"TableEndpoint=http://127.0.0.1:{table}/{AZURITE_ACCOUNT};",
-            proc.pid,
-        )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def azure_env(connection_string: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from bot.ports import (
     StoredReference,
     Subscription,
 )
-from tests.azure_storage.conftest import connection_string, free_port, start_azurite
+from tests.azurite import connection_string, free_port, start_azurite
 
 MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

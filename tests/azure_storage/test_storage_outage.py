@@ -14,8 +14,8 @@ from bot.app import create_app
 from bot.composition import Overrides
 from bot.settings import Settings
 from content import load_catalog
-from tests.azure_storage.conftest import start_azurite
 from tests.azure_storage.test_two_instances import activity
+from tests.azurite import start_azurite
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 NB = load_catalog().texts("nb")

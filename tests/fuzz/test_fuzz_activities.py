@@ -32,6 +32,7 @@ from bot.core.learning_cards import (
 from cards.renderer import CARD_CONTENT_TYPE
 from cards.verbs import Verb
 from dialogs.actions import MAX_VERB_LENGTH
+from dialogs.learning_card import FORM_FIELDS
 from tests.fuzz.conftest import BOT_ID, CHAMPION_AAD, LEAD_AAD, FuzzApp, encode
 
 FUZZ = settings(
@@ -171,23 +172,7 @@ KEY_VALUES: dict[str, tuple[object, ...]] = {
 KI_KEYS = ("step", "task", "tool", "category", "people", "publish", "choice", "useful")
 LESSON_KEYS = ("next", "lesson", "answer", "day", "time")
 TIP_KEYS = ("own", "tip", "audience", "channels", "date", "time")
-CARD_KEYS = (
-    "card",
-    "title",
-    "area",
-    "task",
-    "tool",
-    "tool_other",
-    "what",
-    "result",
-    "benefit",
-    "minutes",
-    "per_month",
-    "category",
-    "challenges",
-    "recommend",
-    "share",
-)
+CARD_KEYS = ("card", *FORM_FIELDS)  # the card id and every input of the form
 VERB_KEYS: dict[Verb, tuple[str, ...]] = {
     **{verb: KI_KEYS for verb in Verb if verb.value.startswith("kisjekk.")},
     **{verb: LESSON_KEYS for verb in Verb if verb.value.startswith(("lessons.", "subscribe."))},
