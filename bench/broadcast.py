@@ -35,19 +35,27 @@ import os
 import platform
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from bench.common import (
+    cpu_seconds,
+    free_port,
+    get_stats,
+    query,
+    replace_section,
+    say,
+    spawn,
+    wait_http,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -60,23 +68,6 @@ CHAMPION_CONVERSATION = "a:bench-champion"
 PROGRESS_ACTIVITY = "1:progress-card"
 LANGUAGES = ("nb", "nn", "en")
 KILL_AT = 0.4
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 # -- the fake Teams connector in its own process
@@ -120,22 +111,6 @@ def serve_fake(port: int) -> None:
 # -- processes
 
 
-@contextmanager
-def spawn(args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Iterator[Any]:
-    with log.open("ab") as out:
-        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def bot_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "KIVETT_"))}
     env.update(
@@ -156,28 +131,6 @@ def start_bot(data_dir: Path, port: int, log: Path) -> Any:
         cwd=data_dir,
         log=log,
     )
-
-
-async def wait_http(url: str, within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            with suppress(aiohttp.ClientError):
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {within} s")
-
-
-async def get_stats(fake_url: str, *, full: bool = False) -> dict[str, Any]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(f"{fake_url}/_stats", params={"full": "1"} if full else {}) as response,
-    ):
-        result = await response.json()
-        assert isinstance(result, dict)
-        return result
 
 
 # -- the bot's data directory
@@ -237,11 +190,6 @@ def seed(data_dir: Path, service_url: str, count: int) -> list[str]:
 
     asyncio.run(run())
     return conversations
-
-
-def query(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(data_dir / "kivett.sqlite3", timeout=30)) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def job_state(data_dir: Path) -> str | None:
@@ -317,10 +265,6 @@ class Run:
     failed_states: int = 0
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 def wait_done(data_dir: Path, within: float) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -335,10 +279,10 @@ def run(count: int, *, kill: bool, workdir: Path) -> Run:
     scenario_dir = workdir / ("crash" if kill else "plain")
     data_dir = scenario_dir / "data"
     data_dir.mkdir(parents=True)
-    fake_port, bot_port = _free_port(), _free_port()
+    fake_port, bot_port = free_port(), free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
     timeout = count / CEILING * 4 + 120
-    _say(f"[{name}] {count} recipients")
+    say(f"[{name}] {count} recipients")
     with spawn(
         [PYTHON, "-m", "bench.broadcast", "--serve-fake", str(fake_port)],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -375,7 +319,7 @@ def run(count: int, *, kill: bool, workdir: Path) -> Run:
                 )
             }
             in_flight, accepted_at_kill = len(delivered - sent), len(delivered)
-            _say(f"[{name}] killed at {accepted_at_kill} accepted, {in_flight} not yet recorded")
+            say(f"[{name}] killed at {accepted_at_kill} accepted, {in_flight} not yet recorded")
             with start_bot(data_dir, bot_port, scenario_dir / "bot-2.log") as bot:
                 asyncio.run(wait_http(f"http://127.0.0.1:{bot_port}/readyz"))
                 asyncio.run(_wait_for_tips(fake_url, accepted_at_kill + 1, timeout))
@@ -407,7 +351,7 @@ def run(count: int, *, kill: bool, workdir: Path) -> Run:
         progress_updates=stats["updates"],
         failed_states=sum(n for state, n in states.items() if state != "sent"),
     )
-    _say(f"[{name}] {result}")
+    say(f"[{name}] {result}")
     return result
 
 
@@ -470,15 +414,6 @@ def table(runs: list[Run], quick: bool) -> str:
     return "\n".join([*lines, "", *notes])
 
 
-def write_docs(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    if START not in doc or END not in doc:
-        raise SystemExit(f"{DOC} lacks the {START} … {END} markers")
-    head, rest = doc.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipients", type=int, default=None, help="default 10,000")
@@ -507,3 +442,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def write_docs(text: str) -> None:
+    replace_section(DOC, START, END, text)

@@ -32,21 +32,28 @@ import asyncio
 import json
 import os
 import platform
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from bench.common import (
+    cpu_seconds,
+    free_port,
+    get_stats,
+    query,
+    replace_section,
+    say,
+    spawn,
+    wait_http,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -59,25 +66,6 @@ SLOW_LATENCY_MS = 200
 THROTTLE_EVERY = 10  # every Nth POST to …/items is answered 429
 RETRY_AFTER = 1
 LIFETIME_SECONDS = 1800  # no process of this benchmark outlives this, whatever happens
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def _children(pid: int) -> list[int]:
@@ -184,24 +172,6 @@ def serve_fake(port: int, latency_ms: int, throttle_every: int) -> None:
 # -- processes
 
 
-@contextmanager
-def spawn(args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Iterator[Any]:
-    """A process under `timeout`, so that it stops by itself even if this one dies."""
-    bounded = ["timeout", "-k", "10", str(LIFETIME_SECONDS), *args]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(bounded, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def bot_env(data_dir: Path, graph_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "KIVETT_"))}
     env.update(
@@ -215,33 +185,6 @@ def bot_env(data_dir: Path, graph_url: str) -> dict[str, str]:
         }
     )
     return env
-
-
-async def wait_http(url: str, within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            with suppress(aiohttp.ClientError):
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {within} s")
-
-
-async def get_stats(fake_url: str, *, full: bool = False) -> dict[str, Any]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(f"{fake_url}/_stats", params={"full": "1"} if full else {}) as response,
-    ):
-        result = await response.json()
-        assert isinstance(result, dict)
-        return result
-
-
-def query(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(data_dir / "kivett.sqlite3", timeout=30)) as conn:
-        return conn.execute(sql).fetchall()
 
 
 # -- the employees
@@ -446,11 +389,11 @@ def run(count: int, *, latency_ms: int, throttle_every: int, workdir: Path) -> R
     scenario_dir = workdir / f"graph-{latency_ms}ms"
     data_dir = scenario_dir / "data"
     data_dir.mkdir(parents=True)
-    fake_port, bot_port = _free_port(), _free_port()
+    fake_port, bot_port = free_port(), free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
     per_create = latency_ms / 1000 + 0.1
     within = count * per_create * 2 + (count // throttle_every if throttle_every else 0) * 3 + 120
-    _say(f"[{name}] {count} cards from {EMPLOYEES} employees")
+    say(f"[{name}] {count} cards from {EMPLOYEES} employees")
     with spawn(
         [
             PYTHON,
@@ -466,6 +409,7 @@ def run(count: int, *, latency_ms: int, throttle_every: int, workdir: Path) -> R
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         log=scenario_dir / "fake.log",
+        lifetime_seconds=LIFETIME_SECONDS,
     ) as fake_proc:
         asyncio.run(wait_http(f"{fake_url}/_stats"))
         with spawn(
@@ -473,11 +417,12 @@ def run(count: int, *, latency_ms: int, throttle_every: int, workdir: Path) -> R
             env=bot_env(data_dir, f"{fake_url}/v1.0"),
             cwd=data_dir,
             log=scenario_dir / "bot.log",
+            lifetime_seconds=LIFETIME_SECONDS,
         ) as bot:
             asyncio.run(wait_http(f"http://127.0.0.1:{bot_port}/readyz"))
             startup = asyncio.run(startup_wait(bot_port, fake_url, 1.0 + latency_ms / 1000))
             submitted = asyncio.run(employees_submit(bot_port, count))
-            _say(
+            say(
                 f"[{name}] submitted in {submitted.last_answer_at - submitted.first_submit_at:.1f}"
                 f" s; waiting for the outbox"
             )
@@ -497,7 +442,7 @@ def run(count: int, *, latency_ms: int, throttle_every: int, workdir: Path) -> R
         (round(wait), round(at, 2))
         for wait, at in sorted(zip(ms, submitted.started, strict=True), reverse=True)[:5]
     ]
-    _say(f"[{name}] slowest submits (ms, s after the first): {slowest}")
+    say(f"[{name}] slowest submits (ms, s after the first): {slowest}")
     result = Run(
         scenario=name,
         latency_ms=latency_ms,
@@ -521,8 +466,8 @@ def run(count: int, *, latency_ms: int, throttle_every: int, workdir: Path) -> R
         fake_cpu_seconds=fake_cpu,
     )
     if stats["violation_samples"]:
-        _say(f"[{name}] violations: {stats['violation_samples']}")
-    _say(f"[{name}] {result}")
+        say(f"[{name}] violations: {stats['violation_samples']}")
+    say(f"[{name}] {result}")
     return result
 
 
@@ -564,15 +509,6 @@ def table(runs: list[Run], quick: bool) -> str:
     return "\n".join([*lines, "", *notes])
 
 
-def write_docs(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    if START not in doc or END not in doc:
-        raise SystemExit(f"{DOC} lacks the {START} … {END} markers")
-    head, rest = doc.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cards", type=int, default=None, help="default 1,000")
@@ -611,3 +547,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def write_docs(text: str) -> None:
+    replace_section(DOC, START, END, text)

@@ -45,14 +45,13 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bench.common import cpu_seconds, free_port, replace_section
 from bench.turns import (
     PYTHON,
     ROOT,
-    _free_port,
     _wait,
     azure_env,
     azurite,
-    cpu_seconds,
     execute,
     message,
     process,
@@ -408,7 +407,7 @@ def run_soak(storage: str, conversations: int, seconds: float, tmp: Path) -> Soa
     data_dir = tmp / storage
     data_dir.mkdir()
     with ExitStack() as stack:
-        stub_port = _free_port()
+        stub_port = free_port()
         stub = f"http://127.0.0.1:{stub_port}"
         stack.enter_context(
             process([PYTHON, "-m", "bench.soak", "--serve-stub", str(stub_port)], cwd=ROOT)
@@ -424,7 +423,7 @@ def run_soak(storage: str, conversations: int, seconds: float, tmp: Path) -> Soa
             store = stack.enter_context(azurite(tmp / "azurite.log"))
             env.update(azure_env(store.connection_string))
             azurite_pid = store.pid
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}/api/messages"
         log = data_dir / "bot.log"
         spawned = time.perf_counter()
@@ -579,15 +578,6 @@ answers and questions vary (seeded, so every run sends the same). Measured:
 """
 
 
-def write_docs(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")  # read right before writing: others edit this file too
-    if START not in doc or END not in doc:
-        doc = doc.rstrip("\n") + "\n\n" + SECTION
-    head, rest = doc.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--serve-stub":
         serve_stub(int(sys.argv[2]))
@@ -626,3 +616,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def write_docs(text: str) -> None:
+    replace_section(DOC, START, END, text, new_section=SECTION)

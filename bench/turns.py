@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,26 +42,14 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import cpu_seconds, free_port, replace_section
 from tests.azurite import start_azurite as azurite
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench:turns:start -->", "<!-- bench:turns:end -->"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / CLOCK_TICKS
 
 
 def rss_mb(pid: int) -> float:
@@ -349,15 +336,6 @@ def table(echo: BotRun, kivetts: list[BotRun], note: str = "") -> str:
     return "\n".join(lines)
 
 
-def write_docs(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    if START not in doc or END not in doc:
-        raise SystemExit(f"{DOC} lacks the {START} … {END} markers")
-    head, rest = doc.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
-
-
 LEVELS = [(1, 300), (10, 1000), (50, 2000)]
 QUICK_LEVELS = [(1, 60), (10, 200), (50, 400)]
 # The same as SQLite's while the whole run stays near 6 minutes; fewer turns here (the docs say
@@ -399,7 +377,7 @@ def main() -> None:
     azure_levels = QUICK_LEVELS if args.quick else AZURE_LEVELS
     storages = ("sqlite", "azure") if args.storage == "both" else (args.storage,)
 
-    stub_port, echo_port = _free_port(), _free_port()
+    stub_port, echo_port = free_port(), free_port()
     stub = f"http://127.0.0.1:{stub_port}"
     started = time.perf_counter()
     kivetts: list[BotRun] = []
@@ -436,7 +414,7 @@ def main() -> None:
                     env.update(azure_env(store.connection_string))
                     store_pid, storage_levels = store.pid, azure_levels
                 # chosen now, so that no port picked for Azurite can be the same
-                kivett_port = _free_port()
+                kivett_port = free_port()
                 kivett_args = [PYTHON, "-m", "bot", "serve", "--dev", "--port", str(kivett_port)]
                 run = run_bot(
                     "kivett",
@@ -486,3 +464,7 @@ async def _wait(url: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def write_docs(text: str) -> None:
+    replace_section(DOC, START, END, text)
