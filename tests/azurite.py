@@ -1,5 +1,6 @@
 """Azurite, Microsoft's Azure Storage emulator (pinned in package.json), on loopback ports: one
-starter for the tests (tests/azure_storage/) and the benchmarks (bench/turns, bench/soak)."""
+starter for the tests (tests/azure_storage/) and the benchmarks (bench/turns, bench/soak), and
+the two loopback helpers every local server needs (a free port, "does it answer yet?")."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback http only
             return True
@@ -87,7 +88,7 @@ def start_azurite(log: Path) -> Iterator[Azurite]:
         process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_SECONDS
-        while not _answers(f"http://127.0.0.1:{blob}/{ACCOUNT}?comp=list"):
+        while not answers(f"http://127.0.0.1:{blob}/{ACCOUNT}?comp=list"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"Azurite did not start: {log.read_text()[-2000:]}")
             time.sleep(0.1)

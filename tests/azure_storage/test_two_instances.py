@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import urllib.request
 import uuid
@@ -40,6 +39,7 @@ from tests.integration.test_broadcast_crash import (
     send_tip_as_champion,
     wait_until,
 )
+from tests.loop_thread import LoopThread
 
 RECIPIENTS = 400
 LEASE_SECONDS = 5
@@ -52,26 +52,20 @@ class ThreadedGraph:
 
     def __init__(self) -> None:
         self.graph = FakeGraph(token=LOCAL_DEV_TOKEN)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread = LoopThread()
         self.site_id = ""
 
     def start(self) -> None:
         self._thread.start()
-        self._run(self.graph.__aenter__())
-        self.site_id = self._run(provision(self.graph))
-
-    def _run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+        self._thread.run(self.graph.__aenter__())
+        self.site_id = self._thread.run(provision(self.graph))
 
     def items(self) -> list[dict[str, Any]]:
-        return self._run(_items(self.graph, self.site_id))  # type: ignore[no-any-return]
+        return self._thread.run(_items(self.graph, self.site_id))
 
     def stop(self) -> None:
-        self._run(self.graph.__aexit__(None, None, None))
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        self._thread.run(self.graph.__aexit__(None, None, None))
+        self._thread.stop()
 
 
 async def _items(graph: FakeGraph, site_id: str) -> list[dict[str, Any]]:

@@ -6,17 +6,15 @@ a request that breaks it with 400/422 and an `sl-violations` header.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.azurite import answers, free_port
 from tests.fakes.graph import SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,27 +28,11 @@ class Prism:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback http only
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means Prism is up
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     if not PRISM.exists():
         pytest.fail("Prism is not installed: run `npm ci` in the project root")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("prism") / "prism.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -62,7 +44,7 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     try:
         base = f"http://127.0.0.1:{port}/v1.0"
         deadline = time.monotonic() + START_SECONDS
-        while not _answers(f"{base}/sites/prism-ready"):
+        while not answers(f"{base}/sites/prism-ready"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"Prism did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)

@@ -20,7 +20,6 @@ import json
 import os
 import signal
 import sqlite3
-import threading
 import time
 import urllib.request
 import uuid
@@ -45,6 +44,7 @@ from cards.verbs import Verb
 from content import load_catalog
 from tests.e2e.playground import BotProcess, run_bot
 from tests.fakes.teams_connector import Delivery, FakeTeamsConnector
+from tests.loop_thread import LoopThread
 
 RECIPIENTS = 600
 TENANT = "tenant"  # the fake also counts the progress card's updates against this tenant
@@ -66,14 +66,13 @@ class ThreadedFake:
 
     def __init__(self) -> None:
         self.fake = FakeTeamsConnector(enforce_limits=True)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread = LoopThread()
         self._runner: web.AppRunner | None = None
         self.url = ""
 
     def start(self) -> None:
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        self._thread.run(self._start(), timeout=10)
 
     async def _start(self) -> None:
         self._runner = web.AppRunner(self.fake.app(), access_log=None)
@@ -85,10 +84,8 @@ class ThreadedFake:
 
     def stop(self) -> None:
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+            self._thread.run(self._runner.cleanup(), timeout=10)
+        self._thread.stop()
 
     def tips(self) -> list[Delivery]:
         """New messages (not updates) to anyone but the champion's own chat."""
