@@ -156,8 +156,8 @@ def _reference(service_url: str, index: int, conversation_id: str) -> dict[str, 
 
 def seed(data_dir: Path, service_url: str, count: int) -> list[str]:
     """`count` personal conversation references and subscriptions (not due for six days)."""
-    from bot.adapters.sqlite_db import SqliteDatabase
-    from bot.composition import DATABASE_FILE
+    from bot.adapters.sqlite.db import SqliteDatabase
+    from bot.bootstrap import DATABASE_FILE
 
     conversations = [f"a:bench-person-{index:06d}" for index in range(count)]
     next_week = (datetime.now(UTC) + timedelta(days=6)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -368,7 +368,7 @@ async def _wait_for_tips(fake_url: str, wanted: int, within: float) -> None:
 
 
 def _concurrency() -> int:
-    from bot.broadcast_worker import BroadcastWorker
+    from bot.workers.broadcast import BroadcastWorker
 
     return int(inspect.signature(BroadcastWorker).parameters["concurrency"].default)
 

@@ -106,7 +106,7 @@ def serve_fake(port: int, latency_ms: int, throttle_every: int) -> None:
     from aiohttp import web
     from aiohttp.typedefs import Handler
 
-    from bot.adapters.sharepoint_factory import LOCAL_DEV_TOKEN
+    from bot.adapters.sharepoint.factory import LOCAL_DEV_TOKEN
     from bot.core.sharepoint_schema import CARD_ID_COLUMN
     from bot.settings import Settings
     from tests.fakes.graph import FakeGraph, Scripted

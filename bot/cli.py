@@ -11,13 +11,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app import create_app
-from bot.composition import DATABASE_FILE
+from bot.bootstrap import DATABASE_FILE
 from bot.content_loader import load_content
 from bot.logs import configure_logging, get_logger
-from bot.packaging import PackageError, PackageOptions, write_package
+from bot.operator.packaging import PackageError, PackageOptions, write_package
 from bot.ports import StorageUnavailableError
 from bot.settings import Settings, SettingsError, load_settings
+from bot.teams.app import create_app
 from content import ContentError, load_catalog
 
 DEFAULT_PORT = 3978
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.export import export_csv
+    from bot.operator.export import export_csv
 
     if not (settings.data_dir / DATABASE_FILE).exists():
         return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR): nothing to export")
@@ -214,7 +214,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _retry_parked(settings: Settings) -> int:
-    from bot.export import retry_parked
+    from bot.operator.export import retry_parked
 
     if not (settings.data_dir / DATABASE_FILE).exists():
         return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR)")
@@ -227,7 +227,7 @@ def _retry_parked(settings: Settings) -> int:
 
 
 def _sharepoint_setup(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.sharepoint_cli import run_setup
+    from bot.operator.sharepoint import run_setup
     from dialogs.learning_card import LearningCardDialog
 
     try:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.adapters.azure_blob import AzureBlobStore
+from bot.adapters.azure_storage.blob import AzureBlobStore
 from tests.azurite import start_azurite
 
 

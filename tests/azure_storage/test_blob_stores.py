@@ -15,10 +15,10 @@ from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
-from bot.adapters.azure_blob import AzureBlobStore
-from bot.adapters.azure_blob_lessons import AzureBlobLessonStore
-from bot.adapters.azure_blob_state import AzureBlobConversationReferences, AzureBlobStateStorage
-from bot.adapters.azure_blob_usage import AzureBlobUsageStats
+from bot.adapters.azure_storage.blob import AzureBlobStore
+from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
+from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
+from bot.adapters.azure_storage.usage import AzureBlobUsageStats
 from bot.ports import (
     ETagConflictError,
     StorageUnavailableError,

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.adapters.azure_blob import AzureBlobStore
-from bot.adapters.azure_blob_state import AzureBlobConversationReferences
-from bot.adapters.azure_broadcast import AzureBroadcastStore, LeaseLostError
-from bot.adapters.azure_outbox import AzureLearningCardStore
+from bot.adapters.azure_storage.blob import AzureBlobStore
+from bot.adapters.azure_storage.broadcast import AzureBroadcastStore, LeaseLostError
+from bot.adapters.azure_storage.outbox import AzureLearningCardStore
+from bot.adapters.azure_storage.state import AzureBlobConversationReferences
 from bot.core.broadcast import RecipientState
 from bot.core.learning_cards import DeliveryState
-from bot.outbox_worker import OutboxWorker
 from bot.ports import StoredReference
+from bot.workers.outbox import OutboxWorker
 from tests.fakes.learning_sink import FakeSink
 from tests.integration.test_outbox import LABELS, card
 

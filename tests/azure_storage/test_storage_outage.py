@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import create_app
-from bot.composition import Overrides
+from bot.bootstrap import Overrides
 from bot.settings import Settings
+from bot.teams.app import create_app
 from content import load_catalog
 from tests.azure_storage.test_two_instances import activity
 from tests.azurite import start_azurite

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.azure_blob import AzureBlobStore
-from bot.adapters.azure_blob_lessons import AzureBlobLessonStore
-from bot.adapters.azure_blob_state import AzureBlobConversationReferences
-from bot.adapters.sharepoint_factory import LOCAL_DEV_TOKEN
+from bot.adapters.azure_storage.blob import AzureBlobStore
+from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
+from bot.adapters.azure_storage.state import AzureBlobConversationReferences
+from bot.adapters.sharepoint.factory import LOCAL_DEV_TOKEN
 from bot.ports import StoredReference, Subscription
 from content import load_catalog
 from tests.e2e.playground import BotProcess, run_bot

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from bot.adapters.graph_client import GraphConnection, connect_with_credential
-from bot.adapters.sharepoint import SharePointSink
-from bot.adapters.sharepoint_setup import ensure_list
+from bot.adapters.sharepoint.graph_client import GraphConnection, connect_with_credential
+from bot.adapters.sharepoint.setup import ensure_list
+from bot.adapters.sharepoint.sink import SharePointSink
 from bot.core.sharepoint_schema import ListChoices, columns
 from bot.ports import SinkPermanentError, SinkTransientError
 from tests.contract.conftest import Prism

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.sharepoint_factory import LOCAL_DEV_TOKEN
+from bot.adapters.sharepoint.factory import LOCAL_DEV_TOKEN
 from bot.content_loader import load_content
 from cards.verbs import Verb
 from content import load_catalog

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.composition import DATABASE_FILE
+from bot.bootstrap import DATABASE_FILE
 from bot.content_loader import load_content
 from cards.verbs import Verb
 from content import load_catalog

@@ -4,8 +4,8 @@ own code (`ensure_list`), so the list has the real column definitions, the uniqu
 
 from __future__ import annotations
 
-from bot.adapters.graph_client import connect_with_credential
-from bot.adapters.sharepoint_setup import ensure_list
+from bot.adapters.sharepoint.graph_client import connect_with_credential
+from bot.adapters.sharepoint.setup import ensure_list
 from bot.content_loader import load_content
 from bot.core.sharepoint_schema import columns
 from dialogs.learning_card import LearningCardDialog

@@ -18,15 +18,15 @@ from botbuilder.schema import (
     ConversationAccount,
 )
 
-from bot.adapters.sqlite_broadcast import SqliteBroadcastStore
-from bot.adapters.sqlite_db import SqliteDatabase
-from bot.adapters.sqlite_learning import SqliteLearningCardStore
-from bot.adapters.sqlite_lessons import SqliteLessonStore
-from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
-from bot.adapters.sqlite_usage import SqliteUsageStats
+from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.learning import SqliteLearningCardStore
+from bot.adapters.sqlite.lessons import SqliteLessonStore
+from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
+from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.content_loader import load_content
-from bot.handler import KiVettBot
-from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
+from bot.teams.router import KiVettBot
+from bot.teams.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
 from dialogs.learning_card import LearningCardDialog, LearningCards
 

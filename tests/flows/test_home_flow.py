@@ -10,7 +10,7 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Entity, Mention
 
 from bot.ports import ETagConflictError
-from bot.turn_lock import KeyedLocks
+from bot.teams.turn_lock import KeyedLocks
 from cards.verbs import Verb
 from content import load_catalog
 from tests.flows.conftest import BOT, Harness, cards_sent, invoke, say, title_of

@@ -14,10 +14,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import SERVICES, create_app
-from bot.composition import Overrides, Services
+from bot.bootstrap import Overrides, Services
 from bot.logs import JsonFormatter
 from bot.settings import Settings
+from bot.teams.app import SERVICES, create_app
 
 BOT_ID = "28:kivett-bot"
 CHAMPION_AAD = "aad-champion"

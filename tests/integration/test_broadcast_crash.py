@@ -35,11 +35,11 @@ import pytest
 from aiohttp import web
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
-from bot.adapters.sqlite_db import SqliteDatabase
-from bot.broadcast_worker import BroadcastWorker
-from bot.composition import DATABASE_FILE
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.bootstrap import DATABASE_FILE
 from bot.content_loader import load_content
 from bot.core.broadcast import FINAL
+from bot.workers.broadcast import BroadcastWorker
 from cards.verbs import Verb
 from content import load_catalog
 from tests.e2e.playground import BotProcess, run_bot

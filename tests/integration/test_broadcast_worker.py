@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.adapters.sqlite_broadcast import SqliteBroadcastStore
-from bot.app import SERVICES, create_app
-from bot.broadcast_worker import BroadcastWorker
-from bot.composition import Overrides
+from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
+from bot.bootstrap import Overrides
 from bot.core.broadcast import RecipientState
 from bot.core.rate_limit import RateLimiter
 from bot.ports import StoredReference
 from bot.settings import Settings
+from bot.teams.app import SERVICES, create_app
+from bot.workers.broadcast import BroadcastWorker
 from tests.fakes.teams_connector import FakeTeamsConnector
 
 ServerFactory = Callable[..., Awaitable[TestServer]]

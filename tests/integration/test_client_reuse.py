@@ -19,8 +19,8 @@ from botframework.connector.auth import (
     PasswordServiceClientCredentialFactory,
 )
 
-from bot.app import SERVICES, create_app
 from bot.settings import Settings
+from bot.teams.app import SERVICES, create_app
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 ServerFactory = Callable[..., Awaitable[TestServer]]
@@ -111,7 +111,7 @@ async def test_stock_botbuilder_builds_clients_on_every_turn(
     aiohttp_server: ServerFactory, configurations: list[str]
 ) -> None:
     """The baseline the cache is measured against: if this ever fails, botbuilder changed and
-    bot/connector_cache.py may no longer be needed (see docs/performance.md)."""
+    bot/teams/connector_cache.py may no longer be needed (see docs/performance.md)."""
     connector = Connector()
     server = await aiohttp_server(connector.app())
     auth = BotFrameworkAuthenticationFactory.create(

@@ -6,10 +6,10 @@ import csv
 from dataclasses import replace
 from pathlib import Path
 
-from bot.adapters.sqlite_db import SqliteDatabase
-from bot.adapters.sqlite_learning import SqliteLearningCardStore
-from bot.composition import DATABASE_FILE
-from bot.export import DELIMITER, export_csv
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.learning import SqliteLearningCardStore
+from bot.bootstrap import DATABASE_FILE
+from bot.operator.export import DELIMITER, export_csv
 from tests.integration.test_outbox import card
 
 

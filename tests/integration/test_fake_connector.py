@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.teams_connector import BotConnector, ConnectorError, TokenCache
 from bot.core.rate_limit import RateLimiter
+from bot.teams.connector import BotConnector, ConnectorError, TokenCache
 from tests.fakes import Delivery, FakeTeamsConnector
 from tests.fakes.teams_connector import CONVERSATION_LIMITS, TENANT_LIMITS, _Windows
 

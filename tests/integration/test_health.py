@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import SERVICES, create_app
 from bot.settings import Settings
+from bot.teams.app import SERVICES, create_app
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.sqlite_db import SqliteDatabase
-from bot.adapters.sqlite_learning import SqliteLearningCardStore
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.learning import SqliteLearningCardStore
 from bot.content_loader import load_content
 from bot.core.learning_cards import CardDraft, DeliveryState, LearningCard, card_options, validate
-from bot.outbox_worker import OutboxWorker
+from bot.workers.outbox import OutboxWorker
 from dialogs.learning_card import LearningCardDialog
 from tests.fakes.learning_sink import FakeSink
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.adapters.sharepoint_factory import LOCAL_DEV_TOKEN
-from bot.composition import DATABASE_FILE
+from bot.adapters.sharepoint.factory import LOCAL_DEV_TOKEN
+from bot.bootstrap import DATABASE_FILE
 from bot.content_loader import load_content
 from content import load_catalog
 from dialogs.learning_card import LearningCardDialog

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.graph_client import GRAPH_SCOPE, connect_with_credential
-from bot.adapters.sharepoint import SharePointSink, retry_after
-from bot.adapters.sharepoint_setup import ensure_list
+from bot.adapters.sharepoint.graph_client import GRAPH_SCOPE, connect_with_credential
+from bot.adapters.sharepoint.setup import ensure_list
+from bot.adapters.sharepoint.sink import SharePointSink, retry_after
 from bot.core.sharepoint_schema import CARD_ID_COLUMN, STATUS_COLUMN, ListChoices, columns
+from bot.operator.sharepoint import setup
 from bot.ports import SinkPermanentError, SinkTransientError
 from bot.settings import Settings
-from bot.sharepoint_cli import setup
 from tests.fakes.graph import FAKE_TOKEN, FakeGraph, Scripted, StaticTokenCredential
 
 SITE_URL = "https://contoso.sharepoint.com/sites/ki"

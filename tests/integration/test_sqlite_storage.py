@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.sqlite_db import SqliteDatabase
-from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
 from bot.ports import ETagConflictError, StoredReference
 
 

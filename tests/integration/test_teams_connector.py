@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.adapters.teams_connector import BotConnector, ConnectorError, TokenCache
+from bot.teams.connector import BotConnector, ConnectorError, TokenCache
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 

@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import SERVICES, create_app
-from bot.composition import Overrides
+from bot.bootstrap import Overrides
 from bot.settings import Settings
+from bot.teams.app import SERVICES, create_app
 from cards.verbs import Verb
 from content import load_catalog
 from tests.fakes.teams_connector import FakeTeamsConnector
@@ -115,7 +115,7 @@ async def test_a_subscriber_gets_the_next_lesson_once_when_it_is_due(
     await bot.say("abonner")
     confirmation = await bot.press(Verb.SUBSCRIBE_SAVE, day="0", time="09:00")
     assert confirmation["body"][0]["text"] == NB("subscribe.subscribed_title")
-    stored = await bot.app[SERVICES].lesson_store.subscription("aad-kari")
+    stored = await bot.teams.app[SERVICES].lesson_store.subscription("aad-kari")
     assert stored is not None
     assert stored.next_due == NEXT_MONDAY_9_OSLO
 
@@ -160,7 +160,7 @@ async def test_progress_decides_which_lesson_comes_next(
     clock = Clock(WEDNESDAY_NOON)
     bot = await make_bot(clock)
     await bot.press(Verb.SUBSCRIBE_SAVE, day="0", time="09:00")
-    book = bot.app[SERVICES].content.lessons["nb"]
+    book = bot.teams.app[SERVICES].content.lessons["nb"]
     right = book.lesson(1).correct_option.id
     answered = await bot.press(Verb.LESSON_ANSWER, lesson="1", answer=right)
     assert any(NB("lessons.correct", feedback="").strip() in str(e) for e in answered["body"])
@@ -179,7 +179,7 @@ async def test_a_user_who_blocked_the_bot_is_unsubscribed_and_forgotten(
     fake.script(bot.conversation, (403, "MessageWritesBlocked"))
     clock.now = NEXT_MONDAY_9_OSLO + timedelta(minutes=1)
     assert await bot.run_scheduler() == 0
-    services = bot.app[SERVICES]
+    services = bot.teams.app[SERVICES]
     assert await services.lesson_store.subscription("aad-kari") is None
     assert await services.references.get(bot.conversation) is None
 

@@ -19,11 +19,11 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
-from bot.app import SERVICES, create_app
-from bot.auth import ChannelAuthEndpoints
-from bot.composition import Overrides, Services
+from bot.bootstrap import Overrides, Services
 from bot.logs import JsonFormatter
 from bot.settings import Settings
+from bot.teams.app import SERVICES, create_app
+from bot.teams.auth import ChannelAuthEndpoints
 from tests.security.tokens import APP_ID, CHANNEL_ID, ISSUER, OpenIdServer
 
 MAX_BODY_BYTES = 256 * 1024

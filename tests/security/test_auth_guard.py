@@ -20,9 +20,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.app import create_app
-from bot.composition import InsecureConfigurationError
+from bot.bootstrap import InsecureConfigurationError
 from bot.settings import Settings
+from bot.teams.app import create_app
 from cards.renderer import CARD_CONTENT_TYPE, CardRenderer
 from cards.views import HelpView
 from content import load_catalog

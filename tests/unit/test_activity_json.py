@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from msrest import Serializer
 
-from bot.adapters.activity_json import to_json
+from bot.teams.activity_json import to_json
 from cards.renderer import CardRenderer
 from cards.views import SAMPLE_VIEWS
 from content import load_catalog

@@ -24,7 +24,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 
-from bot.adapters.azure_blob import (
+from bot.adapters.azure_storage.blob import (
     AzureBlobStore,
     decode_meta,
     encode_meta,

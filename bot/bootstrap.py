@@ -11,23 +11,15 @@ import aiohttp
 from botbuilder.core import ConversationState
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.adapters.sqlite_broadcast import SqliteBroadcastStore
-from bot.adapters.sqlite_db import SqliteDatabase
-from bot.adapters.sqlite_learning import SqliteLearningCardStore
-from bot.adapters.sqlite_lessons import SqliteLessonStore
-from bot.adapters.sqlite_storage import SqliteConversationReferences, SqliteStorage
-from bot.adapters.sqlite_usage import SqliteUsageStats
-from bot.adapters.teams_connector import BotConnector, KiVettCloudAdapter, TokenCache
-from bot.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
-from bot.broadcast_worker import BroadcastWorker
-from bot.connector_cache import CachingBotFrameworkAuthentication
+from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.learning import SqliteLearningCardStore
+from bot.adapters.sqlite.lessons import SqliteLessonStore
+from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
+from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.content_loader import Content, load_content
 from bot.core.broadcast import Progress
 from bot.core.rate_limit import RateLimiter
-from bot.guard import MessagesEndpoint
-from bot.handler import KiVettBot
-from bot.lesson_scheduler import LessonScheduler
-from bot.outbox_worker import OutboxWorker
 from bot.ports import (
     BroadcastJobStore,
     ConversationReferenceStore,
@@ -41,7 +33,15 @@ from bot.ports import (
     UsageStats,
 )
 from bot.settings import Settings
-from bot.turn_lock import ConversationLockMiddleware, KeyedLocks
+from bot.teams.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
+from bot.teams.connector import BotConnector, KiVettCloudAdapter, TokenCache
+from bot.teams.connector_cache import CachingBotFrameworkAuthentication
+from bot.teams.guard import MessagesEndpoint
+from bot.teams.router import KiVettBot
+from bot.teams.turn_lock import ConversationLockMiddleware, KeyedLocks
+from bot.workers.broadcast import BroadcastWorker
+from bot.workers.lessons import LessonScheduler
+from bot.workers.outbox import OutboxWorker
 from cards.renderer import CardRenderer
 from dialogs.champion import ChampionDialog
 from dialogs.learning_card import LearningCardDialog, LearningCards
@@ -83,7 +83,7 @@ async def sqlite_stores(settings: Settings) -> Stores:
 async def open_stores(settings: Settings) -> Stores:
     if settings.storage == "azure":
         # imported here: only a bot configured for Azure Storage loads its SDK
-        from bot.adapters.azure_backend import azure_stores
+        from bot.adapters.azure_storage.backend import azure_stores
 
         return await azure_stores(settings)
     return await sqlite_stores(settings)
@@ -264,7 +264,7 @@ async def _sharepoint_sink(settings: Settings, *, dev: bool) -> LearningCardSink
     if not settings.sharepoint_site:
         return None
     # imported here: the Graph SDK is large, and only a bot with a SharePoint list needs it
-    from bot.adapters.sharepoint_factory import build_sharepoint_sink
+    from bot.adapters.sharepoint.factory import build_sharepoint_sink
 
     return await build_sharepoint_sink(settings, dev=dev)
 

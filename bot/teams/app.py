@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.composition import Overrides, Services, build_services, close_services
+from bot.bootstrap import Overrides, Services, build_services, close_services
 from bot.logs import get_logger
 from bot.ports import StorageUnavailableError
 from bot.settings import Settings

@@ -20,7 +20,7 @@ from azure.storage.blob.aio import ContainerClient
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
-from bot.adapters.azure_docs import (
+from bot.adapters.azure_storage.docs import (
     CARDS,
     Documents,
     delete_message,

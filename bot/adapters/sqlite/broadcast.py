@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.broadcast import Progress, RecipientState
 from bot.ports import Job, PendingRecipient
 

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.learning_cards import CardDraft, DeliveryState, FollowUp, LearningCard, StoredCard
 
 _COLUMNS = (

@@ -41,7 +41,7 @@ from bot.ports import (
     Subscription,
     UsageStats,
 )
-from bot.turnlog import TURN_LOG_KEY, TurnLog
+from bot.teams.turnlog import TURN_LOG_KEY, TurnLog
 from cards.renderer import CARD_CONTENT_TYPE, CardRenderer
 from cards.verbs import Verb
 from cards.views import CardView, ErrorView, HelpView, StaleActionView, TipCardView

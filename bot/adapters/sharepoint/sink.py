@@ -40,7 +40,7 @@ from bot.ports import SinkPermanentError, SinkTransientError
 if TYPE_CHECKING:
     from msgraph.graph_service_client import GraphServiceClient
 
-    from bot.adapters.graph_client import GraphConnection
+    from bot.adapters.sharepoint.graph_client import GraphConnection
     from bot.settings import Settings
 
 __all__ = [
@@ -66,8 +66,8 @@ class SharePointSink:
     """Writes learning cards as items of one SharePoint list. Site and list are looked up on first
     use and remembered.
 
-    `client` is a `GraphServiceClient` built by `bot.adapters.graph_client` (with the SDK's retry
-    handler off: the outbox owns retries and needs Retry-After). `site` is a site URL
+    `client` is a `GraphServiceClient` built by `bot.adapters.sharepoint.graph_client` (with the
+    SDK's retry handler off: the outbox owns retries and needs Retry-After). `site` is a site URL
     (https://contoso.sharepoint.com/sites/ki) or a Graph site id; `list_name` the list's display
     name. `on_close` releases what the client holds (`GraphConnection.aclose`).
     """
@@ -244,7 +244,7 @@ class SharePointSink:
 
 def sink_from_settings(settings: Settings) -> SharePointSink:
     """The sink for `settings.sharepoint_site` / `sharepoint_list`, owning its Graph client."""
-    from bot.adapters.graph_client import connect
+    from bot.adapters.sharepoint.graph_client import connect
 
     connection = connect(settings, retries=0)
     return SharePointSink.from_connection(

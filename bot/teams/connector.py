@@ -4,7 +4,7 @@
 authentication, invoke responses, proactive continuation) and overrides only `send_activities`, the
 adapter's documented extension point for outgoing activities. The stock path serialises every
 activity twice through msrest and posts it with `requests` on a worker thread with a new HTTP
-session per turn; ours serialises once (bot/adapters/activity_json.py) and posts with aiohttp,
+session per turn; ours serialises once (bot/teams/activity_json.py) and posts with aiohttp,
 reusing connections. Outgoing tokens come from the same SDK credentials object the stock client
 would use, with the same rule for when a token is sent.
 """
@@ -27,7 +27,7 @@ from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication
 from yarl import URL
 
-from bot.adapters.activity_json import to_json
+from bot.teams.activity_json import to_json
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRIES = 3

@@ -19,10 +19,10 @@ from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
-from bot.adapters.teams_connector import KiVettCloudAdapter
-from bot.handler import KiVettBot
 from bot.logs import get_logger
-from bot.turnlog import TURN_LOG_KEY, TurnLog
+from bot.teams.connector import KiVettCloudAdapter
+from bot.teams.router import KiVettBot
+from bot.teams.turnlog import TURN_LOG_KEY, TurnLog
 
 _log = get_logger("turn")
 

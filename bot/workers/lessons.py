@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
 
-from bot.adapters.teams_connector import ConnectorError, KiVettCloudAdapter
 from bot.core.language import language_for_locale
 from bot.core.schedule import ScheduleError, WeeklySlot, next_due
-from bot.handler import KiVettBot
 from bot.logs import get_logger
 from bot.ports import ConversationReferenceStore, LessonStore, Subscription
+from bot.teams.connector import ConnectorError, KiVettCloudAdapter
+from bot.teams.router import KiVettBot
 
 _log = get_logger("scheduler")
 

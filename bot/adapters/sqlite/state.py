@@ -10,7 +10,7 @@ from typing import Any
 
 from botbuilder.core import Storage
 
-from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.state_codec import encode_state, etag_of
 from bot.ports import ETagConflictError, StoredReference
 

@@ -25,7 +25,7 @@ from azure.storage.blob.aio import ContainerClient
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
-from bot.adapters.azure_docs import (
+from bot.adapters.azure_storage.docs import (
     BROADCASTS,
     SHARD_SIZE,
     Documents,

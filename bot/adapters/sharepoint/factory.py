@@ -12,8 +12,8 @@ from typing import Any
 
 from azure.core.credentials import AccessToken
 
-from bot.adapters.graph_client import connect_with_credential
-from bot.adapters.sharepoint import SharePointSink, sink_from_settings
+from bot.adapters.sharepoint.graph_client import connect_with_credential
+from bot.adapters.sharepoint.sink import SharePointSink, sink_from_settings
 from bot.ports import LearningCardSink
 from bot.settings import Settings
 

@@ -13,12 +13,12 @@ from typing import Any
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.storage.queue.aio import QueueClient
 
-from bot.adapters.azure_blob import AzureBlobStore
-from bot.adapters.azure_blob_lessons import AzureBlobLessonStore
-from bot.adapters.azure_blob_state import AzureBlobConversationReferences, AzureBlobStateStorage
-from bot.adapters.azure_blob_usage import AzureBlobUsageStats
-from bot.adapters.azure_broadcast import AzureBroadcastStore
-from bot.adapters.azure_outbox import AzureLearningCardStore
+from bot.adapters.azure_storage.blob import AzureBlobStore
+from bot.adapters.azure_storage.broadcast import AzureBroadcastStore
+from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
+from bot.adapters.azure_storage.outbox import AzureLearningCardStore
+from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
+from bot.adapters.azure_storage.usage import AzureBlobUsageStats
 from bot.ports import StorageUnavailableError, Stores
 from bot.settings import Settings
 

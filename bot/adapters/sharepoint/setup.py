@@ -30,7 +30,7 @@ from msgraph.generated.sites.item.lists.item.columns.columns_request_builder imp
     ColumnsRequestBuilder,
 )
 
-from bot.adapters.sharepoint import MAX_PAGES, find_list_id, resolve_site_id
+from bot.adapters.sharepoint.sink import MAX_PAGES, find_list_id, resolve_site_id
 from bot.core.sharepoint_schema import ColumnKind, ColumnSpec
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ async def ensure_list(
 ) -> SetupReport:
     """Make sure the site has the list with every column in `specs`. Raises the SDK's errors
     (`kiota_abstractions.api_error.APIError`, httpx errors); map them with
-    `bot.adapters.sharepoint.sink_error` for a short reason."""
+    `bot.adapters.sharepoint.sink.sink_error` for a short reason."""
     site_id = await resolve_site_id(client, site)
     list_id = await find_list_id(client, site_id, list_name)
     if list_id is None:

@@ -20,7 +20,7 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob.aio import ContainerClient
 
-from bot.adapters.azure_blob import (
+from bot.adapters.azure_storage.blob import (
     JSON_CONTENT,
     AzureBlobStore,
     delete_if_present,

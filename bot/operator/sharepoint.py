@@ -14,7 +14,7 @@ from bot.core.sharepoint_schema import ListChoices, columns
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
 
-    from bot.adapters.sharepoint_setup import SetupReport
+    from bot.adapters.sharepoint.setup import SetupReport
     from bot.settings import Settings
 
 __all__ = ["SETUP_RETRIES", "run_setup", "setup"]
@@ -49,9 +49,13 @@ async def setup(
     credential: AsyncTokenCredential | None = None,
 ) -> int:
     """`run_setup` for callers that already run an event loop."""
-    from bot.adapters.graph_client import GraphSetupError, connect, connect_with_credential
-    from bot.adapters.sharepoint import sink_error
-    from bot.adapters.sharepoint_setup import ensure_list, grant_instructions
+    from bot.adapters.sharepoint.graph_client import (
+        GraphSetupError,
+        connect,
+        connect_with_credential,
+    )
+    from bot.adapters.sharepoint.setup import ensure_list, grant_instructions
+    from bot.adapters.sharepoint.sink import sink_error
 
     try:
         connection = (

@@ -11,9 +11,9 @@ import csv
 import os
 from pathlib import Path
 
-from bot.adapters.sqlite_db import SqliteDatabase
-from bot.adapters.sqlite_learning import SqliteLearningCardStore
-from bot.composition import DATABASE_FILE
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.learning import SqliteLearningCardStore
+from bot.bootstrap import DATABASE_FILE
 from bot.content_loader import load_content
 from bot.core.learning_cards import CSV_HEADER, csv_row
 from dialogs.learning_card import LearningCardDialog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite.db import SqliteDatabase
 from bot.ports import UsageSnapshot
 
 _SEP = "|"

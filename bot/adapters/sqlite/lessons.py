@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from bot.adapters.sqlite_db import SqliteDatabase
+from bot.adapters.sqlite.db import SqliteDatabase
 from bot.ports import Subscription
 
 

@@ -24,7 +24,7 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob.aio import ContainerClient
 
-from bot.adapters.azure_blob import (
+from bot.adapters.azure_storage.blob import (
     JSON_CONTENT,
     AzureBlobStore,
     decode_meta,

@@ -19,11 +19,11 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.adapters.teams_connector import BotConnector, ConnectorError, KiVettCloudAdapter
 from bot.core.broadcast import Decision, Progress, RecipientState, after_attempt
 from bot.core.rate_limit import RateLimiter
 from bot.logs import get_logger
 from bot.ports import BroadcastJobStore, ConversationReferenceStore, Job, PendingRecipient
+from bot.teams.connector import BotConnector, ConnectorError, KiVettCloudAdapter
 
 _log = get_logger("broadcast")
 

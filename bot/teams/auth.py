@@ -13,8 +13,8 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
-from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.settings import AppType, Settings
+from bot.teams.connector_cache import CachingBotFrameworkAuthentication
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def build_authentication(
     endpoints: ChannelAuthEndpoints | None = None,
 ) -> CachingBotFrameworkAuthentication:
     """Bot Framework authentication for the public cloud, or for the given token endpoints,
-    with connector and user-token clients reused across turns (see bot/connector_cache.py)."""
+    with connector and user-token clients reused across turns (see bot/teams/connector_cache.py)."""
     return CachingBotFrameworkAuthentication(_sdk_authentication(credentials, endpoints))
 
 

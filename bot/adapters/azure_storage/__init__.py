@@ -1,0 +1,1 @@
+"""Every store Protocol on Azure Blob Storage and Storage Queues."""

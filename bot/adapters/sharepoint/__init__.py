@@ -1,0 +1,1 @@
+"""The SharePoint list of learning cards, through Microsoft Graph."""

@@ -1,0 +1,1 @@
+"""The embedded store: every store Protocol on one SQLite file."""

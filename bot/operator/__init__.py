@@ -1,0 +1,1 @@
+"""Operator commands behind `kivett`: export, the Teams package, SharePoint setup."""

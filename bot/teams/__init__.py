@@ -1,0 +1,1 @@
+"""Everything that imports botbuilder: the app, authentication, the router, the connector."""

@@ -1,0 +1,1 @@
+"""The slow, durable work: broadcasts, the SharePoint outbox, weekly lessons."""
