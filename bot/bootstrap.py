@@ -20,10 +20,10 @@ from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.content_loader import Content, load_content
 from bot.core.broadcast import Progress
 from bot.core.rate_limit import RateLimiter
+from bot.core.records import Job
 from bot.ports import (
     BroadcastJobStore,
     ConversationReferenceStore,
-    Job,
     LearningCardSink,
     LearningCardStore,
     LessonStore,

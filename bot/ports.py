@@ -1,4 +1,4 @@
-"""Ports: the small Protocols that the handler and dialogs depend on. Adapters implement them."""
+"""Ports: the small Protocols that flows and workers depend on. Adapters implement them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from typing import Any, Protocol
 
 from bot.core.broadcast import Progress, RecipientState
 from bot.core.learning_cards import LearningCard, StoredCard
+from bot.core.records import (
+    Job,
+    PendingRecipient,
+    StoredReference,
+    Subscription,
+    UsageSnapshot,
+)
 
 
 class ETagConflictError(Exception):
@@ -33,16 +40,6 @@ class StateStore(Protocol):
     async def delete(self, keys: Sequence[str]) -> None: ...
 
 
-@dataclass(frozen=True)
-class StoredReference:
-    """A conversation the bot may write to later (proactive messages)."""
-
-    conversation_id: str
-    conversation_type: str
-    tenant_id: str
-    reference: Mapping[str, Any]
-
-
 class ConversationReferenceStore(Protocol):
     """Where conversation references live, for the proactive messages that come later."""
 
@@ -61,14 +58,6 @@ class ConversationReferenceStore(Protocol):
     async def count(self) -> int: ...
 
 
-@dataclass(frozen=True)
-class UsageSnapshot:
-    """Counts without people: verdicts by task, tool and information category, and feedback."""
-
-    verdicts: Mapping[tuple[str, str, str, str], int]  # (verdict, task, tool, category) → count
-    feedback: Mapping[bool, int]  # useful? → count
-
-
 class UsageStats(Protocol):
     """Anonymous usage figures for the project leads' summary. Never a user id or any text."""
 
@@ -77,19 +66,6 @@ class UsageStats(Protocol):
     async def record_feedback(self, useful: bool) -> None: ...
 
     async def snapshot(self) -> UsageSnapshot: ...
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """An employee's weekly lesson subscription. Due times are UTC."""
-
-    user_key: str
-    conversation_id: str
-    weekday: int
-    at: str  # "HH:MM" local time
-    zone: str
-    language: str
-    next_due: datetime
 
 
 class LessonStore(Protocol):
@@ -117,29 +93,6 @@ class LessonStore(Protocol):
         ...
 
     async def reschedule(self, user_key: str, due: datetime) -> None: ...
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    created_by: str
-    due: float  # epoch seconds
-    state: str  # scheduled | running | done
-    cards: Mapping[str, Any]  # language → card
-    progress_service_url: str
-    progress_conversation: str
-    progress_activity: str
-    progress_language: str
-    started_at: float | None
-    finished_at: float | None
-
-
-@dataclass(frozen=True)
-class PendingRecipient:
-    conversation_id: str
-    language: str
-    attempts: int
-    reference: Mapping[str, Any] | None  # None: the conversation is no longer known
 
 
 class BroadcastStore(Protocol):
@@ -229,6 +182,11 @@ class LearningCardStore(Protocol):
 
     async def set_lead_statuses(self, statuses: Mapping[str, str]) -> int: ...
 
+    async def requeue_parked(self) -> int:
+        """Put every parked card back in the outbox (after an operator fixed the cause); return
+        how many."""
+        ...
+
 
 class BroadcastJobStore(BroadcastStore, Protocol):
     """What the broadcast worker needs: jobs to run, their pending recipients, and a place to
@@ -275,3 +233,46 @@ class Stores:
     lessons: LessonStore
     broadcasts: BroadcastJobStore
     learning_cards: LearningCardStore
+
+
+class DeliveryError(Exception):
+    """Teams refused a proactive message or could not be reached. `status` 0 = no HTTP answer."""
+
+    def __init__(self, status: int, code: str, retry_after: float | None = None) -> None:
+        super().__init__(f"delivery answered {status} {code}".strip())
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def blocked(self) -> bool:
+        """The user blocked or removed the bot: stop writing to this conversation."""
+        return self.status == 403 and self.code in {
+            "MessageWritesBlocked",
+            "ConversationBlockedByUser",
+        }
+
+    @property
+    def gone(self) -> bool:
+        """Blocked, or the conversation no longer exists: drop the reference."""
+        return self.blocked or self.status == 404
+
+
+class ProactiveSender(Protocol):
+    """Writes to a conversation the bot was not asked in (weekly lessons, tips, progress).
+
+    One attempt per call: the workers own retries, Retry-After and the rate limits."""
+
+    async def send(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> None:
+        """Post `card` as a new message to the conversation of a stored reference.
+
+        Raises DeliveryError."""
+        ...
+
+    async def update(
+        self, *, service_url: str, conversation_id: str, activity_id: str, card: Mapping[str, Any]
+    ) -> None:
+        """Replace the card of an earlier message (a champion's progress card).
+
+        Raises DeliveryError."""
+        ...

@@ -28,7 +28,8 @@ from bot.core.learning_cards import (
     validate,
 )
 from bot.core.policy import UNSURE, Policy
-from bot.ports import LearningCardStore, StorageUnavailableError, UsageSnapshot, UsageStats
+from bot.core.records import UsageSnapshot
+from bot.ports import LearningCardStore, StorageUnavailableError, UsageStats
 from cards.verbs import Verb
 from cards.views import (
     Bar,

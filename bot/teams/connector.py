@@ -27,6 +27,7 @@ from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication
 from yarl import URL
 
+from bot.ports import DeliveryError
 from bot.teams.activity_json import to_json
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -39,22 +40,8 @@ USER_AGENT = "KI-vett (botbuilder-python 4.17 CloudAdapter)"
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class ConnectorError(Exception):
+class ConnectorError(DeliveryError):
     """The connector refused or could not be reached. `status` 0 = no HTTP answer at all."""
-
-    def __init__(self, status: int, code: str, retry_after: float | None = None) -> None:
-        super().__init__(f"connector answered {status} {code}".strip())
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    @property
-    def blocked(self) -> bool:
-        """The user blocked or removed the bot: stop writing to this conversation."""
-        return self.status == 403 and self.code in {
-            "MessageWritesBlocked",
-            "ConversationBlockedByUser",
-        }
 
 
 @dataclass

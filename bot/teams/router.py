@@ -30,6 +30,7 @@ from bot.core.extraction import Lexicon, extract, looks_like_question
 from bot.core.language import language_for_locale
 from bot.core.lessons import LessonBook
 from bot.core.policy import Policy, Verdict
+from bot.core.records import StoredReference, Subscription
 from bot.core.schedule import DEFAULT_SLOT, ScheduleError, WeeklySlot, next_due
 from bot.logs import get_logger
 from bot.ports import (
@@ -37,8 +38,6 @@ from bot.ports import (
     ConversationReferenceStore,
     LessonStore,
     StorageUnavailableError,
-    StoredReference,
-    Subscription,
     UsageStats,
 )
 from bot.teams.turnlog import TURN_LOG_KEY, TurnLog

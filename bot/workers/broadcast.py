@@ -21,8 +21,9 @@ from typing import Any
 
 from bot.core.broadcast import Decision, Progress, RecipientState, after_attempt
 from bot.core.rate_limit import RateLimiter
+from bot.core.records import Job, PendingRecipient
 from bot.logs import get_logger
-from bot.ports import BroadcastJobStore, ConversationReferenceStore, Job, PendingRecipient
+from bot.ports import BroadcastJobStore, ConversationReferenceStore
 from bot.teams.connector import BotConnector, ConnectorError, KiVettCloudAdapter
 
 _log = get_logger("broadcast")

@@ -19,9 +19,10 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.core.language import language_for_locale
+from bot.core.records import Subscription
 from bot.core.schedule import ScheduleError, WeeklySlot, next_due
 from bot.logs import get_logger
-from bot.ports import ConversationReferenceStore, LessonStore, Subscription
+from bot.ports import ConversationReferenceStore, LessonStore
 from bot.teams.connector import ConnectorError, KiVettCloudAdapter
 from bot.teams.router import KiVettBot
 

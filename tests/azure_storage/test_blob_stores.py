@@ -19,12 +19,8 @@ from bot.adapters.azure_storage.blob import AzureBlobStore
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
 from bot.adapters.azure_storage.usage import AzureBlobUsageStats
-from bot.ports import (
-    ETagConflictError,
-    StorageUnavailableError,
-    StoredReference,
-    Subscription,
-)
+from bot.core.records import StoredReference, Subscription
+from bot.ports import ETagConflictError, StorageUnavailableError
 from tests.azurite import connection_string, free_port, start_azurite
 
 MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from bot.adapters.azure_storage.outbox import AzureLearningCardStore
 from bot.adapters.azure_storage.state import AzureBlobConversationReferences
 from bot.core.broadcast import RecipientState
 from bot.core.learning_cards import DeliveryState
-from bot.ports import StoredReference
+from bot.core.records import StoredReference
 from bot.workers.outbox import OutboxWorker
 from tests.fakes.learning_sink import FakeSink
 from tests.integration.test_outbox import LABELS, card

@@ -26,7 +26,7 @@ from bot.adapters.azure_storage.blob import AzureBlobStore
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.state import AzureBlobConversationReferences
 from bot.adapters.sharepoint.factory import LOCAL_DEV_TOKEN
-from bot.ports import StoredReference, Subscription
+from bot.core.records import StoredReference, Subscription
 from content import load_catalog
 from tests.e2e.playground import BotProcess, run_bot
 from tests.fakes.graph import FakeGraph

@@ -24,7 +24,7 @@ async def _press(adapter: Any, verb: str, **data: str) -> dict[str, Any]:
 
 async def _subscribers(harness: Harness, count: int) -> None:
     from bot.adapters.sqlite.lessons import SqliteLessonStore
-    from bot.ports import Subscription
+    from bot.core.records import Subscription
     from tests.flows.conftest import NOW
 
     store = SqliteLessonStore(harness.db)

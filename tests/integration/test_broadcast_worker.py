@@ -16,7 +16,7 @@ from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
 from bot.bootstrap import Overrides
 from bot.core.broadcast import RecipientState
 from bot.core.rate_limit import RateLimiter
-from bot.ports import StoredReference
+from bot.core.records import StoredReference
 from bot.settings import Settings
 from bot.teams.app import SERVICES, create_app
 from bot.workers.broadcast import BroadcastWorker

@@ -13,7 +13,8 @@ import pytest
 
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
-from bot.ports import ETagConflictError, StoredReference
+from bot.core.records import StoredReference
+from bot.ports import ETagConflictError
 
 
 @pytest.fixture

@@ -183,7 +183,7 @@ def test_retries_honour_retry_after_and_back_off_exponentially_with_a_cap() -> N
 
 
 def test_without_a_sharepoint_list_the_summary_shows_no_lead_statuses() -> None:
-    from bot.ports import UsageSnapshot
+    from bot.core.records import UsageSnapshot
     from cards.renderer import CardRenderer
 
     dialog = LearningCardDialog(POLICY, CONTENT.service_areas)

@@ -35,13 +35,9 @@ from bot.adapters.azure_storage.docs import (
     receive,
 )
 from bot.core.broadcast import Progress, RecipientState
+from bot.core.records import Job, PendingRecipient
 from bot.logs import get_logger
-from bot.ports import (
-    ConversationReferenceStore,
-    Job,
-    PendingRecipient,
-    StorageUnavailableError,
-)
+from bot.ports import ConversationReferenceStore, StorageUnavailableError
 
 _log = get_logger("azure_broadcast")
 

@@ -35,7 +35,8 @@ from bot.adapters.azure_storage.blob import (
     read_json,
     unavailable_on_error,
 )
-from bot.ports import StorageUnavailableError, Subscription
+from bot.core.records import Subscription
+from bot.ports import StorageUnavailableError
 
 _SUBS = "lessons/sub/"
 _DONE = "lessons/done/"

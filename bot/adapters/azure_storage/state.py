@@ -31,7 +31,8 @@ from bot.adapters.azure_storage.blob import (
     unavailable_on_error,
 )
 from bot.adapters.state_codec import encode_state, etag_of
-from bot.ports import ETagConflictError, StoredReference
+from bot.core.records import StoredReference
+from bot.ports import ETagConflictError
 
 _ANY = "*"
 _STATE = "state/"

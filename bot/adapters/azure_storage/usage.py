@@ -31,7 +31,8 @@ from bot.adapters.azure_storage.blob import (
     key_segment,
     unavailable_on_error,
 )
-from bot.ports import StorageUnavailableError, UsageSnapshot
+from bot.core.records import UsageSnapshot
+from bot.ports import StorageUnavailableError
 
 _USAGE = "usage/"
 _SEP = "|"

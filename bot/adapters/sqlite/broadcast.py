@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.broadcast import Progress, RecipientState
-from bot.ports import Job, PendingRecipient
+from bot.core.records import Job, PendingRecipient
 
 _JOB_COLUMNS = (
     "id, created_by, due, state, cards, progress_service_url, progress_conversation, "

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from bot.adapters.sqlite.db import SqliteDatabase
-from bot.ports import Subscription
+from bot.core.records import Subscription
 
 
 def _iso(moment: datetime) -> str:

@@ -12,7 +12,8 @@ from botbuilder.core import Storage
 
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.state_codec import encode_state, etag_of
-from bot.ports import ETagConflictError, StoredReference
+from bot.core.records import StoredReference
+from bot.ports import ETagConflictError
 
 _ANY = "*"
 

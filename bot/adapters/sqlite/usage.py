@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from bot.adapters.sqlite.db import SqliteDatabase
-from bot.ports import UsageSnapshot
+from bot.core.records import UsageSnapshot
 
 _SEP = "|"
 

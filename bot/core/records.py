@@ -1,0 +1,66 @@
+"""Records the stores keep and the workers read: plain, frozen data without behaviour.
+
+They live in the core, not beside the Protocols, so flows, workers and adapters share one
+definition without depending on the port module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StoredReference:
+    """A conversation the bot may write to later (proactive messages)."""
+
+    conversation_id: str
+    conversation_type: str
+    tenant_id: str
+    reference: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UsageSnapshot:
+    """Counts without people: verdicts by task, tool and information category, and feedback."""
+
+    verdicts: Mapping[tuple[str, str, str, str], int]  # (verdict, task, tool, category) → count
+    feedback: Mapping[bool, int]  # useful? → count
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An employee's weekly lesson subscription. Due times are UTC."""
+
+    user_key: str
+    conversation_id: str
+    weekday: int
+    at: str  # "HH:MM" local time
+    zone: str
+    language: str
+    next_due: datetime
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    created_by: str
+    due: float  # epoch seconds
+    state: str  # scheduled | running | done
+    cards: Mapping[str, Any]  # language → card
+    progress_service_url: str
+    progress_conversation: str
+    progress_activity: str
+    progress_language: str
+    started_at: float | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class PendingRecipient:
+    conversation_id: str
+    language: str
+    attempts: int
+    reference: Mapping[str, Any] | None  # None: the conversation is no longer known
