@@ -8,8 +8,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from botbuilder.core import Storage
-
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.state_codec import encode_state, etag_of
 from bot.core.records import StoredReference
@@ -18,11 +16,11 @@ from bot.ports import ETagConflictError
 _ANY = "*"
 
 
-class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type information
-    """botbuilder `Storage` with e_tag optimistic concurrency, in one SQLite table."""
+class SqliteStorage:
+    """Conversation state (the `StateStore` port: the Bot Framework's storage contract) with
+    e_tag optimistic concurrency, in one SQLite table."""
 
     def __init__(self, db: SqliteDatabase) -> None:
-        super().__init__()
         self._db = db
 
     async def read(self, keys: Sequence[str]) -> dict[str, Any]:
