@@ -1,15 +1,16 @@
-"""The composition root: builds every part of the running bot from settings. Nothing else wires."""
+"""The composition root: builds every part of the running bot from settings. Nothing else wires.
+
+`kivett serve` (through `bot.teams.app`), the workers and every CLI command start here: stores from
+the configured backend, content, flows and their routing table, the Teams side, the proactive
+sender and the workers that share one pacer.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import aiohttp
-from botbuilder.core import ConversationState
-from botframework.connector.auth import ServiceClientCredentialsFactory
+from typing import Any
 
 from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite.db import SqliteDatabase
@@ -27,24 +28,30 @@ from bot.ports import (
     LearningCardSink,
     LearningCardStore,
     LessonStore,
-    StateStore,
+    ProactiveSender,
     StoreBackend,
     Stores,
-    UsageStats,
 )
 from bot.settings import Settings
-from bot.teams.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
-from bot.teams.connector import BotConnector, KiVettCloudAdapter, TokenCache
-from bot.teams.connector_cache import CachingBotFrameworkAuthentication
-from bot.teams.guard import MessagesEndpoint
-from bot.teams.router import KiVettBot
-from bot.teams.turn_lock import ConversationLockMiddleware, KeyedLocks
+from bot.teams.auth import ChannelAuthEndpoints
+from bot.teams.connector import KiVettCloudAdapter
+from bot.teams.wiring import Screens, Teams, build_teams
 from bot.workers.broadcast import BroadcastWorker
-from bot.workers.lessons import LessonScheduler
+from bot.workers.lessons import LessonWorker
 from bot.workers.outbox import OutboxWorker
+from bot.workers.pacing import Pacer
 from cards.renderer import CardRenderer
-from dialogs.champion import ChampionDialog
-from dialogs.learning_card import LearningCardDialog, LearningCards
+from cards.views import CardView
+from content import LANGUAGES, Language
+from dialogs import home
+from dialogs.champion import PROGRESS_RATE, ChampionDialog, ChampionFlow
+from dialogs.flow import Routes, table
+from dialogs.home import HomeFlow
+from dialogs.ki_check import KiCheckDialog, KiCheckFlow
+from dialogs.learning_card import LearningCardDialog
+from dialogs.learning_flow import LearningFlow
+from dialogs.lessons import LessonsDialog, LessonsFlow
+from dialogs.text_check import TextCheckFlow
 
 DATABASE_FILE = "kivett.sqlite3"
 BROADCAST_SAFETY = 0.04
@@ -57,13 +64,16 @@ class Overrides:
     """Replacements for tests and local tools; production passes none."""
 
     auth_endpoints: ChannelAuthEndpoints | None = None
-    credentials: ServiceClientCredentialsFactory | None = None
+    credentials: Any = None
+    """A botframework `ServiceClientCredentialsFactory` to use instead of the one from settings."""
     clock: Callable[[], datetime] | None = None
     run_scheduler: bool = True
     run_broadcaster: bool = True
     run_outbox: bool = True
     sink: LearningCardSink | None = None
     """A learning-card sink to use instead of the SharePoint list from settings."""
+    sender: ProactiveSender | None = None
+    """Where workers send proactive messages instead of the Bot Connector."""
 
 
 async def sqlite_stores(settings: Settings) -> Stores:
@@ -89,29 +99,64 @@ async def open_stores(settings: Settings) -> Stores:
     return await sqlite_stores(settings)
 
 
+@dataclass(frozen=True)
+class Flows:
+    home: HomeFlow
+    ki_check: KiCheckFlow
+    text_check: TextCheckFlow
+    lessons: LessonsFlow
+    champion: ChampionFlow
+    learning: LearningFlow
+
+    def routes(self) -> Routes:
+        return table(
+            self.home.routes(),
+            self.ki_check.routes(),
+            self.text_check.routes(),
+            self.lessons.routes(),
+            self.champion.routes(),
+            self.learning.routes(),
+        )
+
+
 @dataclass
 class Services:
     settings: Settings
     dev: bool
     content: Content
-    db: StoreBackend
-    storage: StateStore
-    references: ConversationReferenceStore
-    usage: UsageStats
-    lesson_store: LessonStore
-    scheduler: LessonScheduler
-    broadcasts: BroadcastJobStore
+    stores: Stores
+    flows: Flows
+    teams: Teams
+    pacer: Pacer
+    lessons_worker: LessonWorker
     broadcaster: BroadcastWorker
-    auth: CachingBotFrameworkAuthentication
-    adapter: KiVettCloudAdapter
-    http: aiohttp.ClientSession
-    bot: KiVettBot
-    endpoint: MessagesEndpoint
-    learning_store: LearningCardStore
-    learning: LearningCards
     sink: LearningCardSink | None = None
     outbox: OutboxWorker | None = None
-    locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    # the stores by name, for the app, the CLI and the tests
+    @property
+    def db(self) -> StoreBackend:
+        return self.stores.backend
+
+    @property
+    def references(self) -> ConversationReferenceStore:
+        return self.stores.references
+
+    @property
+    def lesson_store(self) -> LessonStore:
+        return self.stores.lessons
+
+    @property
+    def broadcasts(self) -> BroadcastJobStore:
+        return self.stores.broadcasts
+
+    @property
+    def learning_store(self) -> LearningCardStore:
+        return self.stores.learning_cards
+
+    @property
+    def adapter(self) -> KiVettCloudAdapter:
+        return self.teams.adapter
 
 
 def _utc_now() -> datetime:
@@ -122,28 +167,75 @@ class InsecureConfigurationError(Exception):
     """Refusing to run without authentication outside dev mode."""
 
 
+def build_flows(
+    content: Content,
+    stores: Stores,
+    *,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    render_card: Callable[[CardView, Language], dict[str, Any]],
+    sink: LearningCardSink | None,
+    on_stored: Callable[[], None],
+    sharepoint_delayed: Callable[[], bool],
+) -> Flows:
+    home_flow = HomeFlow()
+    return Flows(
+        home=home_flow,
+        ki_check=KiCheckFlow(
+            dialog=KiCheckDialog(content.policy),
+            policy=content.policy,
+            lexicon=content.lexicon,
+            usage=stores.usage,
+            fallback=home_flow.fallback,
+        ),
+        text_check=TextCheckFlow(),
+        lessons=LessonsFlow(
+            books=content.lessons,
+            store=stores.lessons,
+            clock=clock,
+            dialog=LessonsDialog(content.policy.sources),
+            catalog=content.catalog,
+        ),
+        champion=ChampionFlow(
+            books=content.lessons,
+            broadcasts=stores.broadcasts,
+            references=stores.references,
+            lessons=stores.lessons,
+            render_card=render_card,
+            clock=clock,
+            channel_language=settings.default_language,
+        ),
+        learning=LearningFlow(
+            dialog=LearningCardDialog(content.policy, content.service_areas),
+            policy=content.policy,
+            store=stores.learning_cards,
+            usage=stores.usage,
+            clock=clock,
+            to_sharepoint=sink is not None,
+            list_url=_list_url(settings, sink),
+            on_stored=on_stored,
+            sharepoint_delayed=sharepoint_delayed,
+        ),
+    )
+
+
 async def build_services(settings: Settings, *, dev: bool, overrides: Overrides) -> Services:
     if not dev and not settings.has_credentials and overrides.credentials is None:
-        # An empty app id switches botbuilder's authentication off; only --dev may do that.
+        # An empty app id switches authentication off; only --dev may do that.
         raise InsecureConfigurationError("MicrosoftAppId is empty and dev mode is off")
     content = load_content()
     stores = await open_stores(settings)
-    db, storage, references, usage = stores.backend, stores.state, stores.references, stores.usage
-    lesson_store, broadcasts = stores.lessons, stores.broadcasts
     clock = overrides.clock or _utc_now
-    credentials = overrides.credentials or credentials_factory(settings, dev=dev)
-    auth = build_authentication(credentials, overrides.auth_endpoints)
-    http = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=100, limit_per_host=50),
-        raise_for_status=False,
-    )
-    adapter = KiVettCloudAdapter(auth, BotConnector(http, TokenCache(time.monotonic)))
-    learning_store = stores.learning_cards
-    learning_dialog = LearningCardDialog(content.policy, content.service_areas)
+    renderer = CardRenderer()
+
+    def render_card(view: CardView, language: Language) -> dict[str, Any]:
+        return renderer.render(view, content.catalog.texts(language))
+
     sink = overrides.sink or await _sharepoint_sink(settings, dev=dev)
+    learning_dialog = LearningCardDialog(content.policy, content.service_areas)
     outbox = (
         OutboxWorker(
-            store=learning_store,
+            store=stores.learning_cards,
             sink=sink,
             labels=learning_dialog.labels(content.catalog.texts("nb")),
             clock=lambda: clock().timestamp(),
@@ -151,89 +243,71 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         if sink is not None
         else None
     )
-    learning = LearningCards(
-        dialog=learning_dialog,
-        policy=content.policy,
-        store=learning_store,
-        usage=usage,
+    flows = build_flows(
+        content,
+        stores,
+        settings=settings,
         clock=clock,
-        leads=settings.leads,
-        to_sharepoint=sink is not None,
-        list_url=_list_url(settings, sink),
+        render_card=render_card,
+        sink=sink,
         on_stored=outbox.wake if outbox is not None else _nothing,
         sharepoint_delayed=outbox.delayed if outbox is not None else _never,
     )
-    locks = KeyedLocks()
-    adapter.use(ConversationLockMiddleware(locks))
-    bot = KiVettBot(
-        conversation_state=ConversationState(storage),
-        references=references,
-        renderer=CardRenderer(),
+    teams = build_teams(
+        settings,
+        dev=dev,
+        routes=flows.routes(),
+        screens=Screens(
+            welcome=home.WELCOME, rejected=home.REJECTED, unknown_verb=home.UNKNOWN_VERB
+        ),
+        state=stores.state,
+        references=stores.references,
+        renderer=renderer,
         catalog=content.catalog,
-        default_language=settings.default_language,
-        policy=content.policy,
-        lexicon=content.lexicon,
-        usage=usage,
-        lessons=content.lessons,
-        lesson_store=lesson_store,
-        clock=clock,
-        champions=settings.champions,
-        broadcasts=broadcasts,
-        learning=learning,
+        credentials=overrides.credentials,
+        auth_endpoints=overrides.auth_endpoints,
     )
-    adapter.on_turn_error = bot.on_turn_error
-    scheduler = LessonScheduler(
-        store=lesson_store,
-        references=references,
-        adapter=adapter,
-        bot=bot,
-        bot_app_id=settings.app_id,
-        clock=clock,
-    )
-    renderer = CardRenderer()
-    champion_dialog = ChampionDialog()
+    sender = overrides.sender or teams.sender
+    pacer = Pacer(RateLimiter(safety=BROADCAST_SAFETY), clock=lambda: clock().timestamp())
+    lessons = flows.lessons
 
-    def progress_card(job: Job, progress: Progress, now: float) -> dict[str, object]:
-        texts = content.catalog.texts(
-            job.progress_language if job.progress_language in ("nb", "nn", "en") else "nb"  # type: ignore[arg-type]
+    def weekly_card(language: Language, completed: frozenset[int]) -> Mapping[str, Any]:
+        return render_card(lessons.weekly_view(language, completed), language)
+
+    def progress_card(job: Job, progress: Progress, now: float) -> Mapping[str, Any]:
+        language: Language = next(
+            (lang for lang in LANGUAGES if lang == job.progress_language), "nb"
         )
-        view = champion_dialog.progress(texts, progress, progress.seconds_left(50.0))
+        texts = content.catalog.texts(language)
+        view = ChampionDialog().progress(texts, progress, progress.seconds_left(PROGRESS_RATE))
         return renderer.render(view, texts)
 
-    broadcaster = BroadcastWorker(
-        store=broadcasts,
-        references=references,
-        adapter=adapter,
-        limiter=RateLimiter(safety=BROADCAST_SAFETY),
-        bot_app_id=settings.app_id,
-        progress_card=progress_card,
-        clock=lambda: clock().timestamp(),
-    )
-    endpoint = MessagesEndpoint(
-        adapter=adapter, auth=auth, bot=bot, max_body_bytes=settings.max_body_bytes
-    )
     return Services(
         settings=settings,
         dev=dev,
         content=content,
-        db=db,
-        storage=storage,
-        references=references,
-        usage=usage,
-        lesson_store=lesson_store,
-        scheduler=scheduler,
-        broadcasts=broadcasts,
-        broadcaster=broadcaster,
-        auth=auth,
-        adapter=adapter,
-        http=http,
-        bot=bot,
-        endpoint=endpoint,
-        learning_store=learning_store,
-        learning=learning,
+        stores=stores,
+        flows=flows,
+        teams=teams,
+        pacer=pacer,
+        lessons_worker=LessonWorker(
+            store=stores.lessons,
+            references=stores.references,
+            sender=sender,
+            pacer=pacer,
+            weekly_card=weekly_card,
+            clock=clock,
+        ),
+        broadcaster=BroadcastWorker(
+            store=stores.broadcasts,
+            references=stores.references,
+            sender=sender,
+            pacer=pacer,
+            progress_card=progress_card,
+            clock=lambda: clock().timestamp(),
+        ),
         sink=sink,
         outbox=outbox,
-        locks=locks,
     )
 
 
@@ -272,5 +346,5 @@ async def _sharepoint_sink(settings: Settings, *, dev: bool) -> LearningCardSink
 async def close_services(services: Services) -> None:
     if services.sink is not None:
         await services.sink.close()
-    await services.http.close()
-    await services.db.close()
+    await services.teams.close()
+    await services.stores.backend.close()

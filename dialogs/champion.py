@@ -1,21 +1,24 @@
 """Champions' weekly tip: compose → preview → send (now or at a chosen time) → progress.
 
-Everything the card sends back is checked again here: the tip (from the pool, or the champion's
-own text within the limit), the audience (subscribers, or channels the app is installed in), and
-the time (not in the past). A forged or stale payload gets the compose card with what was wrong;
-nothing is sent by mistake.
+The rules of a valid request are in `bot.core.tips`; a forged or stale payload gets the compose
+card with what was wrong, and nothing is sent by mistake. Only champions get past the first step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.broadcast import Progress
+from bot.core.caller import Role
+from bot.core.commands import CommandName
 from bot.core.lessons import LessonBook
+from bot.core.records import StoredReference
 from bot.core.schedule import DEFAULT_ZONE
+from bot.core.tips import TIP_LIMIT, TipError, TipRequest, parse_tip
+from bot.ports import BroadcastStore, ConversationReferenceStore, LessonStore
 from cards.verbs import Verb
 from cards.views import (
     ButtonSpec,
@@ -23,33 +26,22 @@ from cards.views import (
     Choice,
     Fact,
     NoticeView,
+    TipCardView,
     TipComposeView,
     TipPreviewView,
     TipProgressView,
 )
-from content import Texts
-
-TIP_LIMIT = 500
-CLOCK_SKEW = timedelta(minutes=2)
-
-
-@dataclass(frozen=True)
-class TipRequest:
-    """A validated request: what to send, to whom, when (UTC)."""
-
-    tip_id: str  # "" for the champion's own text
-    own_text: str
-    audience: str  # subscribers | channels
-    channels: tuple[str, ...]
-    due: datetime | None  # None = now
-
-    def text(self, book: LessonBook) -> str:
-        return self.own_text if not self.tip_id else book.tip(self.tip_id).text
+from content import LANGUAGES, Language, Texts
+from dialogs.flow import Reply, Request, Routes
 
 
 class ChampionDialog:
     def __init__(self, zone: str = DEFAULT_ZONE) -> None:
         self._zone = ZoneInfo(zone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
 
     def refused(self, texts: Texts) -> CardView:
         return NoticeView(
@@ -77,68 +69,6 @@ class ChampionDialog:
             own=str(data.get("own", ""))[:TIP_LIMIT],
             audience="channels" if data.get("audience") == "channels" else "subscribers",
         )
-
-    def parse(
-        self,
-        texts: Texts,
-        book: LessonBook,
-        data: Mapping[str, object],
-        known_channels: Sequence[str],
-        now: datetime,
-    ) -> TipRequest | str:
-        """A valid request, or the sentence that says what is wrong."""
-        own = str(data.get("own", "") or "").strip()
-        tip_id = "" if own else str(data.get("tip", "") or "")
-        if not own and not tip_id:
-            return texts("tips.error_empty")
-        if len(own) > TIP_LIMIT:
-            return texts("tips.error_too_long", limit=TIP_LIMIT)
-        if tip_id:
-            try:
-                book.tip(tip_id)
-            except KeyError:
-                return texts("tips.error_empty")
-        audience = str(data.get("audience", "subscribers"))
-        if audience not in ("subscribers", "channels"):
-            return texts("tips.error_empty")
-        channels: tuple[str, ...] = ()
-        if audience == "channels":
-            raw = str(data.get("channels", "") or "")
-            channels = tuple(part for part in raw.split(",") if part)
-            if not channels:
-                return texts("tips.error_no_channels")
-            if any(channel not in known_channels for channel in channels):
-                return texts("tips.error_unknown_channel")
-        due = self._due(data, now)
-        if due == "past":
-            return texts("tips.error_past")
-        if due == "invalid":
-            return texts("tips.error_past")
-        return TipRequest(
-            tip_id=tip_id,
-            own_text=own,
-            audience=audience,
-            channels=channels,
-            due=due if isinstance(due, datetime) else None,
-        )
-
-    def _due(self, data: Mapping[str, object], now: datetime) -> datetime | str | None:
-        date_text = str(data.get("date", "") or "").strip()
-        time_text = str(data.get("time", "") or "").strip()
-        if not date_text and not time_text:
-            return None
-        try:
-            day = datetime.strptime(
-                date_text or now.astimezone(self._zone).strftime("%Y-%m-%d"), "%Y-%m-%d"
-            )
-            hour, minute = (int(part) for part in (time_text or "09:00").split(":")[:2])
-            local = day.replace(hour=hour, minute=minute, tzinfo=self._zone)
-            due = local.astimezone(UTC)
-        except (ValueError, OverflowError):  # a forged date or time, or one out of range
-            return "invalid"
-        if due < now - CLOCK_SKEW:
-            return "past"
-        return due
 
     def preview(self, texts: Texts, book: LessonBook, request: TipRequest, count: int) -> CardView:
         when = (
@@ -214,3 +144,110 @@ class ChampionDialog:
 
 def _short(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+RenderCard = Callable[[CardView, Language], dict[str, Any]]
+PROGRESS_RATE = 50.0
+"""Messages per second the progress card assumes when it estimates the time left."""
+
+
+class ChampionFlow:
+    """Compose, preview and send a weekly tip; only for people with the champion role."""
+
+    def __init__(
+        self,
+        *,
+        books: Mapping[Language, LessonBook],
+        broadcasts: BroadcastStore,
+        references: ConversationReferenceStore,
+        lessons: LessonStore,
+        render_card: RenderCard,
+        clock: Callable[[], datetime],
+        channel_language: Language,
+        dialog: ChampionDialog | None = None,
+    ) -> None:
+        self._books = books
+        self._broadcasts = broadcasts
+        self._references = references
+        self._lessons = lessons
+        self._render_card = render_card
+        self._clock = clock
+        self._channel_language = channel_language
+        self._dialog = dialog or ChampionDialog()
+
+    def routes(self) -> Routes:
+        return Routes(
+            commands={CommandName.WEEKLY_TIP: self.handle},
+            verbs=dict.fromkeys((Verb.TIP_COMPOSE, Verb.TIP_PREVIEW, Verb.TIP_SEND), self.handle),
+        )
+
+    async def handle(self, request: Request) -> Reply:
+        texts = request.texts
+        if not request.caller.has(Role.CHAMPION):
+            return Reply(self._dialog.refused(texts), route="tip:refused")
+        book = self._books[texts.language]
+        channels = await self._channels()
+        if request.verb in (None, Verb.TIP_COMPOSE):
+            return Reply(self._dialog.compose(texts, book, channels))
+        parsed = parse_tip(
+            request.data, book, [cid for cid, _ in channels], self._clock(), self._dialog.zone
+        )
+        recipients = [] if isinstance(parsed, TipError) else await self._recipients(parsed)
+        if isinstance(parsed, TipError) or not recipients:
+            error = parsed if isinstance(parsed, TipError) else TipError.NO_RECIPIENTS
+            return Reply(
+                self._dialog.compose(
+                    texts, book, channels, error=_error_text(texts, error), data=request.data
+                )
+            )
+        if request.verb is Verb.TIP_PREVIEW:
+            return Reply(self._dialog.preview(texts, book, parsed, len(recipients)))
+        return await self._start(request, parsed, recipients)
+
+    async def _channels(self) -> list[tuple[str, str]]:
+        return [
+            (ref.conversation_id, _channel_name(ref))
+            for ref in await self._references.of_type("channel")
+        ]
+
+    async def _recipients(self, request: TipRequest) -> list[tuple[str, str]]:
+        if request.audience == "channels":
+            return [(channel, self._channel_language) for channel in request.channels]
+        return await self._lessons.subscribers()
+
+    async def _start(
+        self, request: Request, tip: TipRequest, recipients: list[tuple[str, str]]
+    ) -> Reply:
+        texts = request.texts
+        cards: dict[str, Any] = {
+            language: self._render_card(TipCardView(tip.text(self._books[language])), language)
+            for language in LANGUAGES
+            if language in self._books
+        }
+        now = self._clock()
+        conversation = request.caller.conversation
+        progress = await self._broadcasts.create_job(
+            created_by=request.caller.user_key,
+            due=tip.due or now,
+            cards=cards,
+            recipients=recipients,
+            progress_service_url=conversation.service_url,
+            progress_conversation=conversation.id,
+            progress_activity=conversation.card_activity_id,
+            progress_language=texts.language,
+        )
+        if tip.due is not None and tip.due > now:
+            return Reply(self._dialog.scheduled(texts, tip, len(recipients)), route="tip:queued")
+        view = self._dialog.progress(texts, progress, progress.seconds_left(PROGRESS_RATE))
+        return Reply(view, route="tip:queued")
+
+
+def _error_text(texts: Texts, error: TipError) -> str:
+    if error is TipError.TOO_LONG:
+        return texts("tips.error_too_long", limit=TIP_LIMIT)
+    return texts(f"tips.error_{error.value}")
+
+
+def _channel_name(reference: StoredReference) -> str:
+    conversation = dict(reference.reference.get("conversation") or {})
+    return str(conversation.get("name") or reference.conversation_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.commands import Command, CommandName
+from bot.core.commands import CommandName
 from cards.verbs import Verb
 from cards.views import (
     AboutView,
@@ -12,29 +12,29 @@ from cards.views import (
     StaleActionView,
     WelcomeView,
 )
-from dialogs.actions import CardAction, RejectedAction
+from dialogs.flow import Reply, Request, Routes
+
+WELCOME: CardView = WelcomeView()
+"""Sent once when someone installs the app or adds the bot to a chat."""
+REJECTED: CardView = StaleActionView()
+"""For a card payload that is malformed, forged or from an older version of the app."""
+UNKNOWN_VERB: CardView = HelpView()
+"""For a verb no flow answers (a button of a feature this instance does not run)."""
 
 
-def welcome_view() -> CardView:
-    return WelcomeView()
+class HomeFlow:
+    def routes(self) -> Routes:
+        return Routes(
+            commands={CommandName.HELP: self.help, CommandName.ABOUT: self.about},
+            verbs={Verb.HELP: self.help, Verb.ABOUT: self.about},
+        )
 
+    async def help(self, request: Request) -> Reply:
+        return Reply(HelpView())
 
-def view_for_command(command: Command) -> CardView:
-    """The card that answers a typed command; unknown text gets the fallback card, never silence."""
-    match command.name:
-        case CommandName.HELP:
-            return HelpView()
-        case CommandName.ABOUT:
-            return AboutView()
-        case _:
-            # the other commands have their own dialogs; the handler routes them first
-            return FallbackView()
+    async def about(self, request: Request) -> Reply:
+        return Reply(AboutView())
 
-
-def view_for_action(action: CardAction | RejectedAction) -> CardView:
-    """The card that replaces the pressed one."""
-    if isinstance(action, RejectedAction):
-        return StaleActionView()
-    if action.verb is Verb.ABOUT:
-        return AboutView()
-    return HelpView()
+    async def fallback(self, request: Request) -> Reply:
+        """Text that is no command and no question: the card that shows what the bot can do."""
+        return Reply(FallbackView())

@@ -13,8 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.core.extraction import Extraction
+from bot.core.commands import CommandName
+from bot.core.extraction import Extraction, Lexicon, extract, looks_like_question
 from bot.core.policy import UNSURE, Answers, Assessment, Policy, Verdict, assess
+from bot.logs import get_logger
+from bot.ports import StorageUnavailableError, UsageStats
 from cards.verbs import Verb
 from cards.views import (
     CardView,
@@ -30,6 +33,9 @@ from cards.views import (
 )
 from content import Texts
 from dialogs.actions import CardAction
+from dialogs.flow import Handler, Reply, Request, Routes
+
+_log = get_logger("ki_check")
 
 Step = Literal["task", "tool", "category", "more"]
 STEPS: tuple[Step, ...] = ("task", "tool", "category", "more")
@@ -303,3 +309,73 @@ def _state(payload: _Payload, step: str, *, with_flags: bool = False) -> State:
 
 def _thanked(view: KiVerdictView) -> KiVerdictView:
     return replace(view, thanked=True)
+
+
+VERDICT_NAMES = {Verdict.GREEN: "green", Verdict.YELLOW: "yellow", Verdict.RED: "red"}
+KI_VERBS = (
+    Verb.KI_START,
+    Verb.KI_NEXT,
+    Verb.KI_BACK,
+    Verb.KI_CONFIRM,
+    Verb.KI_CORRECT,
+    Verb.KI_FEEDBACK,
+)
+
+
+class KiCheckFlow:
+    """KI-sjekken: the guided card, a question in plain words, and the anonymous figures."""
+
+    def __init__(
+        self,
+        *,
+        dialog: KiCheckDialog,
+        policy: Policy,
+        lexicon: Lexicon,
+        usage: UsageStats,
+        fallback: Handler,
+    ) -> None:
+        self._dialog = dialog
+        self._lexicon = lexicon
+        self._tool_aliases = {tool.id: tool.aliases for tool in policy.tools}
+        self._usage = usage
+        self._fallback = fallback
+
+    def routes(self) -> Routes:
+        return Routes(
+            commands={CommandName.KI_CHECK: self.start, CommandName.UNKNOWN: self.question},
+            verbs=dict.fromkeys(KI_VERBS, self.action),
+        )
+
+    async def start(self, request: Request) -> Reply:
+        return Reply(self._dialog.start(request.texts))
+
+    async def question(self, request: Request) -> Reply:
+        """Text that is no command: a question about AI starts KI-sjekken with what it says
+        filled in; anything else gets the fallback."""
+        text = request.text
+        if not looks_like_question(text, self._lexicon, self._tool_aliases):
+            return await self._fallback(request)
+        extraction = extract(text, self._lexicon, self._tool_aliases)
+        if extraction.tool or extraction.task or extraction.category:
+            return Reply(self._dialog.understood(request.texts, extraction), "question:understood")
+        return Reply(self._dialog.start(request.texts), "question:open")
+
+    async def action(self, request: Request) -> Reply:
+        if request.verb is None:
+            return Reply(self._dialog.start(request.texts))
+        outcome = self._dialog.handle(request.texts, CardAction(request.verb, dict(request.data)))
+        try:  # anonymous figures are best effort: the employee's answer comes first
+            if outcome.assessment is not None and outcome.answers is not None:
+                answers = outcome.answers
+                await self._usage.record_verdict(
+                    VERDICT_NAMES[outcome.assessment.verdict],
+                    answers.task,
+                    answers.tool,
+                    answers.category,
+                )
+            if outcome.feedback is not None:
+                await self._usage.record_feedback(outcome.feedback)
+        except StorageUnavailableError:
+            _log.warning("usage_not_recorded", extra={"fields": {"reason": "storage"}})
+        rejected = isinstance(outcome.view, StaleActionView)
+        return Reply(outcome.view, route="rejected" if rejected else "")

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 
 from bot.core.learning_cards import (
     OTHER_TOOL,
-    CardDraft,
     CardOptions,
     FieldError,
     FieldFindings,
@@ -22,19 +20,13 @@ from bot.core.learning_cards import (
     LearningCard,
     Summary,
     card_options,
-    follow_up,
-    personal_data,
-    summarize,
-    validate,
 )
 from bot.core.policy import UNSURE, Policy
 from bot.core.records import UsageSnapshot
-from bot.ports import LearningCardStore, StorageUnavailableError, UsageStats
 from cards.verbs import Verb
 from cards.views import (
     Bar,
     ButtonSpec,
-    CardView,
     Choice,
     Fact,
     LearningFormView,
@@ -44,7 +36,7 @@ from cards.views import (
 )
 from content import Texts
 
-_CARD_ID = re.compile(r"^[0-9a-f]{32}$")
+CARD_ID = re.compile(r"^[0-9a-f]{32}$")
 FORM_FIELDS = (
     "title",
     "area",
@@ -306,114 +298,3 @@ def _usage_facts(texts: Texts, usage: UsageSnapshot) -> tuple[Fact, ...]:
         Fact(texts("learning.summary.usage_red"), str(by_verdict["red"])),
         Fact(texts("learning.summary.usage_useful"), f"{useful} / {answered}"),
     )
-
-
-class LearningCards:
-    """The learning-card flow over the store: open, submit (store first, then say saved), and
-    the leads' summary."""
-
-    def __init__(
-        self,
-        *,
-        dialog: LearningCardDialog,
-        policy: Policy,
-        store: LearningCardStore,
-        usage: UsageStats,
-        clock: Callable[[], datetime],
-        leads: frozenset[str],
-        to_sharepoint: bool,
-        list_url: Callable[[], str] = lambda: "",
-        on_stored: Callable[[], None] = lambda: None,
-        sharepoint_delayed: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self._sharepoint_delayed = sharepoint_delayed
-        self._dialog = dialog
-        self._policy = policy
-        self._store = store
-        self._usage = usage
-        self._clock = clock
-        self._leads = leads
-        self._to_sharepoint = to_sharepoint
-        self._list_url = list_url
-        self._on_stored = on_stored
-
-    @property
-    def dialog(self) -> LearningCardDialog:
-        return self._dialog
-
-    def open(self, texts: Texts, data: Mapping[str, object] | None = None) -> CardView:
-        values = self._dialog.prefill(data or {})
-        return self._dialog.form(texts, new_card_id(), values, prefilled=bool(values))
-
-    async def submit(
-        self, texts: Texts, data: Mapping[str, object], *, author: str, language: str
-    ) -> CardView:
-        card_id = data.get("card")
-        if not isinstance(card_id, str) or not _CARD_ID.match(card_id):
-            card_id = new_card_id()
-        checked = validate(data, self._dialog.options)
-        if not isinstance(checked, CardDraft):
-            return self._dialog.form(
-                texts,
-                card_id,
-                self._dialog.returned_values(data),
-                problems=self._dialog.problem_lines(texts, checked),
-            )
-        found = personal_data(checked)
-        if found:
-            return self._dialog.form(
-                texts,
-                card_id,
-                self._dialog.returned_values(data),
-                findings=self._dialog.finding_lines(texts, found),
-            )
-        try:
-            existing = await self._store.get(card_id)
-            if existing is not None and existing.card.author != author:
-                card_id = new_card_id()  # a forged or copied id: never touch someone else's card
-                existing = None
-            if existing is not None:
-                return self._dialog.saved(
-                    texts, existing.card, to_sharepoint=self._to_sharepoint, repeated=True
-                )
-            card = LearningCard(
-                card_id=card_id,
-                submitted_at=self._clock(),
-                author=author,
-                language=language,
-                draft=checked,
-                follow_up=follow_up(checked, self._policy),
-            )
-            stored = await self._store.add(card)
-        except StorageUnavailableError:
-            # not saved, and the employee is told so; what they wrote stays in the card
-            return self._dialog.form(
-                texts,
-                card_id,
-                self._dialog.returned_values(data),
-                notice=texts("learning.storage_down"),
-            )
-        if stored:
-            self._on_stored()
-        return self._dialog.saved(
-            texts,
-            card,
-            to_sharepoint=self._to_sharepoint,
-            repeated=not stored,
-            delayed=self._to_sharepoint and self._sharepoint_delayed(),
-        )
-
-    def is_lead(self, user: str) -> bool:
-        return bool(user) and user in self._leads
-
-    async def summary(self, texts: Texts, user: str) -> CardView:
-        if not self.is_lead(user):
-            return self._dialog.leads_only(texts)
-        summary = summarize(await self._store.all())
-        return self._dialog.summary(
-            texts,
-            summary,
-            await self._usage.snapshot(),
-            to_sharepoint=self._to_sharepoint,
-            list_url=self._list_url(),
-        )

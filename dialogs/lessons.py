@@ -1,16 +1,19 @@
 """Vettreglene as micro-lessons: overview with progress, a lesson card, the check question
-answered in place, and the weekly subscription form. No business rules: content decides the
-lessons, the store keeps progress."""
+answered in place, and the weekly subscription. Content decides the lessons, the store keeps
+progress, the core decides what comes next."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.commands import CommandName
 from bot.core.lessons import LessonBook
-from bot.core.schedule import TIMES, WEEKDAYS, WeeklySlot
+from bot.core.records import Subscription
+from bot.core.schedule import DEFAULT_SLOT, TIMES, WEEKDAYS, ScheduleError, WeeklySlot, next_due
+from bot.ports import LessonStore
 from cards.verbs import Verb
 from cards.views import (
     ButtonSpec,
@@ -22,7 +25,8 @@ from cards.views import (
     StaleActionView,
     SubscribeView,
 )
-from content import Texts
+from content import Catalog, Language, Texts
+from dialogs.flow import Reply, Request, Routes
 
 
 def next_unfinished(book: LessonBook, completed: frozenset[int]) -> int | None:
@@ -172,3 +176,129 @@ class LessonsDialog:
             body=texts("subscribe.personal_only"),
             buttons=(ButtonSpec(texts("fallback.button_help"), Verb.HELP.value),),
         )
+
+
+class LessonsFlow:
+    """The lesson overview, a lesson and its check question, and the weekly subscription."""
+
+    def __init__(
+        self,
+        *,
+        books: Mapping[Language, LessonBook],
+        store: LessonStore,
+        clock: Callable[[], datetime],
+        dialog: LessonsDialog,
+        catalog: Catalog,
+    ) -> None:
+        self._catalog = catalog
+        self._books = books
+        self._store = store
+        self._clock = clock
+        self._dialog = dialog
+
+    def routes(self) -> Routes:
+        return Routes(
+            commands={
+                CommandName.LESSONS: self._overview,
+                CommandName.SUBSCRIBE: self._subscribe_form,
+                CommandName.UNSUBSCRIBE: self._unsubscribe,
+            },
+            verbs={
+                Verb.LESSONS_OVERVIEW: self._overview,
+                Verb.LESSON_OPEN: self._lesson,
+                Verb.LESSON_ANSWER: self._lesson,
+                Verb.SUBSCRIBE_FORM: self._subscribe_form,
+                Verb.SUBSCRIBE_SAVE: self._save_subscription,
+                Verb.UNSUBSCRIBE: self._unsubscribe,
+            },
+        )
+
+    def weekly_view(self, language: Language, completed: frozenset[int]) -> CardView:
+        """What a subscriber gets this week: their next unfinished lesson, or a tip when done."""
+        texts, book = self._catalog.texts(language), self._books[language]
+        upcoming = next_unfinished(book, completed)
+        if upcoming is None:
+            return self._dialog.all_done(texts, book, completed)
+        return self._dialog.lesson(texts, book, upcoming, completed, pushed=True)
+
+    async def _overview(self, request: Request) -> Reply:
+        user = request.caller.user_key
+        completed = await self._store.completed(user)
+        subscribed = await self._store.subscription(user) is not None
+        book = self._books[request.texts.language]
+        return Reply(self._dialog.overview(request.texts, book, completed, subscribed))
+
+    async def _lesson(self, request: Request) -> Reply:
+        texts, data, user = request.texts, request.data, request.caller.user_key
+        book = self._books[texts.language]
+        lesson_id = lesson_number(data.get("next")) or lesson_number(data.get("lesson"))
+        if lesson_id is None:
+            return Reply(StaleActionView(restart_verb=Verb.LESSONS_OVERVIEW.value))
+        completed = await self._store.completed(user)
+        if request.verb is Verb.LESSON_OPEN:
+            return Reply(self._dialog.lesson(texts, book, lesson_id, completed))
+        answer = data.get("answer")
+        if not isinstance(answer, str):
+            return Reply(StaleActionView(restart_verb=Verb.LESSONS_OVERVIEW.value))
+        if answered_correctly(book, lesson_id, answer):
+            await self._store.complete(user, lesson_id)
+            completed = completed | {lesson_id}
+        return Reply(self._dialog.lesson(texts, book, lesson_id, completed, answer=answer))
+
+    async def _subscribe_form(self, request: Request) -> Reply:
+        if not request.caller.conversation.is_personal:
+            return Reply(self._dialog.personal_only(request.texts))
+        existing = await self._store.subscription(request.caller.user_key)
+        slot = DEFAULT_SLOT
+        if existing is not None:
+            try:
+                slot = WeeklySlot.parse(str(existing.weekday), existing.at, existing.zone)
+            except ScheduleError:
+                slot = DEFAULT_SLOT
+        return Reply(self._dialog.subscribe_form(request.texts, slot))
+
+    async def _unsubscribe(self, request: Request) -> Reply:
+        was = await self._store.unsubscribe(request.caller.user_key)
+        return Reply(self._dialog.unsubscribed(request.texts, was))
+
+    async def _save_subscription(self, request: Request) -> Reply:
+        caller, texts = request.caller, request.texts
+        if not caller.conversation.is_personal or not caller.conversation.id:
+            return Reply(self._dialog.personal_only(texts))
+        try:
+            slot = WeeklySlot.parse(
+                str(request.data.get("day", "")), str(request.data.get("time", ""))
+            )
+        except ScheduleError:
+            return Reply(StaleActionView(restart_verb=Verb.SUBSCRIBE_FORM.value))
+        first = next_due(slot, self._clock())
+        await self._store.subscribe(
+            Subscription(
+                user_key=caller.user_key,
+                conversation_id=caller.conversation.id,
+                weekday=slot.weekday,
+                at=slot.time_text,
+                zone=slot.zone,
+                language=texts.language,
+                next_due=first,
+            )
+        )
+        view = self._dialog.subscribed(texts, slot, first)
+        return Reply(view, route="subscribed", remember_conversation=True)
+
+
+def answered_correctly(book: LessonBook, lesson_id: int, answer: str) -> bool:
+    """Whether `answer` is the right option of the lesson's check question."""
+    try:
+        return book.lesson(lesson_id).option(answer).correct
+    except KeyError:
+        return False
+
+
+def lesson_number(value: object) -> int | None:
+    """A lesson id from card data (the Playground sends every value as a string)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
+        return int(value.strip())
+    return None

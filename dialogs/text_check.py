@@ -7,10 +7,14 @@ replacement card. It is never put in state, in a log line or in an exception mes
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
+from bot.core.commands import CommandName
 from bot.core.privacy import MAX_TEXT_LENGTH, TextTooLongError, scan
+from cards.verbs import Verb
 from cards.views import CardView, Fact, TextCheckResultView, TextCheckView
 from content import Texts
+from dialogs.flow import Reply, Request, Routes
 
 MAX_EXAMPLES = 3
 
@@ -19,7 +23,7 @@ def open_view() -> CardView:
     return TextCheckView(limit=MAX_TEXT_LENGTH)
 
 
-def run(texts: Texts, data: dict[str, object]) -> CardView:
+def run(texts: Texts, data: Mapping[str, object]) -> CardView:
     """Scan the card's `text` input and return the result card."""
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -47,3 +51,19 @@ def run(texts: Texts, data: dict[str, object]) -> CardView:
         rows=rows,
         redacted=result.redacted if result.findings else "",
     )
+
+
+class TextCheckFlow:
+    """Opens the text check and answers it; the pasted text never leaves this call."""
+
+    def routes(self) -> Routes:
+        return Routes(
+            commands={CommandName.TEXT_CHECK: self.open},
+            verbs={Verb.TEXT_OPEN: self.open, Verb.TEXT_RUN: self.run},
+        )
+
+    async def open(self, request: Request) -> Reply:
+        return Reply(open_view())
+
+    async def run(self, request: Request) -> Reply:
+        return Reply(run(request.texts, request.data))

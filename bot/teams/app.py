@@ -32,7 +32,7 @@ def create_app(
         app[SERVICES] = services
         scheduler = (
             asyncio.create_task(
-                services.scheduler.run_forever(settings.scheduler_interval_seconds),
+                services.lessons_worker.run_forever(settings.scheduler_interval_seconds),
                 name="kivett-lesson-scheduler",
             )
             if chosen.run_scheduler
@@ -70,7 +70,7 @@ def create_app(
 
 
 async def _messages(request: web.Request) -> web.Response:
-    return await request.app[SERVICES].endpoint.handle(request)
+    return await request.app[SERVICES].teams.endpoint.handle(request)
 
 
 async def _healthz(request: web.Request) -> web.Response:

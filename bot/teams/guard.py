@@ -21,7 +21,7 @@ from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkA
 
 from bot.logs import get_logger
 from bot.teams.connector import KiVettCloudAdapter
-from bot.teams.router import KiVettBot
+from bot.teams.router import Router
 from bot.teams.turnlog import TURN_LOG_KEY, TurnLog
 
 _log = get_logger("turn")
@@ -37,7 +37,7 @@ class MessagesEndpoint:
         *,
         adapter: KiVettCloudAdapter,
         auth: BotFrameworkAuthentication,
-        bot: KiVettBot,
+        bot: Router,
         max_body_bytes: int,
     ) -> None:
         self._adapter = adapter

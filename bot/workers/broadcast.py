@@ -16,22 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.core.broadcast import Decision, Progress, RecipientState, after_attempt
-from bot.core.rate_limit import RateLimiter
 from bot.core.records import Job, PendingRecipient
 from bot.logs import get_logger
-from bot.ports import BroadcastJobStore, ConversationReferenceStore
-from bot.teams.connector import BotConnector, ConnectorError, KiVettCloudAdapter
+from bot.ports import BroadcastJobStore, ConversationReferenceStore, DeliveryError, ProactiveSender
+from bot.workers.pacing import DEFAULT_TENANT, Pacer, tenant_of
 
 _log = get_logger("broadcast")
 
 BATCH = 200
-CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
-ProgressCard = Callable[[Job, Progress, float], dict[str, Any]]
+ProgressCard = Callable[[Job, Progress, float], Mapping[str, Any]]
+Result = tuple[str, RecipientState, int, float, int]
 
 
 class BroadcastWorker:
@@ -40,9 +39,8 @@ class BroadcastWorker:
         *,
         store: BroadcastJobStore,
         references: ConversationReferenceStore,
-        adapter: KiVettCloudAdapter,
-        limiter: RateLimiter,
-        bot_app_id: str,
+        sender: ProactiveSender,
+        pacer: Pacer,
         progress_card: ProgressCard,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -52,19 +50,16 @@ class BroadcastWorker:
     ) -> None:
         self._store = store
         self._references = references
-        self._adapter = adapter
-        self._connector: BotConnector = adapter.connector
-        self._limiter = limiter
-        self._bot_app_id = bot_app_id
+        self._sender = sender
+        self._pacer = pacer
         self._progress_card = progress_card
         self._clock = clock
         self._sleep = sleep
         self._concurrency = concurrency
         self._progress_every = progress_every_seconds
         self._rng = rng or random.SystemRandom()
-        self._credentials: dict[str, Any] = {}
         self._sending: set[str] = set()
-        self._last_tenant = "tenant"
+        self._last_tenant = DEFAULT_TENANT
 
     async def run_forever(self, interval_seconds: float) -> None:
         while True:
@@ -78,7 +73,7 @@ class BroadcastWorker:
     async def run_job(self, job: Job) -> Progress:
         await self._store.start(job.id, self._clock())
         last_report = 0.0
-        in_flight: set[asyncio.Task[tuple[str, RecipientState, int, float, int]]] = set()
+        in_flight: set[asyncio.Task[Result]] = set()
         self._sending.clear()
         while True:
             # recipients whose send is still in flight are pending on disk: never pick them twice
@@ -96,7 +91,9 @@ class BroadcastWorker:
             for recipient in batch:
                 while len(in_flight) >= self._concurrency:
                     await self._collect(job, in_flight, wait_for_one=True)
-                await self._wait_for_slot(recipient)
+                tenant = tenant_of(recipient.reference)
+                self._last_tenant = tenant
+                await self._pacer.acquire(tenant, recipient.conversation_id)
                 self._sending.add(recipient.conversation_id)
                 in_flight.add(asyncio.create_task(self._send(job, recipient)))
                 await self._collect(job, in_flight, wait_for_one=False)
@@ -122,11 +119,7 @@ class BroadcastWorker:
         return progress
 
     async def _collect(
-        self,
-        job: Job,
-        in_flight: set[asyncio.Task[tuple[str, RecipientState, int, float, int]]],
-        *,
-        wait_for_one: bool,
+        self, job: Job, in_flight: set[asyncio.Task[Result]], *, wait_for_one: bool
     ) -> None:
         if not in_flight:
             return
@@ -142,53 +135,16 @@ class BroadcastWorker:
         await self._store.record(job.id, results)
         self._sending.difference_update(result[0] for result in results)
 
-    def _tenant(self, recipient: PendingRecipient) -> str:
-        conversation = (recipient.reference or {}).get("conversation") or {}
-        return str(conversation.get("tenantId") or "tenant")
-
-    async def _wait_for_slot(self, recipient: PendingRecipient) -> None:
-        tenant = self._tenant(recipient)
-        self._last_tenant = tenant
-        await self._acquire(tenant, recipient.conversation_id)
-
-    async def _acquire(self, tenant: str, conversation_id: str) -> None:
-        while True:
-            wait = self._limiter.try_acquire(tenant, conversation_id, self._clock())
-            if wait <= 0:
-                return
-            await self._sleep(wait)
-
-    async def _send(
-        self, job: Job, recipient: PendingRecipient
-    ) -> tuple[str, RecipientState, int, float, int]:
+    async def _send(self, job: Job, recipient: PendingRecipient) -> Result:
         attempts = recipient.attempts + 1
         reference = recipient.reference
         if reference is None:
             return recipient.conversation_id, RecipientState.NOT_FOUND, attempts, 0.0, 404
         card = job.cards.get(recipient.language) or next(iter(job.cards.values()))
-        payload = {
-            "type": "message",
-            "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
-            "channelId": reference.get("channelId", "msteams"),
-            "serviceUrl": reference.get("serviceUrl"),
-            "conversation": reference.get("conversation"),
-            "from": reference.get("bot"),
-            "recipient": reference.get("user"),
-            "locale": reference.get("locale"),
-        }
-        payload = {key: value for key, value in payload.items() if value is not None}
-        service_url = str(reference.get("serviceUrl", ""))
         status, code, retry_after = 201, "", None
         try:
-            credentials = await self._credentials_for(service_url)
-            await self._connector.send(
-                service_url=service_url,
-                conversation_id=recipient.conversation_id,
-                payload=payload,
-                credentials=credentials,
-                retries=0,
-            )
-        except ConnectorError as error:
+            await self._sender.send(reference, card)
+        except DeliveryError as error:
             status, code, retry_after = error.status, error.code, error.retry_after
         decision = after_attempt(
             status=status,
@@ -211,16 +167,9 @@ class BroadcastWorker:
 
     async def _apply(self, decision: Decision, recipient: PendingRecipient) -> None:
         if decision.pause_tenant_until is not None:
-            self._limiter.pause_tenant(self._tenant(recipient), decision.pause_tenant_until)
+            self._pacer.pause(tenant_of(recipient.reference), decision.pause_tenant_until)
         if decision.state in (RecipientState.BLOCKED, RecipientState.NOT_FOUND):
             await self._references.remove(recipient.conversation_id)
-
-    async def _credentials_for(self, service_url: str) -> Any:
-        if service_url not in self._credentials:
-            self._credentials[service_url] = await self._adapter.credentials_for(
-                service_url, self._bot_app_id
-            )
-        return self._credentials[service_url]
 
     async def _report(self, job: Job) -> Progress:
         progress = await self._store.progress(job.id, self._clock())
@@ -228,19 +177,14 @@ class BroadcastWorker:
             return progress
         card = self._progress_card(job, progress, self._clock())
         # updating the champion's card is a message too: it counts against the same limits
-        await self._acquire(self._last_tenant, job.progress_conversation)
+        await self._pacer.acquire(self._last_tenant, job.progress_conversation)
         try:
-            await self._connector.send(
+            await self._sender.update(
                 service_url=job.progress_service_url,
                 conversation_id=job.progress_conversation,
-                payload={
-                    "type": "message",
-                    "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
-                },
-                credentials=await self._credentials_for(job.progress_service_url),
-                update_id=job.progress_activity,
-                retries=1,
+                activity_id=job.progress_activity,
+                card=card,
             )
-        except ConnectorError as error:
+        except DeliveryError as error:
             _log.warning("progress_update_failed", extra={"fields": {"status": error.status}})
         return progress

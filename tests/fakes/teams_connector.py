@@ -23,14 +23,24 @@ import math
 import time
 from bisect import bisect_right, insort
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
-__all__ = ["CONVERSATION_LIMITS", "TENANT_LIMITS", "Delivery", "FakeTeamsConnector"]
+from bot.ports import DeliveryError
+from cards.renderer import CARD_CONTENT_TYPE
+
+__all__ = [
+    "CONVERSATION_LIMITS",
+    "TENANT_LIMITS",
+    "Answer",
+    "Delivery",
+    "FakeSender",
+    "FakeTeamsConnector",
+]
 
 # (limit, seconds), written out here on purpose rather than imported from the limiter.
 TENANT_LIMITS: tuple[tuple[int, float], ...] = ((50, 1.0),)
@@ -195,22 +205,48 @@ class FakeTeamsConnector:
         return await self._handle(request, update=True)
 
     async def _handle(self, request: web.Request, *, update: bool) -> web.StreamResponse:
-        self.requests += 1
         # aiohttp has already percent-decoded the path segments (a%3A1 -> a:1, %2F -> /).
         conversation_id = request.match_info["conversation_id"]
         try:
             activity = json.loads(await request.read())
         except ValueError:
+            self.requests += 1
             return _error(400, "BadArgument", "The body is not JSON.")
         if not isinstance(activity, dict):
+            self.requests += 1
             return _error(400, "BadArgument", "The body is not an activity object.")
+        answer = self.answer(
+            conversation_id,
+            activity,
+            tenant=self._tenant_of(request, activity),
+            update_id=request.match_info.get("activity_id") if update else None,
+            reply_to_id=request.match_info.get("reply_to_id"),
+        )
+        if answer.status >= 300:
+            headers = (
+                {"Retry-After": str(answer.retry_after)} if answer.retry_after is not None else None
+            )
+            return _error(answer.status, answer.code, answer.message, headers)
+        return web.json_response({"id": answer.activity_id}, status=answer.status)
 
+    def answer(
+        self,
+        conversation_id: str,
+        activity: dict[str, Any],
+        *,
+        tenant: str | None = None,
+        update_id: str | None = None,
+        reply_to_id: str | None = None,
+    ) -> Answer:
+        """What Teams would answer to this message (or update) now; records what it accepts.
+        The HTTP handlers and the in-process `sender()` both come here."""
+        self.requests += 1
+        tenant = tenant or _tenant_in(activity)
         scripted = self._next_scripted(conversation_id)
         if scripted is not None and not 200 <= scripted[0] < 300:
             return self._scripted_answer(*scripted)
 
         now = self.clock()
-        tenant = self._tenant_of(request, activity)
         if self.enforce_limits and scripted is None:
             wait = max(
                 self._tenants.wait(tenant, now), self._conversations.wait(conversation_id, now)
@@ -218,25 +254,28 @@ class FakeTeamsConnector:
             if wait > 0:
                 self.throttled += 1
                 seconds = max(1, math.ceil(wait), math.ceil(self.retry_after_seconds))
-                return _error(
+                return Answer(
                     429,
                     "Throttled",
                     "Too many requests to this conversation or tenant; retry later.",
-                    {"Retry-After": str(seconds)},
+                    retry_after=seconds,
                 )
         self._tenants.add(tenant, now)
         self._conversations.add(conversation_id, now)
 
-        if update:
-            activity_id = request.match_info["activity_id"]
-            self.updates.append(Delivery(conversation_id, activity, now, activity_id))
-            return web.json_response({"id": activity_id}, status=200)
+        if update_id is not None:
+            self.updates.append(Delivery(conversation_id, activity, now, update_id))
+            return Answer(200, activity_id=update_id)
         self._next_id += 1
         activity_id = f"1:{self._next_id}"
-        reply_to_id = request.match_info.get("reply_to_id")
         self.deliveries.append(Delivery(conversation_id, activity, now, activity_id, reply_to_id))
         self._counts[conversation_id] += 1
-        return web.json_response({"id": activity_id}, status=201)
+        return Answer(201, activity_id=activity_id)
+
+    def sender(self) -> FakeSender:
+        """The bot's `ProactiveSender` port straight onto this fake, without HTTP: a send is
+        answered at the moment it is made, so a virtual clock decides every window exactly."""
+        return FakeSender(self)
 
     def _next_scripted(self, conversation_id: str) -> Response | None:
         own = self._scripts.get(conversation_id)
@@ -249,32 +288,79 @@ class FakeTeamsConnector:
             return self._script_all.popleft()
         return None
 
-    def _scripted_answer(self, status: int, code: str | None) -> web.StreamResponse:
+    def _scripted_answer(self, status: int, code: str | None) -> Answer:
         code = code or _default_code(status)
-        headers = None
+        retry_after = None
         if status == 429:
             self.throttled += 1
-            headers = {"Retry-After": str(max(1, math.ceil(self.retry_after_seconds)))}
-        return _error(status, code, f"Scripted answer {status} {code}.", headers)
+            retry_after = max(1, math.ceil(self.retry_after_seconds))
+        return Answer(status, code, f"Scripted answer {status} {code}.", retry_after=retry_after)
 
     def _tenant_of(self, request: web.Request, activity: dict[str, Any]) -> str:
         if self.tenant_header:
             header = request.headers.get(self.tenant_header)
             if header:
                 return header
-        conversation = activity.get("conversation")
-        if isinstance(conversation, dict):
-            tenant = conversation.get("tenantId")
+        return _tenant_in(activity)
+
+
+def _tenant_in(activity: dict[str, Any]) -> str:
+    conversation = activity.get("conversation")
+    if isinstance(conversation, dict):
+        tenant = conversation.get("tenantId")
+        if isinstance(tenant, str) and tenant:
+            return tenant
+    channel_data = activity.get("channelData")
+    if isinstance(channel_data, dict):
+        tenant_info = channel_data.get("tenant")
+        if isinstance(tenant_info, dict):
+            tenant = tenant_info.get("id")
             if isinstance(tenant, str) and tenant:
                 return tenant
-        channel_data = activity.get("channelData")
-        if isinstance(channel_data, dict):
-            tenant_info = channel_data.get("tenant")
-            if isinstance(tenant_info, dict):
-                tenant = tenant_info.get("id")
-                if isinstance(tenant, str) and tenant:
-                    return tenant
-        return DEFAULT_TENANT
+    return DEFAULT_TENANT
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of the fake: a status, and for a refusal its error code and Retry-After."""
+
+    status: int
+    code: str = ""
+    message: str = ""
+    retry_after: int | None = None
+    activity_id: str = ""
+
+
+class FakeSender:
+    """`ProactiveSender` on a `FakeTeamsConnector` (see `FakeTeamsConnector.sender`)."""
+
+    def __init__(self, connector: FakeTeamsConnector) -> None:
+        self.connector = connector
+
+    async def send(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> None:
+        conversation = dict(reference.get("conversation") or {})
+        activity = {
+            "type": "message",
+            "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+            "conversation": conversation,
+            "recipient": reference.get("user"),
+            "locale": reference.get("locale"),
+        }
+        self._check(self.connector.answer(str(conversation.get("id", "")), activity))
+
+    async def update(
+        self, *, service_url: str, conversation_id: str, activity_id: str, card: Mapping[str, Any]
+    ) -> None:
+        activity = {
+            "type": "message",
+            "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+        }
+        self._check(self.connector.answer(conversation_id, activity, update_id=activity_id))
+
+    @staticmethod
+    def _check(answer: Answer) -> None:
+        if answer.status >= 300:
+            raise DeliveryError(answer.status, answer.code, answer.retry_after)
 
 
 def _fingerprint(activity: dict[str, Any]) -> str:

@@ -1,15 +1,14 @@
-"""Flow tests: the real handler, dialogs, cards and SQLite store, over botbuilder's TestAdapter."""
+"""Flow tests: the real router, flows, cards and SQLite store, over botbuilder's TestAdapter."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botbuilder.core import ConversationState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import (
     Activity,
@@ -18,34 +17,78 @@ from botbuilder.schema import (
     ConversationAccount,
 )
 
-from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite.db import SqliteDatabase
-from bot.adapters.sqlite.learning import SqliteLearningCardStore
-from bot.adapters.sqlite.lessons import SqliteLessonStore
-from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
-from bot.adapters.sqlite.usage import SqliteUsageStats
+from bot.bootstrap import Flows, build_flows, sqlite_stores
 from bot.content_loader import load_content
-from bot.teams.router import KiVettBot
+from bot.core.lessons import LessonBook
+from bot.ports import (
+    BroadcastJobStore,
+    ConversationReferenceStore,
+    LearningCardStore,
+    LessonStore,
+    StateStore,
+    Stores,
+    UsageStats,
+)
+from bot.settings import Settings
+from bot.teams.router import Router
 from bot.teams.turn_lock import ConversationLockMiddleware, KeyedLocks
+from bot.teams.wiring import Screens, build_router
 from cards.renderer import CardRenderer
-from dialogs.learning_card import LearningCardDialog, LearningCards
+from cards.views import CardView
+from content import Language
+from dialogs import home
+from dialogs.learning_card import LearningCardDialog
+from dialogs.learning_flow import LearningFlow
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 BOT = ChannelAccount(id="28:bot-id", name="KI-vett")
 CHAMPION = ChannelAccount(id="29:champion", name="Per Pådriver", aad_object_id="aad-champion")
 USER = ChannelAccount(id="29:user-id", name="Kari Nordmann", aad_object_id="aad-user")
 LEAD = ChannelAccount(id="29:lead", name="Lise Leder", aad_object_id="aad-lead")
+LIST_URL = "https://contoso.sharepoint.com/sites/ki/_layouts/15/viewlsts.aspx"
+
+StoreSwap = Callable[[Stores], Stores]
+"""Replaces some stores (with a failing fake, say) before the flows are built."""
 
 
 @dataclass
 class Harness:
-    bot: KiVettBot
-    storage: SqliteStorage
-    references: SqliteConversationReferences
+    """The real router, flows, cards and SQLite stores, over botbuilder's TestAdapter."""
+
+    router: Router
+    stores: Stores
     db: SqliteDatabase
-    learning_store: SqliteLearningCardStore
+    flows: Flows
     stored_signals: list[int]
     sharepoint_delayed: list[bool]
+
+    @property
+    def storage(self) -> StateStore:
+        return self.stores.state
+
+    @property
+    def references(self) -> ConversationReferenceStore:
+        return self.stores.references
+
+    @property
+    def learning_store(self) -> LearningCardStore:
+        return self.stores.learning_cards
+
+    @property
+    def broadcasts(self) -> BroadcastJobStore:
+        return self.stores.broadcasts
+
+    @property
+    def lessons(self) -> LessonStore:
+        return self.stores.lessons
+
+    @property
+    def usage(self) -> UsageStats:
+        return self.stores.usage
+
+    def book(self, language: Language) -> LessonBook:
+        return load_content().lessons[language]
 
     def adapter(
         self,
@@ -53,7 +96,11 @@ class Harness:
         conversation_type: str = "personal",
         locks: KeyedLocks | None = None,
         user: ChannelAccount | None = None,
+        *,
+        lock_turns: bool = True,
     ) -> TestAdapter:
+        """A Teams client in one conversation. `lock_turns=False` leaves out the per-conversation
+        turn lock, as if two instances served the conversation."""
         template = Activity(
             channel_id="msteams",
             service_url="https://smba.example.test/emea/",
@@ -63,61 +110,82 @@ class Harness:
                 id=conversation_id, conversation_type=conversation_type, tenant_id="tenant-1"
             ),
         )
-        adapter = TestAdapter(self.bot.on_turn, template)
-        adapter.use(ConversationLockMiddleware(locks or KeyedLocks()))
-        adapter.on_turn_error = self.bot.on_turn_error
+        adapter = TestAdapter(self.router.on_turn, template)
+        if lock_turns:
+            adapter.use(ConversationLockMiddleware(locks or KeyedLocks()))
+        adapter.on_turn_error = self.router.on_turn_error
         return adapter
+
+
+async def make_harness(tmp_path: Path, swap: StoreSwap | None = None) -> Harness:
+    settings = Settings.model_validate(
+        {
+            "KIVETT_DATA_DIR": str(tmp_path),
+            "KIVETT_CHAMPIONS": str(CHAMPION.aad_object_id),
+            "KIVETT_LEADS": str(LEAD.aad_object_id),
+        }
+    )
+    sqlite = await sqlite_stores(settings)
+    assert isinstance(sqlite.backend, SqliteDatabase)
+    stores = swap(sqlite) if swap is not None else sqlite
+    content = load_content()
+    renderer = CardRenderer()
+    stored_signals: list[int] = []
+    sharepoint_delayed: list[bool] = []
+
+    def render_card(view: CardView, language: Language) -> dict[str, Any]:
+        return renderer.render(view, content.catalog.texts(language))
+
+    flows = build_flows(
+        content,
+        stores,
+        settings=settings,
+        clock=lambda: NOW,
+        render_card=render_card,
+        sink=None,
+        on_stored=lambda: stored_signals.append(1),
+        sharepoint_delayed=lambda: bool(sharepoint_delayed),
+    )
+    flows = replace(
+        flows,
+        learning=LearningFlow(
+            dialog=LearningCardDialog(content.policy, content.service_areas),
+            policy=content.policy,
+            store=stores.learning_cards,
+            usage=stores.usage,
+            clock=lambda: NOW,
+            to_sharepoint=True,
+            list_url=lambda: LIST_URL,
+            on_stored=lambda: stored_signals.append(1),
+            sharepoint_delayed=lambda: bool(sharepoint_delayed),
+        ),
+    )
+    router = build_router(
+        settings,
+        routes=flows.routes(),
+        screens=Screens(
+            welcome=home.WELCOME, rejected=home.REJECTED, unknown_verb=home.UNKNOWN_VERB
+        ),
+        state=stores.state,
+        references=stores.references,
+        renderer=renderer,
+        catalog=content.catalog,
+    )
+    return Harness(
+        router=router,
+        stores=stores,
+        db=sqlite.backend,
+        flows=flows,
+        stored_signals=stored_signals,
+        sharepoint_delayed=sharepoint_delayed,
+    )
 
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    db = SqliteDatabase(tmp_path / "kivett.sqlite3")
-    await db.open()
-    storage = SqliteStorage(db)
-    references = SqliteConversationReferences(db)
-    content = load_content()
-    usage = SqliteUsageStats(db)
-    learning_store = SqliteLearningCardStore(db)
-    stored_signals: list[int] = []
-    sharepoint_delayed: list[bool] = []
-    learning = LearningCards(
-        dialog=LearningCardDialog(content.policy, content.service_areas),
-        policy=content.policy,
-        store=learning_store,
-        usage=usage,
-        clock=lambda: NOW,
-        leads=frozenset({str(LEAD.aad_object_id)}),
-        to_sharepoint=True,
-        list_url=lambda: "https://contoso.sharepoint.com/sites/ki/_layouts/15/viewlsts.aspx",
-        on_stored=lambda: stored_signals.append(1),
-        sharepoint_delayed=lambda: bool(sharepoint_delayed),
-    )
-    bot = KiVettBot(
-        conversation_state=ConversationState(storage),
-        references=references,
-        renderer=CardRenderer(),
-        catalog=content.catalog,
-        default_language="nb",
-        policy=content.policy,
-        lexicon=content.lexicon,
-        usage=usage,
-        lessons=content.lessons,
-        lesson_store=SqliteLessonStore(db),
-        clock=lambda: NOW,
-        champions=frozenset({CHAMPION.aad_object_id}),
-        broadcasts=SqliteBroadcastStore(db),
-        learning=learning,
-    )
-    yield Harness(
-        bot=bot,
-        storage=storage,
-        references=references,
-        db=db,
-        learning_store=learning_store,
-        stored_signals=stored_signals,
-        sharepoint_delayed=sharepoint_delayed,
-    )
-    await db.close()
+    made = await make_harness(tmp_path)
+    yield made
+    await made.db.close()
 
 
 async def say(adapter: TestAdapter, text: str, locale: str = "nb-NO", **extra: Any) -> None:

@@ -41,7 +41,7 @@ async def test_anyone_else_gets_a_polite_refusal_and_nothing_is_queued(harness: 
     assert title_of(card) == NB("tips.refused_title")
     sent = await _press(adapter, Verb.TIP_SEND, tip="tip01", audience="subscribers")
     assert title_of(sent) == NB("tips.refused_title")
-    assert await harness.bot._broadcasts.runnable(9e12) == []  # type: ignore[union-attr]
+    assert await harness.broadcasts.runnable(9e12) == []
 
 
 async def test_a_champion_picks_previews_and_sends_a_tip_to_all_subscribers(
@@ -52,7 +52,7 @@ async def test_a_champion_picks_previews_and_sends_a_tip_to_all_subscribers(
     await say(adapter, "ukens tips")
     [compose] = cards_sent(adapter)
     assert title_of(compose) == NB("tips.title")
-    book = harness.bot.book_for("nb")
+    book = harness.book("nb")
     preview = await _press(adapter, Verb.TIP_PREVIEW, tip="tip02", audience="subscribers")
     assert title_of(preview) == NB("tips.preview_title")
     assert f"💡 {book.tip('tip02').text}" in str(preview)
@@ -62,7 +62,7 @@ async def test_a_champion_picks_previews_and_sends_a_tip_to_all_subscribers(
         adapter, Verb.TIP_SEND, **{k: v for k, v in send["data"].items() if k != "v"}
     )
     assert title_of(progress) == NB("tips.progress_title")
-    [job] = await harness.bot._broadcasts.runnable(9e12)  # type: ignore[union-attr]
+    [job] = await harness.broadcasts.runnable(9e12)
     assert job.progress_conversation == "a:champion-chat"
     assert book.tip("tip02").text in str(job.cards["nb"])
     assert "subscribe.cancel" in str(job.cards["nn"]), "every pushed tip has an opt-out"
@@ -89,7 +89,7 @@ async def test_bad_tips_audiences_and_times_get_the_form_back_with_the_problem(
         card = await _press(adapter, Verb.TIP_SEND, **data)
         assert title_of(card) == NB("tips.title"), data
         assert message in str(card), data
-    assert await harness.bot._broadcasts.runnable(9e12) == []  # type: ignore[union-attr]
+    assert await harness.broadcasts.runnable(9e12) == []
 
 
 async def test_a_tip_can_go_to_a_channel_where_the_app_is_installed(harness: Harness) -> None:
@@ -107,8 +107,8 @@ async def test_a_tip_can_go_to_a_channel_where_the_app_is_installed(harness: Har
         channels="19:general@thread",
     )
     assert title_of(progress) == NB("tips.progress_title")
-    [job] = await harness.bot._broadcasts.runnable(9e12)  # type: ignore[union-attr]
-    pending = await harness.bot._broadcasts.pending(job.id, 9e12, 10)  # type: ignore[union-attr]
+    [job] = await harness.broadcasts.runnable(9e12)
+    pending = await harness.broadcasts.pending(job.id, 9e12, 10)
     assert [p.conversation_id for p in pending] == ["19:general@thread"]
 
 
@@ -120,5 +120,5 @@ async def test_a_scheduled_tip_waits_for_its_time(harness: Harness) -> None:
     assert "01.12.2026 10:00" in str(card)
     from tests.flows.conftest import NOW
 
-    assert await harness.bot._broadcasts.runnable(NOW.timestamp()) == []  # type: ignore[union-attr]
-    assert len(await harness.bot._broadcasts.runnable(9e12)) == 1  # type: ignore[union-attr]
+    assert await harness.broadcasts.runnable(NOW.timestamp()) == []
+    assert len(await harness.broadcasts.runnable(9e12)) == 1

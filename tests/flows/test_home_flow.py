@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, cast
 
-from botbuilder.core import Middleware, TurnContext
+from botbuilder.core import ConversationState, Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Entity, Mention
 
-from bot.ports import ETagConflictError
+from bot.ports import LessonStore, Stores
 from bot.teams.turn_lock import KeyedLocks
 from cards.verbs import Verb
 from content import load_catalog
-from tests.flows.conftest import BOT, Harness, cards_sent, invoke, say, title_of
+from tests.flows.conftest import BOT, Harness, cards_sent, invoke, make_harness, say, title_of
 
 NB = load_catalog().texts("nb")
 NN = load_catalog().texts("nn")
@@ -164,28 +166,51 @@ async def test_other_invokes_get_an_empty_ok_not_an_error(harness: Harness) -> N
     assert response.status == 200
 
 
-async def test_a_failing_turn_tells_the_user_kindly_and_keeps_going(harness: Harness) -> None:
-    adapter = harness.adapter()
-    broken = harness.bot
+class BrokenLessons:
+    """A lesson store whose reads fail with something unexpected (a bug, a full disk)."""
 
-    async def explode(_: Any) -> None:
-        raise ETagConflictError("someone else wrote")
+    def __init__(self, real: LessonStore) -> None:
+        self.real = real
+        self.broken = True
 
-    original = harness.bot._conversation_state.save_changes
-    broken._conversation_state.save_changes = explode
-    await say(adapter, "hjelp")
-    broken._conversation_state.save_changes = original
-    titles = [title_of(c) for c in cards_sent(adapter)]
-    assert titles == [NB("help.title"), NB("error.title")]
-    response = await invoke(adapter, _execute(Verb.HELP))
-    assert title_of(response.body["value"]) == NB("help.title")
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    async def completed(self, user_key: str) -> frozenset[int]:
+        if self.broken:
+            raise RuntimeError("unexpected failure")
+        return await self.real.completed(user_key)
+
+
+async def test_a_failing_turn_tells_the_user_kindly_and_keeps_going(tmp_path: Path) -> None:
+    lessons: list[BrokenLessons] = []
+
+    def swap(stores: Stores) -> Stores:
+        lessons.append(BrokenLessons(stores.lessons))
+        return replace(stores, lessons=cast(LessonStore, lessons[0]))
+
+    harness = await make_harness(tmp_path, swap)
+    try:
+        adapter = harness.adapter()
+        await say(adapter, "vettregler")
+        await say(adapter, "hjelp")
+        titles = [title_of(c) for c in cards_sent(adapter)]
+        assert titles == [NB("error.title"), NB("help.title")]
+        lessons[0].broken = False
+        await say(adapter, "vettregler")
+        [overview] = cards_sent(adapter)
+        assert title_of(overview) == NB("lessons.title")
+        response = await invoke(adapter, _execute(Verb.HELP))
+        assert title_of(response.body["value"]) == NB("help.title")
+    finally:
+        await harness.db.close()
 
 
 class CountTurns(Middleware):  # type: ignore[misc]  # botbuilder ships no type information
     """Writes the conversation's state on every turn, as a flow that keeps state would."""
 
     def __init__(self, harness: Harness) -> None:
-        self._property = harness.bot._conversation_data
+        self._property = ConversationState(harness.storage).create_property("kivett")
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
         data = await self._property.get(context, dict)
@@ -212,9 +237,8 @@ async def test_without_the_lock_the_store_refuses_the_lost_update(harness: Harne
     await say(adapter, "hjelp")  # the conversation exists and its state carries an e_tag
     cards_sent(adapter)
     # no lock: as if two instances served the turns
-    adapter._middleware._middleware[:] = [
-        m for m in adapter._middleware._middleware if isinstance(m, CountTurns)
-    ]
+    adapter = harness.adapter("a:race", lock_turns=False)
+    adapter.use(CountTurns(harness))
     await asyncio.gather(*(say(adapter, "hjelp") for _ in range(12)))
     state = await harness.storage.read(["msteams/conversations/a:race"])
     [item] = state.values()

@@ -216,7 +216,7 @@ async def test_feedback_is_counted_anonymously_with_the_verdicts(harness: Harnes
     thanked = await press(harness, adapter, card, Verb.KI_FEEDBACK, useful="yes")
     assert NB("kisjekk.thanks") in texts_in(thanked)
     await walk_to_verdict(harness, adapter, "summarise", "chatgpt", UNSURE)
-    snapshot = await harness.bot._usage.snapshot()
+    snapshot = await harness.usage.snapshot()
     assert snapshot.verdicts[("green", "write", "copilot_chat", "open")] == 1
     assert snapshot.verdicts[("red", "summarise", "chatgpt", UNSURE)] == 1
     assert snapshot.feedback[True] == 1

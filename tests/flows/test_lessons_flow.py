@@ -37,7 +37,7 @@ async def test_vettregler_shows_progress_and_the_ten_rules(harness: Harness) -> 
 
 async def test_answering_updates_the_card_in_place_and_progress_is_kept(harness: Harness) -> None:
     adapter = harness.adapter()
-    book = harness.bot.book_for("nb")
+    book = harness.book("nb")
     lesson = book.lesson(3)
     wrong = next(option for option in lesson.options if not option.correct)
     right = lesson.correct_option
@@ -53,7 +53,7 @@ async def test_answering_updates_the_card_in_place_and_progress_is_kept(harness:
 
     overview = await _press(adapter, Verb.LESSONS_OVERVIEW)
     assert NB("lessons.progress", done=1, total=10) in _texts(overview)
-    assert await harness.bot._lesson_store.completed("aad-user") == frozenset({3})
+    assert await harness.lessons.completed("aad-user") == frozenset({3})
 
 
 async def test_unknown_lessons_and_answers_get_a_start_over_card(harness: Harness) -> None:
@@ -78,7 +78,7 @@ async def test_subscribe_offers_monday_nine_by_default_and_confirms_the_choice(
     assert title_of(saved) == NB("subscribe.subscribed_title")
     assert "torsdag" in _texts(saved)
     assert "13:00" in _texts(saved)
-    stored = await harness.bot._lesson_store.subscription("aad-user")
+    stored = await harness.lessons.subscription("aad-user")
     assert stored is not None
     assert (stored.weekday, stored.at, stored.zone) == (3, "13:00", "Europe/Oslo")
 
@@ -88,7 +88,7 @@ async def test_forged_subscription_times_are_refused(harness: Harness) -> None:
     for day, time in (("6", "09:00"), ("0", "03:00"), ("zero", "09:00"), ("0", "9")):
         card = await _press(adapter, Verb.SUBSCRIBE_SAVE, day=day, time=time)
         assert title_of(card) == NB("stale.title"), (day, time)
-    assert await harness.bot._lesson_store.subscription("aad-user") is None
+    assert await harness.lessons.subscription("aad-user") is None
 
 
 async def test_subscribing_from_a_channel_points_to_the_personal_chat(harness: Harness) -> None:

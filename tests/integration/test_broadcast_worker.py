@@ -1,4 +1,8 @@
-"""The broadcast engine against the fake Teams connector that enforces Teams' documented limits."""
+"""The broadcast engine against the fake Teams connector that enforces Teams' documented limits.
+
+The worker sends through the `ProactiveSender` port straight onto the fake (no HTTP), and time is
+virtual: it moves only when the worker sleeps, and work that is ready runs before it moves. So a
+window is decided by what was sent when, never by how busy the machine is."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from bot.core.records import StoredReference
 from bot.settings import Settings
 from bot.teams.app import SERVICES, create_app
 from bot.workers.broadcast import BroadcastWorker
+from bot.workers.pacing import Pacer
 from tests.fakes.teams_connector import FakeTeamsConnector
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
@@ -35,6 +40,7 @@ class VirtualTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)  # sends already started go out at the time they were paced for
         self.now += max(seconds, 0.0)
         await asyncio.sleep(0)
 
@@ -94,9 +100,8 @@ async def test_a_broadcast_reaches_everyone_within_the_limits_and_handles_each_r
     worker = BroadcastWorker(
         store=store,
         references=services.references,
-        adapter=services.adapter,
-        limiter=RateLimiter(),
-        bot_app_id="",
+        sender=fake.sender(),
+        pacer=Pacer(RateLimiter(), clock=time, sleep=time.sleep),
         progress_card=lambda job, p, now: {"sent": p.sent},
         clock=time,
         sleep=time.sleep,
@@ -141,9 +146,8 @@ async def test_a_job_resumes_after_a_restart_without_resending(
     worker = BroadcastWorker(
         store=store,
         references=services.references,
-        adapter=services.adapter,
-        limiter=RateLimiter(),
-        bot_app_id="",
+        sender=fake.sender(),
+        pacer=Pacer(RateLimiter(), clock=time, sleep=time.sleep),
         progress_card=lambda job, p, now: {},
         clock=time,
         sleep=time.sleep,

@@ -98,12 +98,12 @@ async def test_client_constructions_stay_constant_over_many_turns(
 
     await turns(3)
     after_first = len(configurations)
-    counts_first = app[SERVICES].auth.counts
+    counts_first = app[SERVICES].teams.auth.counts
     assert after_first >= 1, "the first turn did build its clients"
     await turns(40)
     assert len(configurations) == after_first, "40 more turns built no new client"
-    assert app[SERVICES].auth.counts.connector_clients == counts_first.connector_clients == 1
-    assert app[SERVICES].auth.counts.user_token_clients == 1
+    assert app[SERVICES].teams.auth.counts.connector_clients == counts_first.connector_clients == 1
+    assert app[SERVICES].teams.auth.counts.user_token_clients == 1
     assert len(connector.posts) == 43, "every turn was answered"
 
 

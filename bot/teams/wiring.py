@@ -1,0 +1,127 @@
+"""The Teams side of the composition root: authentication, the adapter, the router and the
+endpoint, built from settings and the flows' routing table. `bot.bootstrap` calls this; nothing
+else builds botbuilder objects."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from botbuilder.core import ConversationState
+
+from bot.ports import ConversationReferenceStore, StateStore
+from bot.settings import Settings
+from bot.teams.activity import TurnFacts
+from bot.teams.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
+from bot.teams.connector import BotConnector, KiVettCloudAdapter, TokenCache
+from bot.teams.connector_cache import CachingBotFrameworkAuthentication
+from bot.teams.guard import MessagesEndpoint
+from bot.teams.proactive import TeamsProactiveSender
+from bot.teams.references import ReferenceKeeper
+from bot.teams.router import Router
+from bot.teams.turn_lock import ConversationLockMiddleware, KeyedLocks
+from cards.renderer import CardRenderer
+from cards.views import CardView
+from content import Catalog
+from dialogs.flow import Routes
+
+
+@dataclass
+class Teams:
+    """Everything that speaks the Bot Framework protocol, ready to serve."""
+
+    auth: CachingBotFrameworkAuthentication
+    adapter: KiVettCloudAdapter
+    http: aiohttp.ClientSession
+    router: Router
+    endpoint: MessagesEndpoint
+    sender: TeamsProactiveSender
+    locks: KeyedLocks
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+@dataclass(frozen=True)
+class Screens:
+    """The cards the router shows on its own: welcome, a refused payload, an unknown verb."""
+
+    welcome: CardView
+    rejected: CardView
+    unknown_verb: CardView
+
+
+def build_teams(
+    settings: Settings,
+    *,
+    dev: bool,
+    routes: Routes,
+    screens: Screens,
+    state: StateStore,
+    references: ConversationReferenceStore,
+    renderer: CardRenderer,
+    catalog: Catalog,
+    credentials: Any = None,
+    auth_endpoints: ChannelAuthEndpoints | None = None,
+) -> Teams:
+    auth = build_authentication(
+        credentials or credentials_factory(settings, dev=dev), auth_endpoints
+    )
+    http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=100, limit_per_host=50), raise_for_status=False
+    )
+    adapter = KiVettCloudAdapter(auth, BotConnector(http, TokenCache(time.monotonic)))
+    locks = KeyedLocks()
+    adapter.use(ConversationLockMiddleware(locks))
+    router = build_router(
+        settings,
+        routes=routes,
+        screens=screens,
+        state=state,
+        references=references,
+        renderer=renderer,
+        catalog=catalog,
+    )
+    adapter.on_turn_error = router.on_turn_error
+    endpoint = MessagesEndpoint(
+        adapter=adapter, auth=auth, bot=router, max_body_bytes=settings.max_body_bytes
+    )
+    return Teams(
+        auth=auth,
+        adapter=adapter,
+        http=http,
+        router=router,
+        endpoint=endpoint,
+        sender=TeamsProactiveSender(adapter, settings.app_id),
+        locks=locks,
+    )
+
+
+def build_router(
+    settings: Settings,
+    *,
+    routes: Routes,
+    screens: Screens,
+    state: StateStore,
+    references: ConversationReferenceStore,
+    renderer: CardRenderer,
+    catalog: Catalog,
+) -> Router:
+    """The router over the flows' table; roles and the default language come from settings."""
+    return Router(
+        routes=routes,
+        facts=TurnFacts(
+            default_language=settings.default_language,
+            champions=settings.champions,
+            leads=settings.leads,
+        ),
+        references=ReferenceKeeper(references),
+        conversation_state=ConversationState(state),
+        renderer=renderer,
+        catalog=catalog,
+        welcome=screens.welcome,
+        unknown_verb=screens.unknown_verb,
+        rejected=screens.rejected,
+    )
