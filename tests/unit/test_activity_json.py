@@ -22,8 +22,8 @@ from msrest import Serializer
 
 from bot.teams.activity_json import to_json
 from cards.renderer import CardRenderer
-from cards.views import SAMPLE_VIEWS
 from content import load_catalog
+from tests.sample_views import SAMPLE_VIEWS
 
 SERIALIZER = Serializer({k: v for k, v in models.__dict__.items() if isinstance(v, type)})
 

@@ -8,9 +8,10 @@ import pytest
 
 from cards.renderer import CardRenderer
 from cards.verbs import PAYLOAD_VERSION, Verb
-from cards.views import SAMPLE_VIEWS, HelpView
+from cards.views import HelpView
 from content import LANGUAGES, Texts, load_catalog
 from tests.node import adaptive_card_findings
+from tests.sample_views import SAMPLE_VIEWS
 
 
 def _actions(node: Any) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ every kind of mistake an editor can make in a lessons file."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from collections import Counter
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from bot.core.lessons import (
     LessonError,
     check_same_shape,
     count_sentences,
+    next_unfinished,
     parse_lessons,
 )
 
@@ -125,6 +127,16 @@ def test_lookups_by_id() -> None:
         lesson.option("d")
     with pytest.raises(KeyError):
         book.tip("nope")
+
+
+def test_next_unfinished_is_the_first_lesson_in_book_order_not_completed() -> None:
+    book = BOOKS["nb"]
+    assert next_unfinished(book, frozenset()) == 1
+    assert next_unfinished(book, frozenset({1, 2, 4})) == 3
+    assert next_unfinished(book, frozenset({3, 1, 2, 99})) == 4
+    assert next_unfinished(book, frozenset(LESSON_IDS)) is None
+    reordered = dataclasses.replace(book, lessons=tuple(reversed(book.lessons)))
+    assert next_unfinished(reordered, frozenset({10})) == 9
 
 
 # --- a small, valid book to break in one place at a time -----------------------------------------

@@ -1,35 +1,24 @@
-"""Vettreglene as micro-lessons: the content model and its validator.
+"""`parse_lessons`: check one language's parsed lessons.yaml and build its `LessonBook`.
 
-Each language has `content/<lang>/lessons.yaml` with ten lessons (one per AI-vettregel, ids 1..10
-in order) and a pool of weekly tips that champions pick from. The caller parses the YAML; this
-module only checks the parsed data and turns it into frozen dataclasses. It is pure (no I/O) and
-every problem is one `LessonError` whose message names the file, the lesson or tip, and the field.
-
-Sentence counting (used for `why`, feedback and tips): a sentence ends at a word that ends with
-".", "!", "?" or "…" (closing quotes or brackets after it are ignored), unless
-
-* the word is a known abbreviation ("f.eks.", "bl.a.", "dvs.", "e.g.", "kl." …; see
-  `ABBREVIATIONS`) or a run of single letters with dots ("t.o.m.", "m.a."), or
-* the next word starts with a lower-case letter ("7. trinn", "ca. ti", an abbreviation we do not
-  know).
-
-Text after the last sentence end that does not end with punctuation counts as one more sentence.
-The rule is deliberately lenient: it errs towards counting fewer sentences, never more.
+Every problem is one `LessonError` whose message names the file, the lesson or tip, and the field.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import TypeVar
 
-LESSON_IDS: tuple[int, ...] = tuple(range(1, 11))
-"""One lesson per AI-vettregel, in this order."""
-
-OPTION_IDS: tuple[str, ...] = ("a", "b", "c")
-"""Every check question has exactly these options, in this order."""
+from bot.core.lessons.model import (
+    LESSON_IDS,
+    OPTION_IDS,
+    Lesson,
+    LessonArea,
+    LessonBook,
+    LessonError,
+    Option,
+    Tip,
+)
+from bot.core.lessons.sentences import count_sentences
 
 MIN_TIPS = 20
 
@@ -44,159 +33,7 @@ OPTION_MAX = 200
 FEEDBACK_MAX = 300
 TIP_MAX = 280
 
-ABBREVIATIONS = frozenset(
-    {
-        # Norwegian (bokmål and nynorsk)
-        "f.eks.",
-        "bl.a.",
-        "dvs.",
-        "osv.",
-        "mv.",
-        "m.m.",
-        "mfl.",
-        "m.fl.",
-        "ca.",
-        "jf.",
-        "jfr.",
-        "nr.",
-        "pkt.",
-        "kap.",
-        "art.",
-        "evt.",
-        "ev.",
-        "e.l.",
-        "o.l.",
-        "t.d.",
-        "m.a.",
-        "kl.",
-        "tlf.",
-        "inkl.",
-        "ekskl.",
-        "iflg.",
-        "pga.",
-        "mht.",
-        "vedr.",
-        # English
-        "e.g.",
-        "i.e.",
-        "etc.",
-        "vs.",
-        "no.",
-        "approx.",
-    }
-)
-
-_LETTER_DOTS = re.compile(r"^(?:[^\W\d_]\.){2,}$")
-_TRAILING_CLOSERS = "\"'»”’)]"
-_LEADING_OPENERS = "\"'«“‘(["
-_SENTENCE_END = (".", "!", "?", "…")
 _TIP_ID = re.compile(r"^[a-z0-9_-]+$")
-
-_Language = TypeVar("_Language", bound=str)  # lets callers pass Mapping[Literal["nb", …], …]
-
-
-class LessonArea(StrEnum):
-    SCHOOL = "school"
-    HEALTH_CARE = "health_care"
-    TECHNICAL = "technical"
-    ADMINISTRATION = "administration"
-
-
-class LessonError(ValueError):
-    """A lessons file is malformed or differs between languages; the message says what to fix."""
-
-
-@dataclass(frozen=True)
-class Option:
-    id: str
-    text: str
-    correct: bool
-    feedback: str
-
-
-@dataclass(frozen=True)
-class Lesson:
-    id: int
-    why: str
-    area: LessonArea
-    example: str
-    question: str
-    options: tuple[Option, ...]
-    source: str
-
-    def option(self, option_id: str) -> Option:
-        for option in self.options:
-            if option.id == option_id:
-                return option
-        raise KeyError(option_id)
-
-    @property
-    def correct_option(self) -> Option:
-        for option in self.options:
-            if option.correct:
-                return option
-        raise LessonError(f"lesson {self.id}: no option is marked correct")
-
-
-@dataclass(frozen=True)
-class Tip:
-    id: str
-    text: str
-
-
-@dataclass(frozen=True)
-class LessonBook:
-    language: str
-    lessons: tuple[Lesson, ...]
-    tips: tuple[Tip, ...]
-
-    def lesson(self, lesson_id: int) -> Lesson:
-        for lesson in self.lessons:
-            if lesson.id == lesson_id:
-                return lesson
-        raise KeyError(lesson_id)
-
-    def tip(self, tip_id: str) -> Tip:
-        for tip in self.tips:
-            if tip.id == tip_id:
-                return tip
-        raise KeyError(tip_id)
-
-
-# --- sentence counting ---------------------------------------------------------------------------
-
-
-def _ends_sentence(word: str, next_word: str | None) -> bool:
-    core = word.rstrip(_TRAILING_CLOSERS)
-    if not core.endswith(_SENTENCE_END):
-        return False
-    if core.endswith("."):
-        bare = core.lstrip(_LEADING_OPENERS).lower()
-        if bare in ABBREVIATIONS or _LETTER_DOTS.match(bare):
-            return False
-    if next_word is not None:
-        first = next_word.lstrip(_LEADING_OPENERS)[:1]
-        if first.islower():
-            return False
-    return True
-
-
-def count_sentences(text: str) -> int:
-    """How many sentences `text` has, by the lenient rule in the module docstring."""
-    words = text.split()
-    count = 0
-    open_sentence = False
-    for index, word in enumerate(words):
-        following = words[index + 1] if index + 1 < len(words) else None
-        if _ends_sentence(word, following):
-            count += 1
-            open_sentence = False
-        else:
-            open_sentence = True
-    return count + (1 if open_sentence else 0)
-
-
-# --- parsing -------------------------------------------------------------------------------------
 
 
 def _describe(value: object) -> str:
@@ -403,66 +240,3 @@ def parse_lessons(raw: object, *, language: str, source_ids: Collection[str]) ->
         for entry, lesson_id in zip(entries, ids, strict=True)
     )
     return LessonBook(language=language, lessons=lessons, tips=_parse_tips(top["tips"], file))
-
-
-# --- consistency across languages ----------------------------------------------------------------
-
-
-def check_same_shape(books: Mapping[_Language, LessonBook]) -> None:
-    """Every language must have the same lessons, options, answers, areas, sources and tips.
-
-    The first language ("nb" when present) is the reference; only the texts may differ.
-    """
-    if not books:
-        return
-    reference_language = next(
-        (language for language in books if language == "nb"), next(iter(books))
-    )
-    reference = books[reference_language]
-    ref_file = f"{reference_language}/lessons.yaml"
-    for language, book in books.items():
-        file = f"{language}/lessons.yaml"
-        if book.language != language:
-            raise LessonError(f"{file}: holds language '{book.language}', expected '{language}'")
-        if language == reference_language:
-            continue
-        ref_ids = [lesson.id for lesson in reference.lessons]
-        ids = [lesson.id for lesson in book.lessons]
-        if ids != ref_ids:
-            raise LessonError(f"{file}: lessons {ids} differ from {ref_ids} in {ref_file}")
-        for ref_lesson, lesson in zip(reference.lessons, book.lessons, strict=True):
-            where = f"{file}: lesson {lesson.id}"
-            if lesson.area != ref_lesson.area:
-                raise LessonError(
-                    f"{where}: example area is '{lesson.area}', but '{ref_lesson.area}' in "
-                    f"{ref_file}"
-                )
-            if lesson.source != ref_lesson.source:
-                raise LessonError(
-                    f"{where}: source is '{lesson.source}', but '{ref_lesson.source}' in {ref_file}"
-                )
-            option_ids = [option.id for option in lesson.options]
-            ref_option_ids = [option.id for option in ref_lesson.options]
-            if option_ids != ref_option_ids:
-                raise LessonError(
-                    f"{where}: options {option_ids} differ from {ref_option_ids} in {ref_file}"
-                )
-            for ref_option, option in zip(ref_lesson.options, lesson.options, strict=True):
-                if option.correct != ref_option.correct:
-                    raise LessonError(
-                        f"{where} option {option.id}: correct is "
-                        f"{str(option.correct).lower()}, but "
-                        f"{str(ref_option.correct).lower()} in {ref_file}"
-                    )
-        ref_tips = [tip.id for tip in reference.tips]
-        tips = [tip.id for tip in book.tips]
-        if tips != ref_tips:
-            missing = [tip_id for tip_id in ref_tips if tip_id not in tips]
-            extra = [tip_id for tip_id in tips if tip_id not in ref_tips]
-            if missing:
-                detail = f"missing tips {', '.join(missing)}"
-            elif extra:
-                detail = f"tips not in {ref_file}: {', '.join(extra)}"
-            else:
-                detail = f"tips must be in the same order as in {ref_file}"
-            raise LessonError(f"{file}: {detail}")

@@ -1,0 +1,73 @@
+"""The lexicon: words and rules from content/lexicon.yaml, compiled once and ready to match."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.core.extraction.normalise import _words
+from bot.core.extraction.terms import _compile_terms, _Term
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    tasks: tuple[_Term, ...]
+    categories: tuple[_Term, ...]
+    openers: tuple[_Term, ...]
+    greetings: tuple[_Term, ...]
+    ai_words: tuple[_Term, ...]
+    negations: tuple[_Term, ...]
+    not_tools: tuple[_Term, ...]
+    negation_stops: frozenset[str]
+    tool_cues: frozenset[str]
+    category_rank: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The words and rules from content/lexicon.yaml, ready to match.
+
+    `categories` are ordered from least to most sensitive; `tasks` in the lexicon's order.
+    `high_risk_tasks` always win; `fallback_tasks` count only when no other task is found;
+    `minimum_category` lifts the category for tasks that always concern personal data.
+    A category term with a `negations` phrase at most `negation_window` words before it (same
+    clause, no `negation_stops` word between) counts as the least sensitive category instead.
+    A capitalised word right after a `tool_cues` word, not in `not_tools`, is an unlisted tool.
+    """
+
+    tasks: Mapping[str, tuple[str, ...]]
+    categories: Mapping[str, tuple[str, ...]]
+    openers: tuple[str, ...]
+    greetings: tuple[str, ...] = ()
+    ai_words: tuple[str, ...] = ()
+    high_risk_tasks: tuple[str, ...] = ()
+    fallback_tasks: tuple[str, ...] = ()
+    minimum_category: Mapping[str, str] = field(default_factory=dict)
+    negations: tuple[str, ...] = ()
+    negation_window: int = 3
+    negation_stops: tuple[str, ...] = ()
+    tool_cues: tuple[str, ...] = ()
+    not_tools: tuple[str, ...] = ()
+    _compiled: _Compiled = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = _Compiled(
+            tasks=tuple(t for key, terms in self.tasks.items() for t in _compile_terms(key, terms)),
+            categories=tuple(
+                t for key, terms in self.categories.items() for t in _compile_terms(key, terms)
+            ),
+            openers=_compile_terms("", self.openers),
+            greetings=_compile_terms("", self.greetings),
+            ai_words=_compile_terms("", self.ai_words),
+            negations=_compile_terms("", self.negations),
+            not_tools=_compile_terms("", self.not_tools),
+            negation_stops=frozenset(w for s in self.negation_stops for w in _words(s)),
+            tool_cues=frozenset(w for s in self.tool_cues for w in _words(s)),
+            category_rank={key: rank for rank, key in enumerate(self.categories)},
+        )
+        object.__setattr__(self, "_compiled", compiled)
+
+    @property
+    def category_order(self) -> tuple[str, ...]:
+        """Category ids from least to most sensitive."""
+        return tuple(self.categories)

@@ -1,0 +1,58 @@
+"""`scan(text)`: run every detector, keep the winners of overlaps, and redact the text."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Final
+
+from bot.core.privacy.detectors import _DETECTORS
+from bot.core.privacy.findings import PLACEHOLDERS, Finding, ScanResult
+
+MAX_TEXT_LENGTH: Final = 20_000
+
+
+class TextTooLongError(ValueError):
+    """The text is longer than `MAX_TEXT_LENGTH`; the message states only the lengths."""
+
+
+def _resolve_overlaps(candidates: list[tuple[int, Finding]]) -> tuple[Finding, ...]:
+    """Keep the highest-priority, then longest, then earliest candidate of any overlap."""
+    candidates.sort(key=lambda c: (c[0], c[1].start - c[1].end, c[1].start))
+    starts: list[int] = []
+    kept: list[Finding] = []
+    for _, finding in candidates:
+        i = bisect_left(starts, finding.start)
+        if i > 0 and kept[i - 1].end > finding.start:
+            continue
+        if i < len(kept) and kept[i].start < finding.end:
+            continue
+        starts.insert(i, finding.start)
+        kept.insert(i, finding)
+    return tuple(kept)
+
+
+def _redact(text: str, findings: tuple[Finding, ...]) -> str:
+    parts: list[str] = []
+    position = 0
+    for finding in findings:
+        parts.append(text[position : finding.start])
+        parts.append(PLACEHOLDERS[finding.kind])
+        position = finding.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def scan(text: str) -> ScanResult:
+    """Find personal data in `text` and return the findings and a redacted copy.
+
+    Raises `TextTooLongError` for text longer than `MAX_TEXT_LENGTH` characters.
+    """
+    if len(text) > MAX_TEXT_LENGTH:
+        raise TextTooLongError(
+            f"text has {len(text)} characters; at most {MAX_TEXT_LENGTH} can be checked"
+        )
+    candidates = [
+        (priority, finding) for detect, priority in _DETECTORS for finding in detect(text)
+    ]
+    findings = _resolve_overlaps(candidates)
+    return ScanResult(findings=findings, redacted=_redact(text, findings))
