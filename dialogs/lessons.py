@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import CommandName
-from bot.core.lessons import LessonBook
+from bot.core.lessons import LessonBook, next_unfinished
 from bot.core.records import Subscription
 from bot.core.schedule import DEFAULT_SLOT, TIMES, WEEKDAYS, ScheduleError, WeeklySlot, next_due
 from bot.ports import LessonStore
@@ -27,13 +27,6 @@ from cards.views import (
 )
 from content import Catalog, Language, Texts
 from dialogs.flow import Reply, Request, Routes
-
-
-def next_unfinished(book: LessonBook, completed: frozenset[int]) -> int | None:
-    for lesson in book.lessons:
-        if lesson.id not in completed:
-            return lesson.id
-    return None
 
 
 class LessonsDialog:
