@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def _clean_bot_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean_bot_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("Microsoft", "KIVETT_")):
             monkeypatch.delenv(name, raising=False)
-    return

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp import web
@@ -82,7 +82,7 @@ class FuzzApp:
 
     @property
     def services(self) -> Services:
-        return self.client.app[SERVICES]
+        return cast(Services, self.client.app[SERVICES])
 
     def start_example(self) -> None:
         """Forget what earlier examples sent and logged, so each example is judged alone."""

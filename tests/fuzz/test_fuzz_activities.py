@@ -276,8 +276,8 @@ def card_data(draw: st.DrawFn, verb: Verb | None = None) -> dict[str, Any]:
             else:
                 data[key] = draw(st.one_of(st.sampled_from(KEY_VALUES[key]), hostile_values))
     else:
-        keys = st.sampled_from(own_keys or DATA_KEYS)
-        for key in draw(st.lists(keys, unique=True, max_size=9)):
+        any_keys = st.sampled_from(own_keys or DATA_KEYS)
+        for key in draw(st.lists(any_keys, unique=True, max_size=9)):
             data[key] = draw(st.one_of(st.sampled_from(KEY_VALUES[key]), hostile_values))
     data.update(
         draw(

@@ -39,6 +39,7 @@ from bot.adapters.sqlite.db import SqliteDatabase
 from bot.bootstrap import DATABASE_FILE
 from bot.content_loader import load_content
 from bot.core.broadcast import FINAL
+from bot.core.language import language_for_locale
 from bot.workers.broadcast import BroadcastWorker
 from cards.verbs import Verb
 from content import load_catalog
@@ -247,7 +248,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, log: Pa
 
 
 def tip_text(language: str) -> str:
-    return CONTENT.lessons[language].tip("tip01").text
+    return CONTENT.lessons[language_for_locale(language)].tip("tip01").text
 
 
 def card_text(delivery: Delivery) -> str:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp import web
@@ -29,7 +29,7 @@ from tests.security.tokens import APP_ID, CHANNEL_ID, ISSUER, OpenIdServer
 MAX_BODY_BYTES = 256 * 1024
 
 
-class NoTokenCredentials(ServiceClientCredentialsFactory):
+class NoTokenCredentials(ServiceClientCredentialsFactory):  # type: ignore[misc]  # untyped SDK base
     """Accepts tokens for APP_ID only; outgoing calls carry no token, so nothing goes to Entra."""
 
     async def is_valid_app_id(self, app_id: str) -> bool:
@@ -95,7 +95,7 @@ class Guard:
 
     @property
     def services(self) -> Services:
-        return self.client.app[SERVICES]
+        return cast(Services, self.client.app[SERVICES])
 
     def activity(self, text: str = "hjelp", **changes: Any) -> dict[str, Any]:
         """A Teams personal-chat message, addressed to the connector stub."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PIL import Image
@@ -60,7 +61,7 @@ def test_color_icon_is_192_square_and_outline_is_32_white_on_transparent(package
             outline = Image.open(f).convert("RGBA")
     assert color.size == (192, 192)
     assert outline.size == (32, 32)
-    pixels = [outline.getpixel((x, y)) for y in range(32) for x in range(32)]
+    pixels = [cast(tuple[int, ...], outline.getpixel((x, y))) for y in range(32) for x in range(32)]
     visible = [p for p in pixels if p[3] > 0]
     assert visible, "outline icon is not empty"
     assert any(p[3] == 0 for p in pixels), "outline icon has a transparent background"

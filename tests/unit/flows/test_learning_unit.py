@@ -28,7 +28,7 @@ def _flow(store: FakeLearningCards, stored: list[int]) -> LearningFlow:
 
 
 async def test_a_good_card_is_stored_before_the_employee_hears_it_is_saved() -> None:
-    store, stored = FakeLearningCards(), []
+    store, stored = FakeLearningCards(), list[int]()
     submit = _flow(store, stored).routes().verbs[Verb.CARD_SUBMIT]
     reply = await submit(request(verb=Verb.CARD_SUBMIT, data={**GOOD, "card": CARD_ID}))
     assert isinstance(reply.view, LearningSavedView)
@@ -37,7 +37,7 @@ async def test_a_good_card_is_stored_before_the_employee_hears_it_is_saved() -> 
 
 
 async def test_a_card_id_of_someone_else_never_touches_their_card() -> None:
-    store, stored = FakeLearningCards(), []
+    store, stored = FakeLearningCards(), list[int]()
     submit = _flow(store, stored).routes().verbs[Verb.CARD_SUBMIT]
     await submit(request(verb=Verb.CARD_SUBMIT, data={**GOOD, "card": CARD_ID}))
     other = caller(user_key="aad-ola")
@@ -48,7 +48,7 @@ async def test_a_card_id_of_someone_else_never_touches_their_card() -> None:
 
 
 async def test_nothing_typed_is_lost_when_the_store_is_down() -> None:
-    store, stored = FakeLearningCards(), []
+    store, stored = FakeLearningCards(), list[int]()
     store.down = True
     submit = _flow(store, stored).routes().verbs[Verb.CARD_SUBMIT]
     reply = await submit(request(verb=Verb.CARD_SUBMIT, data={**GOOD, "card": CARD_ID}))
