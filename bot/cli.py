@@ -11,7 +11,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.bootstrap import DATABASE_FILE
 from bot.content_loader import load_content
 from bot.logs import configure_logging, get_logger
 from bot.operator.packaging import PackageError, PackageOptions, write_package
@@ -197,14 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.operator.export import export_csv
+    from bot.operator.export import export_csv, nothing_stored, store_name
 
-    if not (settings.data_dir / DATABASE_FILE).exists():
+    if nothing_stored(settings):
         return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR): nothing to export")
     try:
-        count = asyncio.run(export_csv(settings.data_dir, args.csv))
+        count = asyncio.run(export_csv(settings, args.csv))
     except StorageUnavailableError:
-        return _fail(f"could not read the store in {settings.data_dir}")
+        return _fail(f"could not read {store_name(settings)}")
     except OSError as exc:
         return _fail(f"could not write {args.csv}: {exc.strerror or 'error'}")
     except ContentError as exc:
@@ -214,14 +213,14 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _retry_parked(settings: Settings) -> int:
-    from bot.operator.export import retry_parked
+    from bot.operator.export import nothing_stored, retry_parked, store_name
 
-    if not (settings.data_dir / DATABASE_FILE).exists():
+    if nothing_stored(settings):
         return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR)")
     try:
-        count = asyncio.run(retry_parked(settings.data_dir))
+        count = asyncio.run(retry_parked(settings))
     except StorageUnavailableError:
-        return _fail(f"could not use the store in {settings.data_dir}")
+        return _fail(f"could not use {store_name(settings)}")
     print(f"kivett: {count} parked learning cards will be sent again")
     return 0
 

@@ -1,12 +1,14 @@
-"""The Azure Blob Storage stores against Azurite: the same behaviours as the SQLite stores."""
+"""The Azure Blob Storage stores against Azurite: what only they have to get right (several
+instances at once, their stored format, a storage account that fails). The contract every store
+shares with SQLite is tested on both in tests/contract/test_stores.py."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -15,7 +17,7 @@ from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
-from bot.adapters.azure_storage.blob import AzureBlobStore
+from bot.adapters.azure_storage.blob import AzureBlobStore, encode_meta, key_segment
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
 from bot.adapters.azure_storage.usage import AzureBlobUsageStats
@@ -26,50 +28,19 @@ from tests.azurite import connection_string, free_port, start_azurite
 MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
+def _subscription(user: str, due: datetime, language: str = "nb") -> Subscription:
+    return Subscription(
+        user_key=user,
+        conversation_id=f"a:{user}",
+        weekday=0,
+        at="09:00",
+        zone="Europe/Oslo",
+        language=language,
+        next_due=due,
+    )
+
+
 # --- state -------------------------------------------------------------------------------------
-
-
-async def test_state_round_trips_with_an_etag_under_awkward_keys(
-    blob_store: AzureBlobStore,
-) -> None:
-    storage = AzureBlobStateStorage(blob_store)
-    keys = ["msteams/conversations/a:1/", "../x?y#z%2F\\", "Åse ølkopp", "k" * 2000]
-    await storage.write({key: {"name": key, "n": i} for i, key in enumerate(keys)})
-    found = await storage.read([*keys, "missing"])
-    assert sorted(found) == sorted(keys)
-    for i, key in enumerate(keys):
-        assert found[key]["name"] == key
-        assert found[key]["n"] == i
-        assert found[key]["e_tag"]
-    assert await storage.read(["missing"]) == {}
-
-
-async def test_a_write_with_a_stale_etag_is_refused_and_changes_nothing(
-    blob_store: AzureBlobStore,
-) -> None:
-    storage = AzureBlobStateStorage(blob_store)
-    await storage.write({"k": {"n": 1}})
-    first = (await storage.read(["k"]))["k"]
-    second = (await storage.read(["k"]))["k"]
-    first["n"] = 2
-    await storage.write({"k": first})
-    second["n"] = 3
-    with pytest.raises(ETagConflictError):
-        await storage.write({"k": second})
-    assert (await storage.read(["k"]))["k"]["n"] == 2
-
-
-async def test_a_stale_etag_in_a_batch_is_found_before_anything_is_written(
-    blob_store: AzureBlobStore,
-) -> None:
-    storage = AzureBlobStateStorage(blob_store)
-    await storage.write({"a": {"n": 1}, "b": {"n": 1}})
-    a, b = (await storage.read(["a"]))["a"], (await storage.read(["b"]))["b"]
-    await storage.write({"b": dict(b, n=5)})
-    with pytest.raises(ETagConflictError):
-        await storage.write({"a": dict(a, n=2), "b": dict(b, n=2)})
-    current = await storage.read(["a", "b"])
-    assert (current["a"]["n"], current["b"]["n"]) == (1, 5)
 
 
 async def test_two_instances_writing_with_the_same_etag_exactly_one_wins(
@@ -129,35 +100,6 @@ async def test_many_concurrent_read_modify_writes_either_win_or_are_refused(
     assert any(results)
 
 
-async def test_star_etag_and_no_etag_overwrite(blob_store: AzureBlobStore) -> None:
-    storage = AzureBlobStateStorage(blob_store)
-    await storage.write({"k": {"n": 1}})
-    await storage.write({"k": {"n": 2, "e_tag": "*"}})
-    await storage.write({"k": {"n": 3}})
-    assert (await storage.read(["k"]))["k"]["n"] == 3
-
-
-async def test_a_second_save_in_the_same_turn_is_not_a_conflict(blob_store: AzureBlobStore) -> None:
-    storage = AzureBlobStateStorage(blob_store)
-    state: dict[str, Any] = {"n": 1}
-    await storage.write({"k": state})
-    state["n"] = 2
-    await storage.write({"k": state})
-    assert (await storage.read(["k"]))["k"]["n"] == 2
-
-
-async def test_delete_removes_state_and_ignores_missing_keys(blob_store: AzureBlobStore) -> None:
-    storage = AzureBlobStateStorage(blob_store)
-    await storage.write({"k": {"n": 1}})
-    await storage.delete(["k", "never-written"])
-    assert await storage.read(["k"]) == {}
-
-
-async def test_non_json_state_is_refused_with_a_clear_error(blob_store: AzureBlobStore) -> None:
-    with pytest.raises(TypeError, match="JSON values only"):
-        await AzureBlobStateStorage(blob_store).write({"k": {"when": object()}})
-
-
 def _turn(adapter: TestAdapter) -> TurnContext:
     activity = Activity(
         type=ActivityTypes.message,
@@ -209,43 +151,56 @@ async def test_two_turns_saving_the_same_conversation_state_one_is_refused(
         await states[1].save_changes(turns[1])
 
 
-# --- conversation references -------------------------------------------------------------------
+# --- stored format -----------------------------------------------------------------------------
 
 
-async def test_conversation_references_are_saved_updated_and_removed(
+async def test_records_written_in_the_earlier_encodings_are_still_read(
     blob_store: AzureBlobStore,
 ) -> None:
+    """Before the Azure stores shared one encoding, references and subscriptions were sorted,
+    and a subscription's metadata copy escaped non-ASCII characters."""
+    container = blob_store.container
+    reference = {"conversation_id": "a:Åse", "conversation_type": "personal", "tenant_id": "t"}
+    await container.upload_blob(
+        "refs/" + key_segment("a:Åse"),
+        json.dumps({**reference, "reference": {"b": 1, "a": "ø"}}, sort_keys=True).encode(),
+        metadata={"ctype": encode_meta("personal")},
+    )
+    record = {
+        "user_key": "Åse",
+        "conversation_id": "a:Åse",
+        "weekday": 0,
+        "at": "09:00",
+        "zone": "Europe/Oslo",
+        "language": "nn",
+        "next_due": "2026-11-23T08:00:00.000005Z",
+    }
+    await container.upload_blob(
+        "lessons/sub/" + key_segment("Åse"),
+        json.dumps(record, sort_keys=True, separators=(",", ":")).encode(),
+        metadata={"record": encode_meta(json.dumps(record, separators=(",", ":")))},
+    )
     refs = AzureBlobConversationReferences(blob_store)
-    ref = StoredReference("a:1", "personal", "tenant", {"serviceUrl": "https://smba", "x": 1})
-    assert await refs.save(ref) is True
-    assert await refs.save(ref) is False, "an unchanged reference is not written again"
-    assert await refs.save(StoredReference("a:1", "personal", "tenant", {"x": 2})) is True
-    stored = await refs.get("a:1")
-    assert stored is not None
-    assert stored.reference == {"x": 2}
-    assert await refs.count() == 1
-    assert await refs.remove("a:1") is True
-    assert await refs.remove("a:1") is False
-    assert await refs.get("a:1") is None
-    assert await refs.count() == 0
+    expected = StoredReference("a:Åse", "personal", "t", {"a": "ø", "b": 1})
+    assert await refs.get("a:Åse") == expected
+    assert await refs.of_type("personal") == [expected]
+    assert await refs.save(expected) is False, "the same reference, only encoded differently"
+    lessons = AzureBlobLessonStore(blob_store)
+    subscription = _subscription("Åse", MONDAY_9 + timedelta(microseconds=5), "nn")
+    assert await lessons.subscription("Åse") == subscription
+    assert await lessons.due(MONDAY_9 + timedelta(seconds=1), 10) == [subscription]
+    assert await lessons.claim("Åse", subscription.next_due, MONDAY_9 + timedelta(days=7))
 
 
-async def test_references_are_listed_by_conversation_type(blob_store: AzureBlobStore) -> None:
-    refs = AzureBlobConversationReferences(blob_store)
-    for conversation_id, kind in [
-        ("19:b@thread.tacv2", "channel"),
-        ("a:2", "personal"),
-        ("a:1", "personal"),
-        ("19:chat@thread.v2", "groupChat"),
-    ]:
-        await refs.save(StoredReference(conversation_id, kind, "t", {"id": conversation_id}))
-    await refs.save(StoredReference("19:b@thread.tacv2", "personal", "t", {"moved": True}))
-    personal = await refs.of_type("personal")
-    assert [r.conversation_id for r in personal] == ["19:b@thread.tacv2", "a:1", "a:2"]
-    assert personal[0].reference == {"moved": True}
-    assert await refs.of_type("channel") == []
-    assert [r.conversation_id for r in await refs.of_type("groupChat")] == ["19:chat@thread.v2"]
-    assert await refs.count() == 4
+async def test_a_blob_that_holds_no_json_object_is_a_storage_error(
+    blob_store: AzureBlobStore,
+) -> None:
+    await blob_store.container.upload_blob("refs/" + key_segment("a:1"), b"[1, 2]")
+    with pytest.raises(StorageUnavailableError, match="JSON object"):
+        await AzureBlobConversationReferences(blob_store).get("a:1")
+    await blob_store.container.upload_blob("refs/" + key_segment("a:2"), b"{half")
+    with pytest.raises(StorageUnavailableError, match="JSON"):
+        await AzureBlobConversationReferences(blob_store).get("a:2")
 
 
 # --- usage -------------------------------------------------------------------------------------
@@ -286,78 +241,7 @@ async def test_200_conversations_counting_at_once_share_a_few_writes_and_count_e
     assert writes <= 5, "increments that arrive together are committed together"
 
 
-async def test_usage_snapshot_of_an_empty_store_has_no_verdicts(blob_store: AzureBlobStore) -> None:
-    snapshot = await AzureBlobUsageStats(blob_store).snapshot()
-    assert dict(snapshot.verdicts) == {}
-    assert dict(snapshot.feedback) == {True: 0, False: 0}
-
-
 # --- lessons -----------------------------------------------------------------------------------
-
-
-def _subscription(user: str, due: datetime, language: str = "nb") -> Subscription:
-    return Subscription(
-        user_key=user,
-        conversation_id=f"a:{user}",
-        weekday=0,
-        at="09:00",
-        zone="Europe/Oslo",
-        language=language,
-        next_due=due,
-    )
-
-
-async def test_lesson_progress_is_kept_per_user(blob_store: AzureBlobStore) -> None:
-    lessons = AzureBlobLessonStore(blob_store)
-    await lessons.complete("aad-kari", 1)
-    await lessons.complete("aad-kari", 1)
-    await lessons.complete("aad-kari", 10)
-    await lessons.complete("aad-kari-2", 3)
-    assert await lessons.completed("aad-kari") == frozenset({1, 10})
-    assert await lessons.completed("nobody") == frozenset()
-
-
-async def test_subscriptions_are_saved_listed_due_and_removed(blob_store: AzureBlobStore) -> None:
-    lessons = AzureBlobLessonStore(blob_store)
-    await lessons.subscribe(_subscription("u2", MONDAY_9 + timedelta(microseconds=5), "nn"))
-    await lessons.subscribe(_subscription("u1", MONDAY_9 - timedelta(days=1)))
-    await lessons.subscribe(_subscription("u3", MONDAY_9 + timedelta(days=7), "en"))
-    assert await lessons.subscription("u2") == _subscription(
-        "u2", MONDAY_9 + timedelta(microseconds=5), "nn"
-    )
-    assert await lessons.subscription("nobody") is None
-    assert [s.user_key for s in await lessons.due(MONDAY_9 + timedelta(seconds=1), 10)] == [
-        "u1",
-        "u2",
-    ]
-    assert [s.user_key for s in await lessons.due(MONDAY_9 + timedelta(days=30), 2)] == [
-        "u1",
-        "u2",
-    ]
-    assert await lessons.subscribers() == [("a:u1", "nb"), ("a:u2", "nn"), ("a:u3", "en")]
-    assert await lessons.unsubscribe("u2") is True
-    assert await lessons.unsubscribe("u2") is False
-    assert [s.user_key for s in await lessons.due(MONDAY_9 + timedelta(days=1), 10)] == ["u1"]
-
-
-async def test_a_claim_moves_the_due_time_on_only_if_it_is_still_due_then(
-    blob_store: AzureBlobStore,
-) -> None:
-    lessons = AzureBlobLessonStore(blob_store)
-    await lessons.subscribe(_subscription("u1", MONDAY_9))
-    next_week = MONDAY_9 + timedelta(days=7)
-    assert await lessons.claim("u1", MONDAY_9, next_week) is True
-    assert await lessons.claim("u1", MONDAY_9, next_week) is False, "the same week twice"
-    assert await lessons.claim("nobody", MONDAY_9, next_week) is False
-    current = await lessons.subscription("u1")
-    assert current is not None
-    assert current.next_due == next_week
-    await lessons.reschedule("u1", MONDAY_9 + timedelta(hours=1))
-    await lessons.reschedule("nobody", MONDAY_9)
-    current = await lessons.subscription("u1")
-    assert current is not None
-    assert current.next_due == MONDAY_9 + timedelta(hours=1)
-    assert await lessons.subscription("nobody") is None
 
 
 async def test_two_instances_claiming_the_same_week_exactly_one_gets_it(
@@ -455,6 +339,12 @@ async def test_server_errors_become_storage_unavailable_after_the_retries() -> N
         with pytest.raises(StorageUnavailableError):
             await store.open()
         assert calls == 3, "the first try and two retries"
+
+
+async def test_a_malformed_connection_string_is_a_storage_error_not_a_crash() -> None:
+    store = AzureBlobStore("kivett-malformed", connection_string="not a connection string")
+    with pytest.raises(StorageUnavailableError, match="malformed"):
+        await store.open()
 
 
 def test_the_store_needs_exactly_one_way_to_connect() -> None:

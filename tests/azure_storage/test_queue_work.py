@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from azure.storage.queue.aio import QueueClient
 
-from bot.adapters.azure_storage.blob import AzureBlobStore
+from bot.adapters.azure_storage.blob import AzureBlobStore, decode_meta
 from bot.adapters.azure_storage.broadcast import AzureBroadcastStore, LeaseLostError
+from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.outbox import AzureLearningCardStore
-from bot.adapters.azure_storage.state import AzureBlobConversationReferences
+from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
 from bot.core.broadcast import RecipientState
 from bot.core.learning_cards import DeliveryState
-from bot.core.records import StoredReference
+from bot.core.records import StoredReference, Subscription
 from bot.workers.outbox import OutboxWorker
 from tests.fakes.learning_sink import FakeSink
 from tests.integration.test_outbox import LABELS, card
 
+Queues = dict[str, QueueClient]
+
 
 @pytest.fixture
-async def queues(azurite: str) -> AsyncIterator[dict[str, object]]:
-    from azure.storage.queue.aio import QueueClient
-
+async def queues(azurite: str) -> AsyncIterator[Queues]:
     prefix = f"q{uuid.uuid4().hex[:12]}"
     made = {
         name: QueueClient.from_connection_string(azurite, f"{prefix}-{name}")
@@ -40,9 +44,15 @@ async def queues(azurite: str) -> AsyncIterator[dict[str, object]]:
 
 
 def cards_store(
-    blob: AzureBlobStore, q: dict[str, object], **options: object
+    blob: AzureBlobStore, q: Queues, *, visibility_seconds: int = 120, poison_after: int = 25
 ) -> AzureLearningCardStore:
-    return AzureLearningCardStore(blob.container, q["outbox"], q["outbox-poison"], **options)  # type: ignore[arg-type]
+    return AzureLearningCardStore(
+        blob.container,
+        q["outbox"],
+        q["outbox-poison"],
+        visibility_seconds=visibility_seconds,
+        poison_after=poison_after,
+    )
 
 
 class Clock:
@@ -54,7 +64,7 @@ class Clock:
 
 
 async def test_a_card_stored_by_one_instance_is_delivered_once_by_whichever_takes_it(
-    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: dict[str, object]
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: Queues
 ) -> None:
     first, second = cards_store(blob_store, queues), cards_store(other_instance, queues)
     sink = FakeSink()
@@ -73,7 +83,7 @@ async def test_a_card_stored_by_one_instance_is_delivered_once_by_whichever_take
 
 
 async def test_a_retry_hides_the_card_until_its_time_then_any_instance_delivers_it(
-    blob_store: AzureBlobStore, queues: dict[str, object]
+    blob_store: AzureBlobStore, queues: Queues
 ) -> None:
     store = cards_store(blob_store, queues)
     sink = FakeSink(["503"])
@@ -94,7 +104,7 @@ async def test_a_retry_hides_the_card_until_its_time_then_any_instance_delivers_
 
 
 async def test_a_card_whose_instance_died_comes_back_after_the_visibility_timeout(
-    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: dict[str, object]
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: Queues
 ) -> None:
     dying = cards_store(blob_store, queues, visibility_seconds=1)
     await dying.add(card("c1"))
@@ -110,7 +120,7 @@ async def test_a_card_whose_instance_died_comes_back_after_the_visibility_timeou
 
 
 async def test_a_message_that_keeps_coming_back_is_parked_as_poison(
-    blob_store: AzureBlobStore, queues: dict[str, object]
+    blob_store: AzureBlobStore, queues: Queues
 ) -> None:
     store = cards_store(blob_store, queues, visibility_seconds=1, poison_after=2)
     await store.add(card("c1"))
@@ -122,8 +132,45 @@ async def test_a_message_that_keeps_coming_back_is_parked_as_poison(
     assert stored is not None
     assert stored.state is DeliveryState.PARKED
     assert stored.reason == "poison"
-    poisoned = [m.content async for m in queues["outbox-poison"].receive_messages()]  # type: ignore[attr-defined]
+    poisoned = [m.content async for m in queues["outbox-poison"].receive_messages()]
     assert poisoned == ["c1"]
+
+
+async def test_every_store_writes_json_documents_in_one_encoding(
+    blob_store: AzureBlobStore, queues: Queues
+) -> None:
+    """Compact UTF-8 JSON (characters as they are) with a JSON content type, in every blob; a
+    subscription's metadata copy is the same text."""
+    await AzureBlobStateStorage(blob_store).write({"k": {"name": "Åse"}})
+    reference = StoredReference("a:Åse", "personal", "t", {"user": {"name": "Åse"}})
+    await AzureBlobConversationReferences(blob_store).save(reference)
+    subscription = Subscription("Åse", "a:Åse", 0, "09:00", "Europe/Oslo", "nn", datetime.now(UTC))
+    await AzureBlobLessonStore(blob_store).subscribe(subscription)
+    await cards_store(blob_store, queues).add(replace(card("c1"), author="Åse"))
+    job = await jobs_store(blob_store, queues).create_job(
+        created_by="Åse",
+        due=datetime.now(UTC),
+        cards={"nb": {"text": "Hei, Åse"}},
+        recipients=[("a:Åse", "nb")],
+        progress_service_url="",
+        progress_conversation="",
+        progress_activity="",
+        progress_language="nb",
+    )
+    assert job.total == 1
+    container = blob_store.container
+    names = [blob.name async for blob in container.list_blobs()]
+    assert len(names) == 6  # state, reference, subscription, card, job, one recipient shard
+    for name in names:
+        blob = container.get_blob_client(name)
+        body = await (await blob.download_blob()).readall()
+        compact = json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":"))
+        assert body == compact.encode("utf-8"), name
+        properties = await blob.get_blob_properties()
+        assert properties.content_settings.content_type == "application/json; charset=utf-8"
+        assert "Åse".encode() in body, name
+        if name.startswith("lessons/"):
+            assert decode_meta(properties.metadata["record"]).encode("utf-8") == body
 
 
 async def _references(store: AzureBlobStore, count: int) -> list[tuple[str, str]]:
@@ -136,11 +183,11 @@ async def _references(store: AzureBlobStore, count: int) -> list[tuple[str, str]
     return recipients
 
 
-def jobs_store(blob: AzureBlobStore, q: dict[str, object], lease: int = 30) -> AzureBroadcastStore:
+def jobs_store(blob: AzureBlobStore, q: Queues, lease: int = 30) -> AzureBroadcastStore:
     return AzureBroadcastStore(
         blob.container,
-        q["broadcasts"],  # type: ignore[arg-type]
-        q["broadcasts-poison"],  # type: ignore[arg-type]
+        q["broadcasts"],
+        q["broadcasts-poison"],
         AzureBlobConversationReferences(blob),
         lease_seconds=lease,
         shard_size=7,
@@ -148,7 +195,7 @@ def jobs_store(blob: AzureBlobStore, q: dict[str, object], lease: int = 30) -> A
 
 
 async def test_a_broadcast_left_by_a_dead_instance_is_resumed_by_another(
-    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: dict[str, object]
+    blob_store: AzureBlobStore, other_instance: AzureBlobStore, queues: Queues
 ) -> None:
     recipients = await _references(blob_store, 20)
     first = jobs_store(blob_store, queues, lease=5)
@@ -198,7 +245,7 @@ async def test_a_broadcast_left_by_a_dead_instance_is_resumed_by_another(
 
 
 async def test_a_scheduled_broadcast_stays_hidden_until_it_is_due(
-    blob_store: AzureBlobStore, queues: dict[str, object]
+    blob_store: AzureBlobStore, queues: Queues
 ) -> None:
     recipients = await _references(blob_store, 2)
     store = jobs_store(blob_store, queues)

@@ -8,8 +8,8 @@ Imported by the composition root only when Azure is chosen (the SDKs are not nee
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.storage.queue.aio import QueueClient
 
@@ -24,11 +24,18 @@ from bot.settings import Settings
 
 
 class AzureBackend:
-    """Owns the blob store and the queue clients (implements bot.ports.StoreBackend)."""
+    """Owns the blob store, the queue clients and the credential they share (implements
+    bot.ports.StoreBackend)."""
 
-    def __init__(self, blobs: AzureBlobStore, queues: list[QueueClient]) -> None:
+    def __init__(
+        self,
+        blobs: AzureBlobStore,
+        queues: list[QueueClient],
+        credential: AsyncTokenCredential | None = None,
+    ) -> None:
         self.blobs = blobs
         self.queues = queues
+        self.credential = credential
         self.broadcasts: AzureBroadcastStore | None = None
 
     async def ping(self) -> None:
@@ -40,9 +47,11 @@ class AzureBackend:
         for queue in self.queues:
             await queue.close()
         await self.blobs.close()
+        if self.credential is not None:
+            await self.credential.close()
 
 
-def _queue(settings: Settings, name: str, credential: Any) -> QueueClient:
+def _queue(settings: Settings, name: str, credential: AsyncTokenCredential | None) -> QueueClient:
     secret = settings.azure_connection_string.get_secret_value()
     if secret:
         return QueueClient.from_connection_string(
@@ -55,22 +64,30 @@ def _queue(settings: Settings, name: str, credential: Any) -> QueueClient:
 
 
 async def azure_stores(settings: Settings) -> Stores:
+    """Every store on the account from settings; raises StorageUnavailableError (with nothing
+    left open) if the container or the queues cannot be reached or created."""
     secret = settings.azure_connection_string.get_secret_value()
+    credential: AsyncTokenCredential | None = None
+    if not secret:
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()  # one sign-in for blobs and queues
     blobs = AzureBlobStore(
         settings.azure_container,
         connection_string=secret or None,
         account_url=None if secret else settings.azure_account_url,
+        credential=credential,
     )
-    await blobs.open()
-    credential: Any = None
-    if not secret:
-        from azure.identity.aio import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
+    try:
+        await blobs.open()
+    except StorageUnavailableError:
+        if credential is not None:
+            await credential.close()
+        raise
     prefix = settings.azure_container
     names = ("outbox", "outbox-poison", "broadcasts", "broadcasts-poison")
     queues = [_queue(settings, f"{prefix}-{name}", credential) for name in names]
-    backend = AzureBackend(blobs, queues)
+    backend = AzureBackend(blobs, queues, credential)
     try:
         for queue in queues:
             with contextlib.suppress(ResourceExistsError):

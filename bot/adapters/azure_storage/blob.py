@@ -1,30 +1,46 @@
-"""Azure Blob Storage: the client owner shared by the blob-backed stores, and their small helpers.
+"""Azure Blob Storage: the client owner shared by every Azure store, and the one set of helpers
+they read and write their blobs with.
 
 `AzureBlobStore` owns one async `BlobServiceClient` and the `ContainerClient` of the bot's
-container. The stores (`azure_blob_state`, `azure_blob_usage`, `azure_blob_lessons`) keep their
-records under their own name prefix in that one container and use blob ETags for optimistic
-concurrency. Every storage failure other than the ones a store handles (not found, already exists,
-precondition failed) becomes `StorageUnavailableError`, with the SDK error chained for the logs.
+container. Every store keeps its records under its own name prefix in that one container, as JSON
+documents in one encoding (`dump_json`: compact UTF-8, the same bytes the state codec writes), and
+uses blob ETags for optimistic concurrency. Every storage failure other than the ones a helper
+answers itself (not found, already exists, precondition failed) becomes `StorageUnavailableError`,
+with the SDK error chained for the logs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
+from azure.core import MatchConditions
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient, LinearRetry
 
 from bot.ports import StorageUnavailableError
 
+T = TypeVar("T")
+
 JSON_CONTENT = ContentSettings(content_type="application/json; charset=utf-8")
+READ_CONCURRENCY = 32
+"""Downloads one store call may have under way at once (listing then reading many blobs)."""
 _MAX_ENCODED_KEY = 700  # blob names may be 1024 characters; prefixes need some of them
+
+
+# -- names and encodings -------------------------------------------------------------------------
 
 
 def key_segment(key: str) -> str:
@@ -47,7 +63,28 @@ def decode_meta(value: str) -> str:
 
 
 def dump_json(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    """The one JSON encoding of the Azure stores: compact, UTF-8, characters as they are (the
+    same as `bot.adapters.state_codec` writes conversation state)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _kind(name: str) -> str:
+    """The store a blob belongs to (its first name segment), for messages and logs: the rest of a
+    name may encode a user's or a conversation's id."""
+    return name.split("/", 1)[0]
+
+
+def _document(name: str, raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise StorageUnavailableError(f"a '{_kind(name)}' blob does not hold JSON") from exc
+    if not isinstance(data, dict):
+        raise StorageUnavailableError(f"a '{_kind(name)}' blob does not hold a JSON object")
+    return data
+
+
+# -- errors and concurrency ----------------------------------------------------------------------
 
 
 @asynccontextmanager
@@ -56,25 +93,107 @@ async def unavailable_on_error(action: str) -> AsyncIterator[None]:
     try:
         yield
     except AzureError as exc:
-        raise StorageUnavailableError(f"Azure Blob Storage could not {action}") from exc
+        raise StorageUnavailableError(f"Azure Storage could not {action}") from exc
 
 
-async def read_json(container: ContainerClient, name: str) -> tuple[Any, str] | None:
-    """The blob's JSON body and ETag, or None if there is no such blob."""
+async def gather_bounded(calls: Iterable[Awaitable[T]], limit: int = READ_CONCURRENCY) -> list[T]:
+    """Await every call, at most `limit` at a time; results in the calls' order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call: Awaitable[T]) -> T:
+        async with gate:
+            return await call
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+# -- JSON documents ------------------------------------------------------------------------------
+
+
+async def read_json(container: ContainerClient, name: str) -> tuple[dict[str, Any], str] | None:
+    """The blob's JSON object and ETag, or None if there is no such blob."""
+    async with unavailable_on_error(f"read a '{_kind(name)}' blob"):
+        try:
+            downloader = await container.download_blob(name)
+            body = await downloader.readall()
+        except ResourceNotFoundError:
+            return None
+    return _document(name, body), str(downloader.properties.etag)
+
+
+async def create_json(
+    container: ContainerClient,
+    name: str,
+    value: object,
+    *,
+    metadata: Mapping[str, str] | None = None,
+) -> bool:
+    """Write a new document; False (and nothing written) if a blob with this name exists."""
+    async with unavailable_on_error(f"create a '{_kind(name)}' blob"):
+        try:
+            await container.upload_blob(
+                name,
+                dump_json(value),
+                overwrite=False,
+                metadata=dict(metadata) if metadata is not None else None,
+                content_settings=JSON_CONTENT,
+            )
+        except ResourceExistsError:
+            return False
+    return True
+
+
+async def replace_json(
+    container: ContainerClient,
+    name: str,
+    value: object,
+    *,
+    etag: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> bool:
+    """Overwrite the document; with `etag`, only if nobody wrote since that version (False if
+    somebody did, or if the blob is gone)."""
+    conditions: dict[str, Any] = {}
+    if etag is not None:
+        conditions = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
     try:
-        downloader = await container.download_blob(name)
-        body = await downloader.readall()
-    except ResourceNotFoundError:
-        return None
-    return json.loads(body), str(downloader.properties.etag)
+        await container.upload_blob(
+            name,
+            dump_json(value),
+            overwrite=True,
+            metadata=dict(metadata) if metadata is not None else None,
+            content_settings=JSON_CONTENT,
+            **conditions,
+        )
+    except AzureError as exc:
+        lost_race = etag is not None and (
+            isinstance(exc, ResourceModifiedError | ResourceNotFoundError | ResourceExistsError)
+            or getattr(exc, "status_code", None) == 412
+        )
+        if lost_race:
+            return False
+        message = f"Azure Storage could not write a '{_kind(name)}' blob"
+        raise StorageUnavailableError(message) from exc
+    return True
 
 
 async def delete_if_present(container: ContainerClient, name: str) -> bool:
-    try:
-        await container.delete_blob(name)
-    except ResourceNotFoundError:
-        return False
+    """Delete the blob; False if there was none."""
+    async with unavailable_on_error(f"delete a '{_kind(name)}' blob"):
+        try:
+            await container.delete_blob(name)
+        except ResourceNotFoundError:
+            return False
     return True
+
+
+async def blob_names(container: ContainerClient, prefix: str) -> list[str]:
+    """The names of every blob under `prefix`, in name order."""
+    async with unavailable_on_error(f"list '{_kind(prefix)}' blobs"):
+        return [blob.name async for blob in container.list_blobs(name_starts_with=prefix)]
+
+
+# -- the client owner ----------------------------------------------------------------------------
 
 
 class AzureBlobStore:
@@ -149,9 +268,12 @@ class AzureBlobStore:
         if self._container is not None:
             return
         if self._connection_string is not None:
-            service = BlobServiceClient.from_connection_string(
-                self._connection_string, **self._client_options()
-            )
+            try:
+                service = BlobServiceClient.from_connection_string(
+                    self._connection_string, **self._client_options()
+                )
+            except ValueError as exc:  # the SDK's word for a malformed connection string
+                raise StorageUnavailableError("the storage connection string is malformed") from exc
         elif self._account_url is not None:
             credential = self._credential
             if credential is None:

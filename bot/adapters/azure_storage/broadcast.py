@@ -20,28 +20,26 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
-from bot.adapters.azure_storage.docs import (
-    BROADCASTS,
-    SHARD_SIZE,
-    Documents,
-    delete_message,
+from bot.adapters.azure_storage.blob import (
+    blob_names,
+    create_json,
     gather_bounded,
-    hide_for,
-    receive,
+    read_json,
+    replace_json,
 )
+from bot.adapters.azure_storage.queues import delete_message, hide, receive, send
 from bot.core.broadcast import Progress, RecipientState
 from bot.core.records import Job, PendingRecipient
 from bot.logs import get_logger
 from bot.ports import ConversationReferenceStore, StorageUnavailableError
 
 _log = get_logger("azure_broadcast")
-
-# -- broadcasts ----------------------------------------------------------------------------------
+BROADCASTS = "broadcasts/"
+SHARD_SIZE = 500
 
 
 class LeaseLostError(Exception):
@@ -95,7 +93,7 @@ class AzureBroadcastStore:
         clock: Callable[[], float] = time.time,
         shard_size: int = SHARD_SIZE,
     ) -> None:
-        self._docs = Documents(container)
+        self._container = container
         self._queue = queue
         self._poison = poison
         self._references = references
@@ -138,10 +136,14 @@ class AzureBroadcastStore:
             started_at=None,
             finished_at=None,
         )
-        unique = list(dict(recipients).items())
+        first: dict[str, str] = {}
+        for cid, language in recipients:  # a conversation listed twice keeps its first language
+            first.setdefault(cid, language)
+        unique = list(first.items())
         shards = [unique[i : i + self._shard_size] for i in range(0, len(unique), self._shard_size)]
         writes = [
-            self._docs.create(
+            create_json(
+                self._container,
                 self._shard_name(job.id, index),
                 {
                     cid: [language, RecipientState.PENDING.value, 0, 0.0, 0]
@@ -151,13 +153,8 @@ class AzureBroadcastStore:
             for index, part in enumerate(shards)
         ]
         await gather_bounded(writes)
-        await self._docs.create(self._job_name(job.id), _job_document(job, len(shards)))
-        try:
-            await self._queue.send_message(
-                job.id, visibility_timeout=hide_for(job.due - self._clock())
-            )
-        except AzureError as exc:
-            raise StorageUnavailableError(f"queue send: {type(exc).__name__}") from exc
+        await create_json(self._container, self._job_name(job.id), _job_document(job, len(shards)))
+        await send(self._queue, job.id, hidden_for=job.due - self._clock())
         return Progress(
             total=len(unique), sent=0, failed=0, blocked=0, not_found=0, elapsed_seconds=0.0
         )
@@ -166,25 +163,23 @@ class AzureBroadcastStore:
         running = self._running
         if running is not None and not running.lost:
             # the worker stopped mid-job (the store failed for a moment): resume it
-            found = await self._docs.read(self._job_name(running.job_id))
+            found = await read_json(self._container, self._job_name(running.job_id))
             if found is not None:
                 return [_job(found[0])]
         self._running = None
         for message in await receive(self._queue, 1, self._lease):
             job_id = str(message.content)
-            found = await self._docs.read(self._job_name(job_id))
+            found = await read_json(self._container, self._job_name(job_id))
             if found is None or found[0].get("state") == "done":
                 if found is not None or (message.dequeue_count or 0) >= 3:
                     await self._delete(message)
                 continue
             job = _job(found[0])
             if job.due > now + 1:  # scheduled further out than a queue can hide a message
-                await self._queue.update_message(
-                    message, visibility_timeout=hide_for(job.due - now)
-                )
+                await hide(self._queue, message, job.due - now)
                 continue
             if (message.dequeue_count or 0) > self._poison_after:
-                await self._poison.send_message(job_id)
+                await send(self._poison, job_id)
                 await self._delete(message)
                 await self._set_job(job_id, state="done", finished_at=now, poisoned=True)
                 _log.warning("broadcast_poison", extra={"fields": {"job": job_id}})
@@ -195,10 +190,10 @@ class AzureBroadcastStore:
 
     async def start(self, job_id: str, now: float) -> None:
         running = self._current(job_id)
-        found = await self._docs.read(self._job_name(job_id))
+        found = await read_json(self._container, self._job_name(job_id))
         count = int(found[0].get("shards", 0)) if found is not None else 0
         names = [self._shard_name(job_id, index) for index in range(count)]
-        loaded = await gather_bounded([self._docs.read(name) for name in names])
+        loaded = await gather_bounded(read_json(self._container, name) for name in names)
         running.shards = {
             name: (item[0], item[1]) for name, item in zip(names, loaded, strict=True) if item
         }
@@ -211,15 +206,15 @@ class AzureBroadcastStore:
         while True:
             await asyncio.sleep(max(1.0, self._lease / 3))
             try:
-                running.message = await self._queue.update_message(
-                    running.message, visibility_timeout=self._lease
-                )
-            except ResourceNotFoundError:
+                renewed = await hide(self._queue, running.message, self._lease)
+            except StorageUnavailableError:
+                _log.warning("broadcast_lease_renewal_failed", extra={"fields": {}})
+                continue
+            if renewed is None:  # the message is gone: another instance has the job now
                 running.lost = True
                 _log.warning("broadcast_lease_lost", extra={"fields": {"job": running.job_id}})
                 return
-            except AzureError:
-                _log.warning("broadcast_lease_renewal_failed", extra={"fields": {}})
+            running.message = renewed
 
     def _current(self, job_id: str) -> _Running:
         running = self._running
@@ -241,7 +236,7 @@ class AzureBroadcastStore:
                         break
             if len(chosen) >= limit:
                 break
-        references = await gather_bounded([self._references.get(cid) for cid, _, _ in chosen])
+        references = await gather_bounded(self._references.get(cid) for cid, _, _ in chosen)
         return [
             PendingRecipient(
                 conversation_id=cid,
@@ -282,7 +277,7 @@ class AzureBroadcastStore:
         dirty, running.dirty = running.dirty, set()
         for name in dirty:
             recipients, _ = running.shards[name]
-            await self._docs.replace(name, recipients)
+            await replace_json(self._container, name, recipients)
 
     async def finish(self, job_id: str, now: float) -> None:
         running = self._current(job_id)
@@ -298,14 +293,14 @@ class AzureBroadcastStore:
         if running is not None and running.job_id == job_id and running.shards:
             shards = [recipients for recipients, _ in running.shards.values()]
         else:
-            names = await self._docs.names(f"{BROADCASTS}{job_id}/shard-")
-            loaded = await gather_bounded([self._docs.read(name) for name in names])
+            names = await blob_names(self._container, f"{BROADCASTS}{job_id}/shard-")
+            loaded = await gather_bounded(read_json(self._container, name) for name in names)
             shards = [item[0] for item in loaded if item is not None]
         counts: dict[str, int] = {}
         for recipients in shards:
             for entry in recipients.values():
                 counts[str(entry[1])] = counts.get(str(entry[1]), 0) + 1
-        found = await self._docs.read(self._job_name(job_id))
+        found = await read_json(self._container, self._job_name(job_id))
         started = found[0].get("started_at") if found is not None else None
         return Progress(
             total=sum(counts.values()),
@@ -318,12 +313,12 @@ class AzureBroadcastStore:
 
     async def _set_job(self, job_id: str, **changes: Any) -> None:
         for _ in range(10):
-            found = await self._docs.read(self._job_name(job_id))
+            found = await read_json(self._container, self._job_name(job_id))
             if found is None:
                 return
             data, etag = found
             data.update(changes)
-            if await self._docs.replace(self._job_name(job_id), data, etag):
+            if await replace_json(self._container, self._job_name(job_id), data, etag=etag):
                 return
         raise StorageUnavailableError("job document: too many concurrent writers")
 

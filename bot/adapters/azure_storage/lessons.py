@@ -16,16 +16,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import (
-    ResourceExistsError,
-    ResourceModifiedError,
-    ResourceNotFoundError,
-)
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob.aio import ContainerClient
 
 from bot.adapters.azure_storage.blob import (
-    JSON_CONTENT,
     AzureBlobStore,
     decode_meta,
     delete_if_present,
@@ -33,6 +27,7 @@ from bot.adapters.azure_storage.blob import (
     encode_meta,
     key_segment,
     read_json,
+    replace_json,
     unavailable_on_error,
 )
 from bot.core.records import Subscription
@@ -109,20 +104,14 @@ class AzureBlobLessonStore:
                 )
 
     async def subscription(self, user_key: str) -> Subscription | None:
-        container = self._store.container
-        async with unavailable_on_error("read a subscription"):
-            found = await read_json(container, _sub_name(user_key))
+        found = await read_json(self._store.container, _sub_name(user_key))
         return None if found is None else _subscription(found[0])
 
     async def subscribe(self, subscription: Subscription) -> None:
-        container = self._store.container
-        async with unavailable_on_error("save a subscription"):
-            await _put(container, subscription)
+        await _put(self._store.container, subscription)
 
     async def unsubscribe(self, user_key: str) -> bool:
-        container = self._store.container
-        async with unavailable_on_error("remove a subscription"):
-            return await delete_if_present(container, _sub_name(user_key))
+        return await delete_if_present(self._store.container, _sub_name(user_key))
 
     async def _all(self) -> list[Subscription]:
         container = self._store.container
@@ -154,34 +143,23 @@ class AzureBlobLessonStore:
         """Set next_due if the subscription exists (and, given `expected`, is still due then)."""
         container = self._store.container
         name = _sub_name(user_key)
-        async with unavailable_on_error("move a subscription on"):
-            for _ in range(self._max_attempts):
-                found = await read_json(container, name)
-                if found is None:
-                    return False
-                current, e_tag = _subscription(found[0]), found[1]
-                if expected is not None and _iso(current.next_due) != expected:
-                    return False
-                try:
-                    await _put(container, replace(current, next_due=next_due), e_tag)
-                except ResourceModifiedError:
-                    continue  # changed since we read it: look again
-                except ResourceNotFoundError:
-                    return False
+        for _ in range(self._max_attempts):
+            found = await read_json(container, name)
+            if found is None:
+                return False
+            current, e_tag = _subscription(found[0]), found[1]
+            if expected is not None and _iso(current.next_due) != expected:
+                return False
+            if await _put(container, replace(current, next_due=next_due), e_tag):
                 return True
+            # changed (or removed) since we read it: look again
         raise StorageUnavailableError(f"subscription stayed contended after {self._max_attempts}")
 
 
-async def _put(container: ContainerClient, s: Subscription, e_tag: str | None = None) -> None:
+async def _put(container: ContainerClient, s: Subscription, e_tag: str | None = None) -> bool:
+    """Write the subscription (with `e_tag`: only over that version; False if it changed)."""
     record = _record(s)
-    conditions: dict[str, Any] = {}
-    if e_tag is not None:
-        conditions = {"etag": e_tag, "match_condition": MatchConditions.IfNotModified}
-    await container.upload_blob(
-        _sub_name(s.user_key),
-        dump_json(record),
-        overwrite=True,
-        metadata={_RECORD_META: encode_meta(json.dumps(record, separators=(",", ":")))},
-        content_settings=JSON_CONTENT,
-        **conditions,
+    metadata = {_RECORD_META: encode_meta(dump_json(record).decode("utf-8"))}
+    return await replace_json(
+        container, _sub_name(s.user_key), record, etag=e_tag, metadata=metadata
     )

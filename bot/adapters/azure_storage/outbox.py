@@ -15,26 +15,24 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
-from bot.adapters.azure_storage.docs import (
-    CARDS,
-    Documents,
-    delete_message,
+from bot.adapters.azure_storage.blob import (
+    blob_names,
+    create_json,
     gather_bounded,
-    hide_for,
-    receive,
+    read_json,
+    replace_json,
 )
+from bot.adapters.azure_storage.queues import delete_message, hide, receive, send
 from bot.core.learning_cards import CardDraft, DeliveryState, FollowUp, LearningCard, StoredCard
 from bot.logs import get_logger
 from bot.ports import StorageUnavailableError
 
 _log = get_logger("azure_outbox")
-
-# -- learning cards ------------------------------------------------------------------------------
+CARDS = "learning-cards/"
 
 
 def _card_document(card: LearningCard) -> dict[str, Any]:
@@ -85,7 +83,7 @@ class AzureLearningCardStore:
         poison_after: int = 25,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._docs = Documents(container)
+        self._container = container
         self._queue = queue
         self._poison = poison
         self._visibility = visibility_seconds
@@ -100,22 +98,19 @@ class AzureLearningCardStore:
     async def add(self, card: LearningCard) -> bool:
         # The message first: a card whose blob is written always has a message. A message whose
         # blob never came (a crash in between, before the employee was told "saved") is dropped.
-        try:
-            sent = await self._queue.send_message(card.card_id)
-        except AzureError as exc:
-            raise StorageUnavailableError(f"queue send: {type(exc).__name__}") from exc
-        if await self._docs.create(self._name(card.card_id), _card_document(card)):
+        sent = await send(self._queue, card.card_id)
+        if await create_json(self._container, self._name(card.card_id), _card_document(card)):
             return True
         await delete_message(self._queue, sent)  # the card was stored before: one message is enough
         return False
 
     async def get(self, card_id: str) -> StoredCard | None:
-        found = await self._docs.read(self._name(card_id))
+        found = await read_json(self._container, self._name(card_id))
         return None if found is None else _stored_card(found[0])
 
     async def all(self) -> list[StoredCard]:
-        names = await self._docs.names(CARDS)
-        found = await gather_bounded([self._docs.read(name) for name in names])
+        names = await blob_names(self._container, CARDS)
+        found = await gather_bounded(read_json(self._container, name) for name in names)
         cards = [_stored_card(item[0]) for item in found if item is not None]
         return sorted(cards, key=lambda s: (s.card.submitted_at, s.card.card_id))
 
@@ -127,7 +122,7 @@ class AzureLearningCardStore:
             if held is not None and held.id != message.id:
                 await self._delete(message)  # a second message for a card this instance has
                 continue
-            found = await self._docs.read(self._name(card_id))
+            found = await read_json(self._container, self._name(card_id))
             if found is None:
                 if (message.dequeue_count or 0) >= 3:
                     await self._delete(message)  # its card was never stored: nothing to deliver
@@ -159,7 +154,7 @@ class AzureLearningCardStore:
         await self._update(card_id, reason=reason, bump=True)
         message = self._held.pop(card_id, None)
         if message is not None:
-            await self._hide(message, hide_for(at - self._clock()))
+            await self._hide(message, at - self._clock())
 
     async def park(self, card_id: str, reason: str) -> None:
         await self._update(card_id, state=DeliveryState.PARKED.value, reason=reason, bump=True)
@@ -170,14 +165,14 @@ class AzureLearningCardStore:
         for stored in await self.all():
             if stored.state is DeliveryState.PARKED:
                 await self._update(stored.card.card_id, state=DeliveryState.PENDING.value)
-                await self._queue.send_message(stored.card.card_id)
+                await send(self._queue, stored.card.card_id)
                 count += 1
         return count
 
     async def set_lead_statuses(self, statuses: Mapping[str, str]) -> int:
         changed = 0
         for card_id, status in statuses.items():
-            found = await self._docs.read(self._name(card_id))
+            found = await read_json(self._container, self._name(card_id))
             if found is not None and found[0].get("lead_status") != status:
                 await self._update(card_id, lead_status=status)
                 changed += 1
@@ -186,14 +181,14 @@ class AzureLearningCardStore:
     async def _update(self, card_id: str, *, bump: bool = False, **changes: Any) -> None:
         """Change a card's document with optimistic concurrency (re-read on a lost race)."""
         for _ in range(10):
-            found = await self._docs.read(self._name(card_id))
+            found = await read_json(self._container, self._name(card_id))
             if found is None:
                 return
             data, etag = found
             data.update(changes)
             if bump:
                 data["attempts"] = int(data.get("attempts", 0)) + 1
-            if await self._docs.replace(self._name(card_id), data, etag):
+            if await replace_json(self._container, self._name(card_id), data, etag=etag):
                 return
         raise StorageUnavailableError("card document: too many concurrent writers")
 
@@ -205,18 +200,10 @@ class AzureLearningCardStore:
     async def _delete(self, message: QueueMessage) -> None:
         await delete_message(self._queue, message)
 
-    async def _hide(self, message: QueueMessage, seconds: int) -> None:
-        try:
-            await self._queue.update_message(message, visibility_timeout=seconds)
-        except ResourceNotFoundError:
-            return  # gone: its visibility ran out and another instance finished it
-        except AzureError as exc:
-            raise StorageUnavailableError(f"queue update: {type(exc).__name__}") from exc
+    async def _hide(self, message: QueueMessage, seconds: float) -> None:
+        await hide(self._queue, message, seconds)
 
     async def _to_poison(self, message: QueueMessage) -> None:
-        try:
-            await self._poison.send_message(str(message.content))
-        except AzureError as exc:
-            raise StorageUnavailableError(f"poison queue: {type(exc).__name__}") from exc
+        await send(self._poison, str(message.content))
         await self._delete(message)
         _log.warning("outbox_poison", extra={"fields": {"card": str(message.content)}})

@@ -9,6 +9,7 @@ conversation type in the blob's metadata so `of_type` can pick them from one lis
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,8 +27,10 @@ from bot.adapters.azure_storage.blob import (
     delete_if_present,
     dump_json,
     encode_meta,
+    gather_bounded,
     key_segment,
     read_json,
+    replace_json,
     unavailable_on_error,
 )
 from bot.adapters.state_codec import encode_state, etag_of
@@ -136,15 +139,16 @@ async def _put(container: ContainerClient, key: str, expected: str | None, data:
     return str(result["etag"])
 
 
-def _reference_body(reference: StoredReference) -> bytes:
-    return dump_json(
-        {
-            "conversation_id": reference.conversation_id,
-            "conversation_type": reference.conversation_type,
-            "tenant_id": reference.tenant_id,
-            "reference": dict(reference.reference),
-        }
-    )
+def _reference_record(reference: StoredReference) -> dict[str, Any]:
+    record = {
+        "conversation_id": reference.conversation_id,
+        "conversation_type": reference.conversation_type,
+        "tenant_id": reference.tenant_id,
+        "reference": dict(reference.reference),
+    }
+    # as it will read back (tuples become lists), so an unchanged reference compares equal
+    parsed: dict[str, Any] = json.loads(dump_json(record))
+    return parsed
 
 
 def _reference(data: Mapping[str, Any]) -> StoredReference:
@@ -169,50 +173,35 @@ class AzureBlobConversationReferences:
     async def save(self, reference: StoredReference) -> bool:
         container = self._store.container
         name = _reference_name(reference.conversation_id)
-        body = _reference_body(reference)
-        async with unavailable_on_error("save a conversation reference"):
-            current = await read_json(container, name)
-            if current is not None and dump_json(current[0]) == body:
-                return False
-            await container.upload_blob(
-                name,
-                body,
-                overwrite=True,
-                metadata={_TYPE_META: encode_meta(reference.conversation_type)},
-                content_settings=JSON_CONTENT,
-            )
-        return True
+        record = _reference_record(reference)
+        current = await read_json(container, name)
+        if current is not None and current[0] == record:
+            return False
+        metadata = {_TYPE_META: encode_meta(reference.conversation_type)}
+        return await replace_json(container, name, record, metadata=metadata)
 
     async def remove(self, conversation_id: str) -> bool:
-        container = self._store.container
-        async with unavailable_on_error("remove a conversation reference"):
-            return await delete_if_present(container, _reference_name(conversation_id))
+        return await delete_if_present(self._store.container, _reference_name(conversation_id))
 
     async def get(self, conversation_id: str) -> StoredReference | None:
-        container = self._store.container
-        async with unavailable_on_error("read a conversation reference"):
-            found = await read_json(container, _reference_name(conversation_id))
+        found = await read_json(self._store.container, _reference_name(conversation_id))
         return None if found is None else _reference(found[0])
 
     async def of_type(self, conversation_type: str) -> list[StoredReference]:
         container = self._store.container
         wanted = encode_meta(conversation_type)
-        gate = asyncio.Semaphore(_DOWNLOADS_AT_ONCE)
-
-        async def fetch(name: str) -> StoredReference | None:
-            async with gate:
-                found = await read_json(container, name)
-            return None if found is None else _reference(found[0])
-
         async with unavailable_on_error("list conversation references"):
             names = [
                 blob.name
                 async for blob in container.list_blobs(name_starts_with=_REFS, include="metadata")
                 if (blob.metadata or {}).get(_TYPE_META) == wanted
             ]
-            found = await asyncio.gather(*(fetch(name) for name in names))
+        found = await gather_bounded(
+            (read_json(container, name) for name in names), _DOWNLOADS_AT_ONCE
+        )
         # A reference removed between the listing and the download is simply gone.
-        matching = [r for r in found if r is not None and r.conversation_type == conversation_type]
+        references = [_reference(item[0]) for item in found if item is not None]
+        matching = [r for r in references if r.conversation_type == conversation_type]
         return sorted(matching, key=lambda r: r.conversation_id)
 
     async def count(self) -> int:

@@ -1,0 +1,438 @@
+"""The store contract (bot.ports), once per backend: every test runs on embedded SQLite and on Azure
+Storage (Azurite), both built by `open_stores` from settings, and checks what a user of the store
+would notice. Behaviour only one backend has (SQLite's one-transaction batches, several Azure
+instances sharing work) is tested beside that backend, in tests/integration and tests/azure_storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import open_stores
+from bot.core.broadcast import Progress, RecipientState
+from bot.core.learning_cards import DeliveryState, FollowUp, StoredCard
+from bot.core.records import StoredReference, Subscription
+from bot.ports import ETagConflictError, Stores
+from bot.settings import Settings
+from tests.azurite import start_azurite
+from tests.integration.test_outbox import card
+
+MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+AWKWARD_KEYS = ["msteams/conversations/a:1/", "../x?y#z%2F\\", "Åse ølkopp", "k" * 2000]
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with start_azurite(tmp_path_factory.mktemp("azurite") / "azurite.log") as running:
+        yield running.connection_string
+
+
+@pytest.fixture(params=["sqlite", "azure"])
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    values = {"KIVETT_DATA_DIR": str(tmp_path)}
+    if request.param == "azure":
+        values |= {
+            "KIVETT_STORAGE": "azure",
+            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
+            "KIVETT_AZURE_CONTAINER": f"contract-{uuid.uuid4().hex[:12]}",
+        }
+    opened = await open_stores(Settings.model_validate(values))
+    await opened.backend.ping()
+    yield opened
+    await opened.backend.close()
+
+
+# -- conversation references ---------------------------------------------------------------------
+
+
+async def test_a_reference_is_saved_read_updated_and_removed(stores: Stores) -> None:
+    refs = stores.references
+    ref = StoredReference("a:1", "personal", "tenant", {"serviceUrl": "https://smba", "x": 1})
+    assert await refs.get("a:1") is None
+    assert await refs.save(ref) is True
+    assert await refs.get("a:1") == ref
+    assert await refs.save(ref) is False, "an unchanged reference is not written again"
+    same = StoredReference("a:1", "personal", "tenant", {"x": 1, "serviceUrl": "https://smba"})
+    assert await refs.save(same) is False, "the order of its keys is no change"
+    assert await refs.save(StoredReference("a:1", "personal", "tenant", {"x": 2})) is True
+    assert await refs.save(StoredReference("a:1", "personal", "other", {"x": 2})) is True
+    stored = await refs.get("a:1")
+    assert stored == StoredReference("a:1", "personal", "other", {"x": 2})
+    assert await refs.count() == 1
+    assert await refs.remove("a:1") is True
+    assert await refs.remove("a:1") is False
+    assert await refs.get("a:1") is None
+    assert await refs.count() == 0
+
+
+async def test_references_round_trip_any_json_and_any_conversation_id(stores: Stores) -> None:
+    reference = {"user": {"name": "Åse Ølstad", "roles": ["a", "b"]}, "n": 1.5, "none": None}
+    for conversation_id in ["a:1/x?y#z", "19:abc@thread.tacv2;messageid=1", "Åse"]:
+        await stores.references.save(StoredReference(conversation_id, "personal", "t", reference))
+        stored = await stores.references.get(conversation_id)
+        assert stored == StoredReference(conversation_id, "personal", "t", reference)
+    assert await stores.references.count() == 3
+
+
+async def test_references_are_listed_by_conversation_type_in_id_order(stores: Stores) -> None:
+    refs = stores.references
+    for conversation_id, kind in [
+        ("19:b@thread.tacv2", "channel"),
+        ("a:2", "personal"),
+        ("a:1", "personal"),
+        ("19:chat@thread.v2", "groupChat"),
+    ]:
+        await refs.save(StoredReference(conversation_id, kind, "t", {"id": conversation_id}))
+    await refs.save(StoredReference("19:b@thread.tacv2", "personal", "t", {"moved": True}))
+    personal = await refs.of_type("personal")
+    assert [r.conversation_id for r in personal] == ["19:b@thread.tacv2", "a:1", "a:2"]
+    assert personal[0].reference == {"moved": True}
+    assert await refs.of_type("channel") == []
+    assert [r.conversation_id for r in await refs.of_type("groupChat")] == ["19:chat@thread.v2"]
+    assert await refs.count() == 4
+
+
+# -- usage ---------------------------------------------------------------------------------------
+
+
+async def test_usage_counts_verdicts_and_feedback_exactly(stores: Stores) -> None:
+    usage = stores.usage
+    empty = await usage.snapshot()
+    assert (dict(empty.verdicts), dict(empty.feedback)) == ({}, {True: 0, False: 0})
+    verdict = ("yellow", "skrive_saksframlegg", "copilot", "begrenset")
+    await asyncio.gather(*(usage.record_verdict(*verdict) for _ in range(12)))
+    await usage.record_verdict("green", "oversette", "tøøl", "åpen")
+    await usage.record_verdict("red", "task|with", "separator", "unntatt")
+    for useful in (True, True, False):
+        await usage.record_feedback(useful)
+    snapshot = await usage.snapshot()
+    assert dict(snapshot.verdicts) == {verdict: 12, ("green", "oversette", "tøøl", "åpen"): 1}
+    assert dict(snapshot.feedback) == {True: 2, False: 1}
+
+
+# -- lessons -------------------------------------------------------------------------------------
+
+
+def _subscription(user: str, due: datetime, language: str = "nb") -> Subscription:
+    return Subscription(user, f"a:{user}", 0, "09:00", "Europe/Oslo", language, due)
+
+
+async def _due(stores: Stores, now: datetime, limit: int = 10) -> list[str]:
+    return [s.user_key for s in await stores.lessons.due(now, limit)]
+
+
+async def test_lesson_progress_is_kept_per_user_and_counted_once(stores: Stores) -> None:
+    lessons = stores.lessons
+    await lessons.complete("aad-kari", 1)
+    await lessons.complete("aad-kari", 1)
+    await lessons.complete("aad-kari", 10)
+    await lessons.complete("aad-kari-2", 3)
+    assert await lessons.completed("aad-kari") == frozenset({1, 10})
+    assert await lessons.completed("aad-kari-2") == frozenset({3})
+    assert await lessons.completed("nobody") == frozenset()
+
+
+async def test_a_subscription_is_saved_replaced_listed_and_removed(stores: Stores) -> None:
+    lessons = stores.lessons
+    exact = MONDAY_9 + timedelta(microseconds=5)
+    await lessons.subscribe(_subscription("u2", exact, "nn"))
+    await lessons.subscribe(_subscription("u1", MONDAY_9))
+    await lessons.subscribe(replace(_subscription("u1", MONDAY_9), at="10:30", language="en"))
+    assert await lessons.subscription("u2") == _subscription("u2", exact, "nn")
+    assert await lessons.subscription("u1") == replace(
+        _subscription("u1", MONDAY_9), at="10:30", language="en"
+    )
+    assert await lessons.subscription("nobody") is None
+    assert await lessons.subscribers() == [("a:u1", "en"), ("a:u2", "nn")]
+    assert await lessons.unsubscribe("u2") is True
+    assert await lessons.unsubscribe("u2") is False
+    assert await lessons.subscription("u2") is None
+    assert await lessons.subscribers() == [("a:u1", "en")]
+
+
+async def test_due_subscriptions_come_earliest_first_up_to_the_limit(stores: Stores) -> None:
+    lessons = stores.lessons
+    await lessons.subscribe(_subscription("u2", MONDAY_9 + timedelta(microseconds=5)))
+    await lessons.subscribe(_subscription("u1", MONDAY_9 - timedelta(days=1)))
+    await lessons.subscribe(_subscription("u3", MONDAY_9 + timedelta(days=7)))
+    assert await _due(stores, MONDAY_9 - timedelta(days=2)) == []
+    assert await _due(stores, MONDAY_9) == ["u1"]
+    assert await _due(stores, MONDAY_9 + timedelta(seconds=1)) == ["u1", "u2"]
+    assert await _due(stores, MONDAY_9 + timedelta(days=30), 2) == ["u1", "u2"]
+    assert await _due(stores, MONDAY_9 + timedelta(days=30), 0) == []
+    [due] = await lessons.due(MONDAY_9, 10)
+    assert due == _subscription("u1", MONDAY_9 - timedelta(days=1))
+
+
+async def test_a_claimed_week_is_not_claimed_twice(stores: Stores) -> None:
+    lessons = stores.lessons
+    await lessons.subscribe(_subscription("u1", MONDAY_9))
+    next_week = MONDAY_9 + timedelta(days=7)
+    assert await lessons.claim("u1", MONDAY_9, next_week) is True
+    assert await lessons.claim("u1", MONDAY_9, next_week) is False, "the same week twice"
+    assert await lessons.claim("nobody", MONDAY_9, next_week) is False
+    assert await lessons.subscription("u1") == _subscription("u1", next_week)
+    assert await _due(stores, MONDAY_9 + timedelta(days=1)) == []
+
+
+async def test_of_claims_racing_for_the_same_week_exactly_one_wins(stores: Stores) -> None:
+    lessons = stores.lessons
+    await lessons.subscribe(_subscription("u1", MONDAY_9))
+    next_week = MONDAY_9 + timedelta(days=7)
+    results = await asyncio.gather(*(lessons.claim("u1", MONDAY_9, next_week) for _ in range(5)))
+    assert sorted(results) == [False, False, False, False, True]
+
+
+async def test_reschedule_moves_the_due_time_of_a_subscriber_only(stores: Stores) -> None:
+    lessons = stores.lessons
+    await lessons.subscribe(_subscription("u1", MONDAY_9))
+    later = MONDAY_9 + timedelta(hours=1)
+    await lessons.reschedule("u1", later)
+    await lessons.reschedule("nobody", MONDAY_9)
+    assert await lessons.subscription("u1") == _subscription("u1", later)
+    assert await lessons.subscription("nobody") is None
+    assert await _due(stores, MONDAY_9) == []
+    assert await lessons.claim("u1", later, later + timedelta(days=7)) is True
+
+
+# -- broadcasts ----------------------------------------------------------------------------------
+
+
+async def _job(stores: Stores, due: datetime, recipients: list[tuple[str, str]]) -> Progress:
+    return await stores.broadcasts.create_job(
+        created_by="aad-champion",
+        due=due,
+        cards={"nb": {"type": "AdaptiveCard", "body": []}, "en": {"type": "AdaptiveCard"}},
+        recipients=recipients,
+        progress_service_url="https://smba.example/",
+        progress_conversation="a:champion",
+        progress_activity="activity-1",
+        progress_language="nn",
+    )
+
+
+async def test_a_job_not_yet_due_is_not_runnable(stores: Stores) -> None:
+    now = time.time()
+    await _job(stores, datetime.fromtimestamp(now + 3600, UTC), [("a:1", "nb")])
+    assert await stores.broadcasts.runnable(now) == []
+
+
+async def test_a_broadcast_is_run_recipient_by_recipient_until_it_is_done(stores: Stores) -> None:
+    jobs, started = stores.broadcasts, datetime.now(UTC)
+    now = started.timestamp()  # exactly the job's due time (a float has more digits)
+    for cid in ("a:1", "a:2", "a:3", "a:4"):
+        await stores.references.save(StoredReference(cid, "personal", "t", {"id": cid}))
+    recipients = [("a:1", "nb"), ("a:2", "en"), ("a:3", "nn"), ("a:4", "nb"), ("a:gone", "nb")]
+    first = await _job(stores, started, [*recipients, ("a:1", "en")])
+    assert first == Progress(5, 0, 0, 0, 0, 0.0), "a conversation listed twice counts once"
+
+    [job] = await jobs.runnable(now)
+    assert (job.created_by, job.progress_conversation, job.progress_language) == (
+        "aad-champion",
+        "a:champion",
+        "nn",
+    )
+    assert job.cards["nb"] == {"type": "AdaptiveCard", "body": []}
+    await jobs.start(job.id, now)
+    pending = await jobs.pending(job.id, now, 100)
+    assert sorted((p.conversation_id, p.language, p.attempts) for p in pending) == sorted(
+        (cid, language, 0) for cid, language in recipients
+    ), "the first language of a conversation listed twice"
+    references = {p.conversation_id: p.reference for p in pending}
+    assert references["a:2"] == {"id": "a:2"}
+    assert references["a:gone"] is None, "a conversation no longer known"
+    assert len(await jobs.pending(job.id, now, 2)) == 2
+
+    await jobs.record(
+        job.id,
+        [
+            ("a:1", RecipientState.SENT, 1, now, 201),
+            ("a:2", RecipientState.BLOCKED, 1, now, 403),
+            ("a:gone", RecipientState.NOT_FOUND, 0, now, 0),
+            ("a:3", RecipientState.PENDING, 1, now + 60, 429),
+        ],
+    )
+    assert [p.conversation_id for p in await jobs.pending(job.id, now, 100)] == ["a:4"]
+    next_retry = await jobs.next_retry(job.id)
+    assert next_retry is not None
+    assert next_retry <= now, "a:4 is still due now"
+    assert await jobs.progress(job.id, now + 10) == Progress(5, 1, 0, 1, 1, 10.0)
+
+    await jobs.record(job.id, [("a:4", RecipientState.FAILED, 3, now, 500)])
+    assert await jobs.next_retry(job.id) == now + 60
+    [retry] = await jobs.pending(job.id, now + 60, 100)
+    assert (retry.conversation_id, retry.attempts) == ("a:3", 1)
+    await jobs.record(job.id, [("a:3", RecipientState.SENT, 2, now + 60, 201)])
+    assert await jobs.pending(job.id, now + 60, 100) == []
+    assert await jobs.next_retry(job.id) is None
+    await jobs.finish(job.id, now + 61)
+    assert await jobs.progress(job.id, now + 61) == Progress(5, 2, 1, 1, 1, 61.0)
+    assert await jobs.runnable(now + 3600) == []
+
+
+# -- learning cards ------------------------------------------------------------------------------
+
+
+async def test_a_card_is_stored_once_and_read_back_as_it_was(stores: Stores) -> None:
+    cards = stores.learning_cards
+    flagged = replace(card("c1"), follow_up=(FollowUp.SENSITIVE_IN_OPEN_TOOL,), language="nn")
+    assert await cards.add(flagged) is True
+    again = replace(card("c1"), draft=replace(flagged.draft, title="Et annet kort"))
+    assert await cards.add(again) is False, "the same card id again (a repeated submit)"
+    assert await cards.get("c1") == StoredCard(flagged, DeliveryState.PENDING)
+    assert await cards.get("c2") is None
+
+
+async def test_every_card_is_listed_oldest_first(stores: Stores) -> None:
+    cards = stores.learning_cards
+    early = replace(card("z"), submitted_at=datetime(2026, 1, 1, tzinfo=UTC))
+    for item in (card("b"), card("a"), early):
+        await cards.add(item)
+    assert [s.card.card_id for s in await cards.all()] == ["z", "a", "b"]
+
+
+async def test_a_card_is_due_until_delivered_and_a_retry_waits_for_its_time(
+    stores: Stores,
+) -> None:
+    cards, now = stores.learning_cards, time.time()
+    await cards.add(card("c1"))
+    await cards.add(card("c2"))
+    assert {s.card.card_id for s in await cards.due(now, 10)} == {"c1", "c2"}
+    await cards.delivered("c1", "item-1")
+    await cards.retry("c2", now + 3600, "503 serviceNotAvailable")
+    assert await cards.due(now, 10) == []
+    assert await cards.get("c1") == StoredCard(
+        card("c1"), DeliveryState.DELIVERED, attempts=1, item_id="item-1"
+    )
+    assert await cards.get("c2") == StoredCard(
+        card("c2"), DeliveryState.PENDING, attempts=1, reason="503 serviceNotAvailable"
+    )
+
+
+async def test_a_parked_card_waits_until_the_operator_requeues_it(stores: Stores) -> None:
+    cards, now = stores.learning_cards, time.time()
+    await cards.add(card("c1"))
+    await cards.add(card("c2"))
+    assert {s.card.card_id for s in await cards.due(now, 10)} == {"c1", "c2"}
+    await cards.park("c1", "403 accessDenied")
+    await cards.delivered("c2", "item-2")
+    assert await cards.get("c1") == StoredCard(
+        card("c1"), DeliveryState.PARKED, attempts=1, reason="403 accessDenied"
+    )
+    assert await cards.due(now, 10) == []
+
+    assert await cards.requeue_parked() == 1
+    again = await cards.get("c1")
+    assert again is not None
+    assert again.state is DeliveryState.PENDING
+    assert [s.card.card_id for s in await cards.due(now, 10)] == ["c1"]
+    assert await cards.requeue_parked() == 0
+    assert [s.state for s in await cards.all()] == [DeliveryState.PENDING, DeliveryState.DELIVERED]
+
+
+async def test_lead_statuses_are_set_and_only_changes_are_counted(stores: Stores) -> None:
+    cards = stores.learning_cards
+    await cards.add(card("c1"))
+    await cards.add(card("c2"))
+    statuses = {"c1": "Til gevinstverksted", "c2": "Vurdert", "unknown": "Vurdert"}
+    assert await cards.set_lead_statuses(statuses) == 2
+    assert await cards.set_lead_statuses(statuses) == 0
+    assert await cards.set_lead_statuses({"c1": "Til gevinstverksted", "c2": "Ny"}) == 1
+    assert [s.lead_status for s in await cards.all()] == ["Til gevinstverksted", "Ny"]
+
+
+# -- conversation state --------------------------------------------------------------------------
+
+
+async def test_state_round_trips_with_an_etag_under_awkward_keys(stores: Stores) -> None:
+    state = stores.state
+    await state.write(
+        {key: {"name": key, "n": i, "å": [1, None]} for i, key in enumerate(AWKWARD_KEYS)}
+    )
+    found = await state.read([*AWKWARD_KEYS, "missing"])
+    assert sorted(found) == sorted(AWKWARD_KEYS)
+    for i, key in enumerate(AWKWARD_KEYS):
+        assert found[key].pop("e_tag")
+        assert found[key] == {"name": key, "n": i, "å": [1, None]}
+    assert await state.read(["missing"]) == {}
+    assert await state.read([]) == {}
+
+
+async def test_a_write_with_a_stale_etag_is_refused_and_changes_nothing(stores: Stores) -> None:
+    state = stores.state
+    await state.write({"k": {"n": 1}})
+    first = (await state.read(["k"]))["k"]
+    second = (await state.read(["k"]))["k"]
+    first["n"] = 2
+    await state.write({"k": first})
+    second["n"] = 3
+    with pytest.raises(ETagConflictError):
+        await state.write({"k": second})
+    assert (await state.read(["k"]))["k"]["n"] == 2
+
+
+async def test_a_stale_etag_in_a_batch_changes_nothing(stores: Stores) -> None:
+    state = stores.state
+    await state.write({"a": {"n": 1}, "b": {"n": 1}})
+    a, b = (await state.read(["a"]))["a"], (await state.read(["b"]))["b"]
+    await state.write({"b": dict(b, n=5)})
+    with pytest.raises(ETagConflictError):
+        await state.write({"a": dict(a, n=2), "b": dict(b, n=2)})
+    current = await state.read(["a", "b"])
+    assert (current["a"]["n"], current["b"]["n"]) == (1, 5)
+
+
+async def test_a_star_etag_or_none_overwrites_and_a_new_item_may_carry_one(stores: Stores) -> None:
+    state = stores.state
+    await state.write({"k": {"n": 1}})
+    await state.write({"k": {"n": 2, "e_tag": "*"}})
+    await state.write({"k": {"n": 3}})
+    assert (await state.read(["k"]))["k"]["n"] == 3
+    await state.write({"fresh": {"n": 1, "e_tag": "from-elsewhere"}})
+    assert (await state.read(["fresh"]))["fresh"]["n"] == 1
+
+
+async def test_a_second_save_of_the_same_object_is_not_a_conflict(stores: Stores) -> None:
+    item: dict[str, object] = {"n": 1}
+    await stores.state.write({"k": item})
+    item["n"] = 2
+    await stores.state.write({"k": item})
+    assert (await stores.state.read(["k"]))["k"]["n"] == 2
+
+
+async def test_of_concurrent_read_modify_writes_every_win_counts(stores: Stores) -> None:
+    state = stores.state
+    await state.write({"counter": {"n": 0}})
+
+    async def increment() -> bool:
+        item = (await state.read(["counter"]))["counter"]
+        item["n"] += 1
+        try:
+            await state.write({"counter": item})
+        except ETagConflictError:
+            return False
+        return True
+
+    results = await asyncio.gather(*(increment() for _ in range(20)))
+    assert (await state.read(["counter"]))["counter"]["n"] == sum(results)
+    assert any(results)
+
+
+async def test_delete_removes_state_and_ignores_missing_keys(stores: Stores) -> None:
+    await stores.state.write({"k": {"n": 1}, "kept": {"n": 2}})
+    await stores.state.delete(["k", "never-written"])
+    assert list(await stores.state.read(["k", "kept"])) == ["kept"]
+
+
+async def test_non_json_state_is_refused_with_a_clear_error(stores: Stores) -> None:
+    with pytest.raises(TypeError, match="JSON values only"):
+        await stores.state.write({"k": {"when": object()}})
+    assert await stores.state.read(["k"]) == {}
