@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -414,16 +415,16 @@ def table(runs: list[Run], quick: bool) -> str:
     return "\n".join([*lines, "", *notes])
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipients", type=int, default=None, help="default 10,000")
     parser.add_argument("--quick", action="store_true", help="1,000 recipients (smoke check)")
     parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
     parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.serve_fake:
         serve_fake(args.serve_fake)
-        return
+        return 0
     count = args.recipients or (1_000 if args.quick else 10_000)
     with tempfile.TemporaryDirectory(prefix="kivett-bench-broadcast-") as tmp:
         runs = [run(count, kill=False, workdir=Path(tmp)), run(count, kill=True, workdir=Path(tmp))]
@@ -435,14 +436,13 @@ def main() -> None:
         if r.lost or r.duplicates > (r.in_flight_at_kill or 0) or r.failed_states
     ]
     if args.write_docs:
-        write_docs(text)
+        replace_section(DOC, START, END, text)
+        say(f"written to {DOC.relative_to(ROOT)} ({START} … {END})")
     if problems:
-        raise SystemExit(f"lost or duplicated tips in: {', '.join(problems)}")
+        say(f"lost or duplicated tips in: {', '.join(problems)}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
-
-
-def write_docs(text: str) -> None:
-    replace_section(DOC, START, END, text)
+    sys.exit(main())

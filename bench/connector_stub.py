@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Sequence
 
 from aiohttp import web
 
 
-def main() -> None:
-    port = int(sys.argv[1])
+def main(argv: Sequence[str] | None = None) -> int:
+    port = int((sys.argv[1:] if argv is None else argv)[0])
     ids = itertools.count(1)
 
     async def activities(request: web.Request) -> web.Response:
@@ -29,7 +30,8 @@ def main() -> None:
     app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", activities)
     app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,6 +6,7 @@ Run: python -m bench.echo_bot PORT. No authentication (empty app id), like `kive
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
@@ -24,8 +25,8 @@ class EchoBot(ActivityHandler):  # type: ignore[misc]
         await turn_context.send_activity(f"Echo: {turn_context.activity.text}")
 
 
-def main() -> None:
-    port = int(sys.argv[1])
+def main(argv: Sequence[str] | None = None) -> int:
+    port = int((sys.argv[1:] if argv is None else argv)[0])
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config()))
     bot = EchoBot()
 
@@ -40,7 +41,8 @@ def main() -> None:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from bench.common import replace_section, say
 from bot.core.extraction import Extraction, Lexicon, extract, parse_lexicon
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,15 +111,6 @@ def misses(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines) if lines else "(no misses)"
 
 
-def write_docs(block: str, doc: Path = DOC) -> None:
-    text = doc.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{doc}: markers {START} … {END} not found")
-    before = text.split(START, 1)[0]
-    after = text.split(END, 1)[1]
-    doc.write_text(f"{before}{START}\n{block}\n{END}{after}", encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.extraction", description=__doc__)
     parser.add_argument("--write-docs", action="store_true", help="write into docs/extraction.md")
@@ -131,8 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(misses(outcomes))
     if args.write_docs:
-        write_docs(block)
-        print(f"\nwritten to {DOC.relative_to(ROOT)}")
+        replace_section(DOC, START, END, block)
+        say(f"written to {DOC.relative_to(ROOT)} ({START} … {END})")
     return 0
 
 

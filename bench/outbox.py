@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -509,7 +510,7 @@ def table(runs: list[Run], quick: bool) -> str:
     return "\n".join([*lines, "", *notes])
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cards", type=int, default=None, help="default 1,000")
     parser.add_argument("--quick", action="store_true", help="200 cards (smoke check)")
@@ -517,10 +518,10 @@ def main() -> None:
     parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--latency-ms", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--throttle-every", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.serve_fake:
         serve_fake(args.serve_fake, args.latency_ms, args.throttle_every)
-        return
+        return 0
     count = args.cards or (200 if args.quick else 1_000)
     with tempfile.TemporaryDirectory(prefix="kivett-bench-outbox-") as tmp:
         runs = [
@@ -540,14 +541,13 @@ def main() -> None:
         if r.lost or r.duplicates or r.violations or r.saved != r.cards or r.not_delivered
     ]
     if args.write_docs:
-        write_docs(text)
+        replace_section(DOC, START, END, text)
+        say(f"written to {DOC.relative_to(ROOT)} ({START} … {END})")
     if problems:
-        raise SystemExit(f"lost, duplicated, unsaved or refused cards in: {', '.join(problems)}")
+        say(f"lost, duplicated, unsaved or refused cards in: {', '.join(problems)}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
-
-
-def write_docs(text: str) -> None:
-    replace_section(DOC, START, END, text)
+    sys.exit(main())

@@ -36,6 +36,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,18 +46,18 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bench.common import cpu_seconds, free_port, replace_section
+from bench.common import cpu_seconds, free_port, replace_section, say
 from bench.turns import (
     PYTHON,
     ROOT,
     _wait,
     azure_env,
-    azurite,
     execute,
     message,
     process,
     rss_mb,
 )
+from tests.azurite import start_azurite as azurite
 
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench:soak:start -->", "<!-- bench:soak:end -->"
@@ -578,10 +579,11 @@ answers and questions vary (seeded, so every run sends the same). Measured:
 """
 
 
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve-stub":
-        serve_stub(int(sys.argv[2]))
-        return
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) == 2 and argv[0] == "--serve-stub":
+        serve_stub(int(argv[1]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long (default 60)")
     parser.add_argument("--conversations", type=int, default=200, help="at once (default 200)")
@@ -589,7 +591,7 @@ def main() -> None:
         "--storage", choices=("sqlite", "azure", "both"), default="both", help="default both"
     )
     parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 3600 or not 1 <= args.conversations <= 2000:
         parser.error("--seconds must be 1-3600 and --conversations 1-2000")
     if args.write_docs and args.storage != "both":
@@ -609,14 +611,13 @@ def main() -> None:
     text = table(results, args.seconds, args.conversations)
     print(text)
     if args.write_docs:
-        write_docs(text)
+        replace_section(DOC, START, END, text, new_section=SECTION)
+        say(f"written to {DOC.relative_to(ROOT)} ({START} … {END})")
     if any(r.errors for r in results):
-        raise SystemExit("soak: errors (see above)")
+        say("soak: errors (see above)")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
-
-
-def write_docs(text: str) -> None:
-    replace_section(DOC, START, END, text, new_section=SECTION)
+    sys.exit(main())

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +42,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import cpu_seconds, free_port, replace_section
+from bench.common import cpu_seconds, free_port, replace_section, say
 from tests.azurite import start_azurite as azurite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -360,7 +360,7 @@ def kivett_scenarios() -> list[Scenario]:
     ]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer turns (smoke check)")
     parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
@@ -370,7 +370,7 @@ def main() -> None:
         default="both",
         help="KI-vett's storage: embedded SQLite, Azure Storage (Azurite), or both (default)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.write_docs and args.storage != "both":
         parser.error("--write-docs needs --storage both: the docs show both storages")
     levels = QUICK_LEVELS if args.quick else LEVELS
@@ -446,7 +446,9 @@ def main() -> None:
     )
     print(text)
     if args.write_docs:
-        write_docs(text)
+        replace_section(DOC, START, END, text)
+        say(f"written to {DOC.relative_to(ROOT)} ({START} … {END})")
+    return 0
 
 
 async def _wait(url: str) -> None:
@@ -463,8 +465,4 @@ async def _wait(url: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
-
-
-def write_docs(text: str) -> None:
-    replace_section(DOC, START, END, text)
+    sys.exit(main())
