@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "Europe/Oslo"
 DEFAULT_WEEKDAY = 0  # Monday
@@ -19,7 +19,7 @@ TIMES = tuple(time(hour, 0) for hour in range(7, 17))  # 07:00 … 16:00
 
 
 class ScheduleError(ValueError):
-    """A weekday or time outside what the subscription card offers."""
+    """A weekday or time outside what the subscription card offers, or an unknown time zone."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class WeeklySlot:
             raise ScheduleError("weekday must be Monday to Friday (0–4)")
         if self.at not in TIMES:
             raise ScheduleError("time must be a whole hour from 07:00 to 16:00")
+        try:
+            ZoneInfo(self.zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+            # checked here, not first in next_due (a KeyError there would stop a whole batch)
+            raise ScheduleError("unknown time zone") from None
 
     @staticmethod
     def parse(weekday: str, at: str, zone: str = DEFAULT_ZONE) -> WeeklySlot:
