@@ -175,9 +175,12 @@ def build_flows(
     clock: Callable[[], datetime],
     render_card: Callable[[CardView, Language], dict[str, Any]],
     sink: LearningCardSink | None,
+    list_url: Callable[[], str],
     on_stored: Callable[[], None],
     sharepoint_delayed: Callable[[], bool],
 ) -> Flows:
+    """One flow per job over the stores. `sink` says whether cards go on to SharePoint;
+    `list_url` where leads open the list."""
     home_flow = HomeFlow()
     return Flows(
         home=home_flow,
@@ -212,7 +215,7 @@ def build_flows(
             usage=stores.usage,
             clock=clock,
             to_sharepoint=sink is not None,
-            list_url=_list_url(settings, sink),
+            list_url=list_url,
             on_stored=on_stored,
             sharepoint_delayed=sharepoint_delayed,
         ),
@@ -250,6 +253,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         clock=clock,
         render_card=render_card,
         sink=sink,
+        list_url=_list_url(settings, sink),
         on_stored=outbox.wake if outbox is not None else _nothing,
         sharepoint_delayed=outbox.delayed if outbox is not None else _never,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,8 +38,7 @@ from cards.renderer import CardRenderer
 from cards.views import CardView
 from content import Language
 from dialogs import home
-from dialogs.learning_card import LearningCardDialog
-from dialogs.learning_flow import LearningFlow
+from tests.fakes.learning_sink import FakeSink
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 BOT = ChannelAccount(id="28:bot-id", name="KI-vett")
@@ -142,23 +141,10 @@ async def make_harness(tmp_path: Path, swap: StoreSwap | None = None) -> Harness
         settings=settings,
         clock=lambda: NOW,
         render_card=render_card,
-        sink=None,
+        sink=FakeSink(),
+        list_url=lambda: LIST_URL,
         on_stored=lambda: stored_signals.append(1),
         sharepoint_delayed=lambda: bool(sharepoint_delayed),
-    )
-    flows = replace(
-        flows,
-        learning=LearningFlow(
-            dialog=LearningCardDialog(content.policy, content.service_areas),
-            policy=content.policy,
-            store=stores.learning_cards,
-            usage=stores.usage,
-            clock=lambda: NOW,
-            to_sharepoint=True,
-            list_url=lambda: LIST_URL,
-            on_stored=lambda: stored_signals.append(1),
-            sharepoint_delayed=lambda: bool(sharepoint_delayed),
-        ),
     )
     router = build_router(
         settings,

@@ -364,10 +364,10 @@ def test_without_a_kill_everyone_gets_it_once_and_the_progress_card_updates_in_p
     assert not [d for d in teams.fake.deliveries if d.conversation_id == CHAMPION_CONVERSATION], (
         "progress goes into the champion's card, never as new messages"
     )
-    # The bot's limiter paces to Teams' 50/s, so throttling is rare: it happens only where the
-    # fake's clock (time of arrival) and the bot's (time of sending) see a second's boundary a
-    # little differently, and because the progress card's updates count against the tenant too.
-    assert teams.fake.throttled <= RECIPIENTS // 20, teams.fake.throttled
+    # How often a real process on wall-clock time brushes Teams' limits depends on how busy the
+    # machine is, so it is recorded, not asserted; pacing itself is checked on virtual time in
+    # test_broadcast_worker.py and test_lesson_pacing.py. Whatever was throttled was retried:
+    # everyone got the tip exactly once (above).
     record_property("throttled", teams.fake.throttled)
     record_property("progress_updates", len(updates))
     record_property("seconds", round(elapsed, 1))
