@@ -174,7 +174,8 @@ def test_changing_approvals_in_content_changes_the_verdict() -> None:
 def _with_tool_change(**change: object) -> object:
     raw = read_yaml("policy.yaml")
     assert isinstance(raw, dict)
-    raw["tools"][5].update(change)
+    [approved] = [tool for tool in raw["tools"] if tool["id"] == "copilot_chat"]
+    approved.update(change)
     return raw
 
 
