@@ -73,18 +73,34 @@ class KiStepView:
     state: State
     can_go_back: bool
     category_help: tuple[Fact, ...] = ()
+    help_text: str = ""
+    """A short explanation under the choices (which Copilot is which)."""
 
 
 @dataclass(frozen=True)
 class KiMoreView:
-    """The last step: decisions about people, and publishing."""
+    """The fourth step: what the result is used for (decisions about people), and publishing."""
 
     template: ClassVar[str] = "ki_more.json.j2"
     step_number: int
     total: int
     facts: tuple[Fact, ...]
-    people: str
+    decisions: tuple[Choice, ...]
+    decision: str
     publish: str
+    state: State
+
+
+@dataclass(frozen=True)
+class KiFlagsView:
+    """The red flags, asked whatever the task: tick each that applies, or "none of these"."""
+
+    template: ClassVar[str] = "ki_flags.json.j2"
+    step_number: int
+    total: int
+    facts: tuple[Fact, ...]
+    flags: tuple[Choice, ...]
+    selected: str  # comma-separated values, as Input.ChoiceSet with isMultiSelect sends them
     state: State
 
 
@@ -107,6 +123,8 @@ class KiVerdictView:
     state: State
     offer_text_check: bool
     thanked: bool = False
+    law_notes: tuple[str, ...] = ()
+    """The AI Act's status and dates, when a reason rests on it, and when the law was checked."""
 
 
 @dataclass(frozen=True)
@@ -293,6 +311,7 @@ CardView = (
     | ErrorView
     | KiStepView
     | KiMoreView
+    | KiFlagsView
     | KiVerdictView
     | KiUnderstoodView
     | TextCheckView

@@ -1,4 +1,5 @@
-"""KI-sjekken as one card that moves step by step: task → tool → information → more → verdict.
+"""KI-sjekken as one card that moves step by step: task → tool → information → use and
+publishing → red flags → verdict.
 
 The flow's state travels in the card's button data (flat strings) and is validated on every press,
 so the server keeps nothing between steps and any instance can serve the next one. A payload that
@@ -11,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from bot.core.commands import CommandName
 from bot.core.extraction import Extraction, Lexicon, extract, looks_like_question
-from bot.core.policy import UNSURE, Answers, Assessment, Policy, Verdict, assess
+from bot.core.policy import UNSURE, Answers, Assessment, Policy, assess
 from bot.logs import get_logger
 from bot.ports import StorageUnavailableError, UsageStats
 from cards.verbs import Verb
@@ -23,38 +24,31 @@ from cards.views import (
     CardView,
     Choice,
     Fact,
+    KiFlagsView,
     KiMoreView,
     KiStepView,
     KiUnderstoodView,
     KiVerdictView,
-    ReasonLine,
     StaleActionView,
-    State,
 )
 from content import Texts
 from dialogs.actions import CardAction
 from dialogs.flow import Handler, Reply, Request, Routes
+from dialogs.ki_payload import (
+    CHOICE_STEPS,
+    COMPLETE,
+    NO_FLAGS,
+    STEPS,
+    VERDICT,
+    YES_NO,
+    Payload,
+    Step,
+    button_state,
+    flags_answer,
+)
+from dialogs.ki_verdict import VERDICT_NAMES, verdict_view
 
 _log = get_logger("ki_check")
-
-Step = Literal["task", "tool", "category", "more"]
-STEPS: tuple[Step, ...] = ("task", "tool", "category", "more")
-VERDICT = "verdict"  # the state a verdict card carries: back from it returns to the last question
-YES_NO = ("yes", "no")
-
-
-class _Payload(BaseModel):
-    """What a KI-sjekk button sends back: our state plus the card's inputs."""
-
-    model_config = ConfigDict(extra="ignore")
-    step: Literal["task", "tool", "category", "more", "verdict"] = "task"
-    task: str = ""
-    tool: str = ""
-    category: str = ""
-    people: str = ""
-    publish: str = ""
-    choice: str = ""
-    useful: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,23 +68,24 @@ class KiCheckDialog:
     # -- entry points ---------------------------------------------------------------------------
 
     def start(self, texts: Texts) -> CardView:
-        return self._step_view(texts, "task", _Payload())
+        return self._step_view(texts, "task", Payload())
 
     def understood(self, texts: Texts, extraction: Extraction) -> CardView:
         """Show what a free-text question said, to confirm or correct before any verdict."""
-        payload = _Payload(
+        payload = Payload(
             task=extraction.task or "",
             tool=extraction.tool or "",
             category=extraction.category or "",
         )
         return KiUnderstoodView(
-            facts=self._facts(texts, payload, with_missing=True), state=_state(payload, "task")
+            facts=self._facts(texts, payload, with_missing=True),
+            state=button_state(payload, "task"),
         )
 
     def handle(self, texts: Texts, action: CardAction) -> Outcome:
         stale = Outcome(StaleActionView(restart_verb=Verb.KI_START.value))
         try:
-            payload = _Payload.model_validate(action.data)
+            payload = Payload.model_validate(action.data)
         except ValidationError:
             return stale
         if not self._answers_valid(payload):
@@ -101,16 +96,18 @@ class KiCheckDialog:
             case Verb.KI_CORRECT:
                 return Outcome(self._step_view(texts, "task", payload))
             case Verb.KI_CONFIRM:
-                return Outcome(self._step_view(texts, self._first_missing(payload), payload))
+                missing = self._first_missing(payload)
+                step: Step = "flags" if missing == "complete" else missing
+                return Outcome(self._step_view(texts, step, payload))
             case Verb.KI_BACK:
                 if payload.step == VERDICT:
-                    return Outcome(self._step_view(texts, "more", payload))
+                    return Outcome(self._step_view(texts, "flags", payload))
                 index = STEPS.index(payload.step)
                 return Outcome(self._step_view(texts, STEPS[max(0, index - 1)], payload))
             case Verb.KI_NEXT:
                 return self._next(texts, payload) or stale
             case Verb.KI_FEEDBACK:
-                if payload.useful not in YES_NO or self._first_missing(payload) != "more":
+                if payload.useful not in YES_NO or self._first_missing(payload) != COMPLETE:
                     return stale
                 answers = self._answers(payload)
                 if answers is None:
@@ -121,26 +118,34 @@ class KiCheckDialog:
 
     # -- steps ----------------------------------------------------------------------------------
 
-    def _next(self, texts: Texts, payload: _Payload) -> Outcome | None:
+    def _next(self, texts: Texts, payload: Payload) -> Outcome | None:
         step = payload.step
         if step == "verdict":  # == VERDICT, spelled out so the type checker narrows it
             return None  # a verdict card has no "next"
-        earlier = STEPS[: STEPS.index(step)]
-        if not all(getattr(payload, step) for step in earlier):
+        if self._first_missing(payload) not in (*STEPS[STEPS.index(step) :], COMPLETE):
             return None  # a step before this one has no answer: not something our cards send
         if step == "more":
-            if payload.people not in YES_NO or payload.publish not in YES_NO:
+            if payload.decision not in self._use_ids() or payload.publish not in YES_NO:
                 return None
-            answers = self._answers(payload)
+            return Outcome(self._step_view(texts, "flags", payload))
+        if step == "flags":
+            flags = flags_answer(payload.flags, self._policy.red_flags)
+            if flags is None:
+                return None
+            answered = payload.model_copy(update={"flags": flags})
+            answers = self._answers(answered)
             if answers is None:
                 return None
             assessment = assess(self._policy, answers)
-            return Outcome(self._verdict_view(texts, payload, assessment), assessment, answers)
+            return Outcome(self._verdict_view(texts, answered, assessment), assessment, answers)
         if payload.choice not in self._choices_for(step):
             return None
         updated = payload.model_copy(update={step: payload.choice, "choice": ""})
         following = STEPS[STEPS.index(step) + 1]
         return Outcome(self._step_view(texts, following, updated))
+
+    def _use_ids(self) -> tuple[str, ...]:
+        return tuple(use.id for use in self._policy.uses)
 
     def _choices_for(self, step: Step) -> tuple[str, ...]:
         if step == "task":
@@ -151,37 +156,48 @@ class KiCheckDialog:
             return self._policy.category_answers
         return ()
 
-    def _answers_valid(self, payload: _Payload) -> bool:
+    def _answers_valid(self, payload: Payload) -> bool:
         checks = (
             (payload.task, self._choices_for("task")),
             (payload.tool, self._choices_for("tool")),
             (payload.category, self._choices_for("category")),
-            (payload.people, YES_NO),
+            (payload.decision, self._use_ids()),
             (payload.publish, YES_NO),
         )
-        return all(value == "" or value in allowed for value, allowed in checks)
+        if not all(value == "" or value in allowed for value, allowed in checks):
+            return False
+        return (
+            payload.flags == ""
+            or payload.step == "flags"
+            or (flags_answer(payload.flags, self._policy.red_flags) == payload.flags)
+        )
 
     @staticmethod
-    def _first_missing(payload: _Payload) -> Step:
-        for step in STEPS[:3]:
+    def _first_missing(payload: Payload) -> Step | Literal["complete"]:
+        for step in CHOICE_STEPS:
             if not getattr(payload, step):
                 return step
-        return "more"
+        if not (payload.decision and payload.publish):
+            return "more"
+        if not payload.flags:
+            return "flags"
+        return "complete"
 
-    def _answers(self, payload: _Payload) -> Answers | None:
-        if not (payload.task and payload.tool and payload.category):
+    def _answers(self, payload: Payload) -> Answers | None:
+        if self._first_missing(payload) != COMPLETE:
             return None
         return Answers(
             task=payload.task,
             tool=payload.tool,
             category=payload.category,
-            affects_people=payload.people == "yes",
+            decision=payload.decision,
             published=payload.publish == "yes",
+            flags=payload.flag_set(),
         )
 
     # -- views ----------------------------------------------------------------------------------
 
-    def _step_view(self, texts: Texts, step: Step, payload: _Payload) -> CardView:
+    def _step_view(self, texts: Texts, step: Step, payload: Payload) -> CardView:
         number = STEPS.index(step) + 1
         facts = self._facts(texts, payload, upto=step)
         if step == "more":
@@ -189,9 +205,22 @@ class KiCheckDialog:
                 step_number=number,
                 total=len(STEPS),
                 facts=facts,
-                people=payload.people,
+                decisions=tuple(Choice(u, texts(f"use.{u}")) for u in self._use_ids()),
+                decision=payload.decision,
                 publish=payload.publish,
-                state=_state(payload, "more"),
+                state=button_state(payload, "more"),
+            )
+        if step == "flags":
+            return KiFlagsView(
+                step_number=number,
+                total=len(STEPS),
+                facts=facts,
+                flags=(
+                    *(Choice(f, texts(f"flag.{f}")) for f in self._policy.red_flags),
+                    Choice(NO_FLAGS, texts("kisjekk.flags_none")),
+                ),
+                selected=payload.flags,
+                state=button_state(payload, "flags"),
             )
         question = {"task": "q_task", "tool": "q_tool", "category": "q_category"}[step]
         return KiStepView(
@@ -201,9 +230,10 @@ class KiCheckDialog:
             choices=self._choice_views(texts, step),
             selected=getattr(payload, step),
             facts=facts,
-            state=_state(payload, step),
+            state=button_state(payload, step),
             can_go_back=step != "task",
             category_help=self._category_help(texts) if step == "category" else (),
+            help_text=texts("kisjekk.tool_help") if step == "tool" else "",
         )
 
     def _choice_views(self, texts: Texts, step: Step) -> tuple[Choice, ...]:
@@ -226,9 +256,9 @@ class KiCheckDialog:
         )
 
     def _facts(
-        self, texts: Texts, payload: _Payload, upto: Step = "more", with_missing: bool = False
+        self, texts: Texts, payload: Payload, upto: Step = "more", with_missing: bool = False
     ) -> tuple[Fact, ...]:
-        shown = STEPS[: STEPS.index(upto)] if upto != "more" else STEPS[:3]
+        shown = CHOICE_STEPS[: STEPS.index(upto)] if upto in CHOICE_STEPS else CHOICE_STEPS
         facts: list[Fact] = []
         for step in shown:
             value = getattr(payload, step)
@@ -248,70 +278,27 @@ class KiCheckDialog:
             return texts("kisjekk.category_unsure")
         return texts(f"category.{value}.name")
 
-    def _verdict_view(self, texts: Texts, payload: _Payload, result: Assessment) -> KiVerdictView:
+    def _verdict_view(self, texts: Texts, payload: Payload, result: Assessment) -> KiVerdictView:
         yes_no = {"yes": texts("kisjekk.answer_yes"), "no": texts("kisjekk.answer_no")}
+        flags = payload.flag_set()
         facts = (
             *self._facts(texts, payload),
-            Fact(texts("kisjekk.fact_people"), yes_no[payload.people or "no"]),
+            Fact(texts("kisjekk.fact_use"), texts(f"use.{payload.decision}")),
             Fact(texts("kisjekk.fact_publish"), yes_no[payload.publish or "no"]),
-        )
-        contacts = self._policy.contacts
-        next_steps = tuple(
-            texts(
-                f"next.{step.value}",
-                email=(
-                    contacts["information_security"].email
-                    if step.value == "contact_infosec"
-                    else contacts["privacy_officer"].email
-                ),
-            )
-            if step.value in ("contact_privacy_officer", "contact_infosec")
-            else texts(f"next.{step.value}")
-            for step in result.next_steps
-        )
-        return KiVerdictView(
-            verdict={Verdict.GREEN: "green", Verdict.YELLOW: "yellow", Verdict.RED: "red"}[
-                result.verdict
-            ],
-            facts=facts,
-            reasons=tuple(
-                ReasonLine(
-                    text=texts(reason.text_key),
-                    sources=", ".join(
-                        f"[{texts(f'source.{s}')}]({self._policy.sources[s]})"
-                        for s in reason.sources
-                    ),
-                )
-                for reason in result.reasons
-            ),
-            conditions=tuple(texts(key) for key in result.conditions),
-            next_steps=next_steps,
-            alternatives=", ".join(self._policy.tool(t).name for t in result.alternatives),
-            vettregler=tuple(f"{n}. {texts(f'vettregel.{n}.title')}" for n in result.vettregler),
-            state=_state(payload, VERDICT, with_flags=True),
-            offer_text_check=any(
-                step.value == "remove_personal_data" for step in result.next_steps
+            Fact(
+                texts("kisjekk.fact_flags"),
+                "; ".join(texts(f"flag.{f}") for f in self._policy.red_flags if f in flags)
+                or texts("kisjekk.flags_none"),
             ),
         )
-
-
-def _state(payload: _Payload, step: str, *, with_flags: bool = False) -> State:
-    """Button data for a card. `people`/`publish` only on the verdict card: on the last question
-    card they are the ids of its inputs, which the client adds to the data itself."""
-    return (
-        ("step", step),
-        ("task", payload.task),
-        ("tool", payload.tool),
-        ("category", payload.category),
-        *((("people", payload.people), ("publish", payload.publish)) if with_flags else ()),
-    )
+        state = button_state(payload, VERDICT)
+        return verdict_view(self._policy, texts, facts, result, state)
 
 
 def _thanked(view: KiVerdictView) -> KiVerdictView:
     return replace(view, thanked=True)
 
 
-VERDICT_NAMES = {Verdict.GREEN: "green", Verdict.YELLOW: "yellow", Verdict.RED: "red"}
 KI_VERBS = (
     Verb.KI_START,
     Verb.KI_NEXT,

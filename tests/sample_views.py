@@ -14,6 +14,7 @@ from cards.views import (
     Fact,
     FallbackView,
     HelpView,
+    KiFlagsView,
     KiMoreView,
     KiStepView,
     KiUnderstoodView,
@@ -59,8 +60,14 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
         _STATE,
         True,
         category_help=(Fact("Åpen", "Nettsidetekst"),),
+        help_text="Copilot Chat er gratis.",
     ),
-    KiMoreView(4, 4, _FACTS, "", "no", _STATE),
+    KiMoreView(
+        4, 5, _FACTS, (Choice("none", "Nei"), Choice("services", "Tjenester")), "", "no", _STATE
+    ),
+    KiFlagsView(
+        5, 5, _FACTS, (Choice("secrets", "Passord"), Choice("none", "Ingen")), "secrets", _STATE
+    ),
     KiVerdictView(
         "red",
         _FACTS,
@@ -71,6 +78,7 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
         ("Vettregel 2",),
         _STATE,
         offer_text_check=True,
+        law_notes=("KI-forordningen er EU-rett.", "Sist kontrollert 22.11.2026."),
     ),
     KiVerdictView(
         "green",

@@ -35,13 +35,23 @@ async def _press(
     return json.loads(value) if isinstance(value, str) else dict(value)
 
 
-async def _dialog(pg: PlaygroundClient, task: str, tool: str, category: str) -> list[str]:
+async def _dialog(
+    pg: PlaygroundClient,
+    task: str,
+    tool: str,
+    category: str,
+    *,
+    decision: str = "none",
+    flags: str = "none",
+) -> list[str]:
     await pg.say("ki-sjekk")
     message = await pg.next_message()
     card = message.card
     for choice in (task, tool, category):
         card = await _press(pg, message, card, Verb.KI_NEXT, choice=choice)
-    card = await _press(pg, message, card, Verb.KI_NEXT, people="no", publish="no")
+    card = await _press(pg, message, card, Verb.KI_NEXT, decision=decision, publish="no")
+    assert EN("kisjekk.q_flags") in card_texts(card)
+    card = await _press(pg, message, card, Verb.KI_NEXT, flags=flags)
     return card_texts(card)
 
 
@@ -61,6 +71,38 @@ async def test_a_full_dialog_ending_green_for_open_information_in_an_approved_to
     assert any(EN("kisjekk.verdict_green") in text for text in shown)
     assert f"• {EN('rule.open_info')}" in shown
     assert f"• {EN('rule.minimal_risk')}" in shown
+
+
+@pytest.mark.parametrize(
+    ("flag", "task", "rule"),
+    [
+        ("biometrics", "analyse_data", "rule.biometrics"),
+        ("realistic_people", "images", "rule.realistic_people"),
+        ("secrets", "code", "rule.secrets"),
+        ("graded", "summarise", "rule.security_graded"),
+    ],
+)
+async def test_each_red_flag_is_red_in_an_approved_tool_whatever_the_task(
+    stack: Stack, flag: str, task: str, rule: str
+) -> None:
+    async with connect(stack.playground.base) as pg:
+        shown = await _dialog(pg, task, "m365_copilot", "open", flags=flag)
+    assert any(EN("kisjekk.verdict_red") in text for text in shown)
+    reasons = [text for text in shown if text.startswith("• ")]
+    assert reasons[0] == f"• {EN(rule)}", "the red flag is the first reason"
+    assert f"• {EN('rule.minimal_risk')}" not in shown, "no low-risk line on a red card"
+
+
+async def test_a_high_risk_use_is_red_even_in_the_case_system(stack: Stack) -> None:
+    async with connect(stack.playground.base) as pg:
+        shown = await _dialog(
+            pg, "summarise", "case_system_ai", "confidential", decision="services"
+        )
+    assert any(EN("kisjekk.verdict_red") in text for text in shown)
+    assert f"• {EN('rule.high_risk_use')}" in shown
+    assert f"• {EN('next.own_assessment')}" in shown
+    assert f"• {EN('next.remove_personal_data')}" not in shown
+    assert f"• {EN('law.ai_act_status')}" in shown
 
 
 def _valid_fodselsnummer() -> str:

@@ -71,6 +71,14 @@ async def press(
     return card_out
 
 
+def chosen(card: dict[str, Any]) -> str:
+    """The answer already picked on a question card."""
+    for element in card["body"]:
+        if element.get("type") == "Input.ChoiceSet":
+            return str(element.get("value", ""))
+    return ""
+
+
 def choices(card: dict[str, Any]) -> list[str]:
     for element in card["body"]:
         if element.get("type") == "Input.ChoiceSet":
@@ -84,15 +92,18 @@ async def walk_to_verdict(
     task: str,
     tool: str,
     category: str,
-    people: str = "no",
+    decision: str = "none",
     publish: str = "no",
+    flags: str = "none",
 ) -> dict[str, Any]:
     await say(adapter, "ki-sjekk")
     [card] = cards_sent(adapter)
     card = await press(harness, adapter, card, Verb.KI_NEXT, choice=task)
     card = await press(harness, adapter, card, Verb.KI_NEXT, choice=tool)
     card = await press(harness, adapter, card, Verb.KI_NEXT, choice=category)
-    return await press(harness, adapter, card, Verb.KI_NEXT, people=people, publish=publish)
+    card = await press(harness, adapter, card, Verb.KI_NEXT, decision=decision, publish=publish)
+    assert NB("kisjekk.q_flags") in texts_in(card), "the red flags are asked whatever the task"
+    return await press(harness, adapter, card, Verb.KI_NEXT, flags=flags)
 
 
 async def test_ki_sjekk_starts_with_the_task_question(harness: Harness) -> None:
@@ -102,7 +113,7 @@ async def test_ki_sjekk_starts_with_the_task_question(harness: Harness) -> None:
     assert title_of(card) == NB("kisjekk.title")
     assert NB("kisjekk.q_task") in texts_in(card)
     assert choices(card)[:2] == ["write", "summarise"]
-    assert NB("kisjekk.step", number=1, total=4) in texts_in(card)
+    assert NB("kisjekk.step", number=1, total=5) in texts_in(card)
 
 
 async def test_personal_data_in_chatgpt_ends_red_with_reasons_sources_and_next_steps(
@@ -113,7 +124,8 @@ async def test_personal_data_in_chatgpt_ends_red_with_reasons_sources_and_next_s
     shown = " ".join(texts_in(card))
     assert NB("kisjekk.verdict_red") in shown
     assert f"• {NB('rule.personal_data_open_tool')}" in shown
-    assert NB("source.gdpr") in shown
+    assert NB("source.gdpr_art6") in shown
+    assert NB("source.gdpr_ch5") in shown
     assert NB("next.remove_personal_data") in shown
     assert "Microsoft 365 Copilot (lisens)" in shown  # an approved alternative is named
     assert NB("vettregel.2.title") in shown
@@ -140,13 +152,18 @@ async def test_back_keeps_the_answers_and_start_over_clears_them(harness: Harnes
     assert NB("kisjekk.q_category") in texts_in(card)
     back = await press(harness, adapter, card, Verb.KI_BACK)
     assert NB("kisjekk.q_tool") in texts_in(back)
-    assert back["body"][-1]["value"] == "deepl"
+    assert chosen(back) == "deepl"
     again = await press(harness, adapter, back, Verb.KI_NEXT, choice="m365_copilot")
     assert NB("kisjekk.q_category") in texts_in(again)
-    verdict = await walk_to_verdict(harness, adapter, "translate", "deepl", "open", publish="yes")
-    last_question = await press(harness, adapter, verdict, Verb.KI_BACK)
-    assert NB("kisjekk.publish_label") in texts_in(last_question)
-    assert [e.get("value") for e in last_question["body"] if e.get("id") == "publish"] == ["yes"]
+    verdict = await walk_to_verdict(
+        harness, adapter, "translate", "deepl", "open", publish="yes", flags="secrets"
+    )
+    flags_again = await press(harness, adapter, verdict, Verb.KI_BACK)
+    assert NB("kisjekk.q_flags") in texts_in(flags_again)
+    assert [e.get("value") for e in flags_again["body"] if e.get("id") == "flags"] == ["secrets"]
+    use_again = await press(harness, adapter, flags_again, Verb.KI_BACK)
+    assert NB("kisjekk.publish_label") in texts_in(use_again)
+    assert [e.get("value") for e in use_again["body"] if e.get("id") == "publish"] == ["yes"]
     fresh = await press(harness, adapter, again, Verb.KI_START)
     assert NB("kisjekk.q_task") in texts_in(fresh)
     assert not any(e.get("type") == "FactSet" for e in fresh["body"])
@@ -164,8 +181,28 @@ async def test_tampered_payloads_get_a_start_over_card(harness: Harness) -> None
             "task": "write",
             "tool": "chatgpt",
             "category": "open",
-            "people": "maybe",
+            "decision": "maybe",
             "publish": "no",
+        },
+        {
+            "v": 1,
+            "step": "flags",
+            "task": "write",
+            "tool": "chatgpt",
+            "category": "open",
+            "decision": "none",
+            "publish": "no",
+            "flags": "astrology",
+        },
+        {
+            "v": 1,
+            "step": "flags",
+            "task": "write",
+            "tool": "chatgpt",
+            "category": "open",
+            "decision": "none",
+            "publish": "no",
+            "flags": "",
         },
         {"v": 1, "step": "warp", "task": "write"},
         {"v": 1, "step": "task", "task": "write", "tool": "chatgpt", "category": "top_secret"},
@@ -194,8 +231,9 @@ async def test_a_question_in_plain_words_is_understood_and_confirmed_before_the_
         NB("kisjekk.fact_category"): NB("category.restricted.name"),
     }
     more = await press(harness, adapter, card, Verb.KI_CONFIRM)
-    assert NB("kisjekk.people_label") in texts_in(more)
-    verdict = await press(harness, adapter, more, Verb.KI_NEXT, people="no", publish="no")
+    assert NB("kisjekk.use_label") in texts_in(more)
+    flags = await press(harness, adapter, more, Verb.KI_NEXT, decision="none", publish="no")
+    verdict = await press(harness, adapter, flags, Verb.KI_NEXT, flags="none")
     assert NB("kisjekk.verdict_red") in " ".join(texts_in(verdict))
 
 
@@ -207,7 +245,7 @@ async def test_correcting_what_was_understood_starts_at_the_first_question_prefi
     [card] = cards_sent(adapter)
     corrected = await press(harness, adapter, card, Verb.KI_CORRECT, locale="nn-NO")
     assert NN("kisjekk.q_task") in texts_in(corrected)
-    assert corrected["body"][-1]["value"] == "translate"
+    assert chosen(corrected) == "translate"
 
 
 async def test_feedback_is_counted_anonymously_with_the_verdicts(harness: Harness) -> None:

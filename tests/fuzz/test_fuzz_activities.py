@@ -132,12 +132,13 @@ YES_NO = ("yes", "no")
 DATES = ("0001-01-01", "0001-01-02", "9999-12-31", "2026-02-30", "2026-11-19", "2030-01-01", "x")
 TIMES = ("07:00", "09:00", "16:00", "9", "25:61", "-1:-1", "99999999999999999999:00", "09:99999")
 KEY_VALUES: dict[str, tuple[object, ...]] = {
-    "step": ("task", "tool", "category", "more", "verdict", "TASK", ""),
+    "step": ("task", "tool", "category", "more", "flags", "verdict", "TASK", ""),
     "task": tuple(task.id for task in POLICY.tasks),
     "tool": tuple(tool.id for tool in POLICY.tools),
     "category": (*POLICY.categories, "unsure"),
-    "people": YES_NO,
+    "decision": (*(use.id for use in POLICY.uses), "maybe"),
     "publish": YES_NO,
+    "flags": (*POLICY.red_flags, "none", "secrets,graded", "none,secrets", "astrology", ""),
     "useful": YES_NO,
     "choice": (
         *(task.id for task in POLICY.tasks),
@@ -169,7 +170,17 @@ KEY_VALUES: dict[str, tuple[object, ...]] = {
     "recommend": ("yes", "maybe", "no", "YES"),
     "share": ("true", "false", True, False, "TRUE", "ja"),
 }
-KI_KEYS = ("step", "task", "tool", "category", "people", "publish", "choice", "useful")
+KI_KEYS = (
+    "step",
+    "task",
+    "tool",
+    "category",
+    "decision",
+    "publish",
+    "flags",
+    "choice",
+    "useful",
+)
 LESSON_KEYS = ("next", "lesson", "answer", "day", "time")
 TIP_KEYS = ("own", "tip", "audience", "channels", "date", "time")
 CARD_KEYS = ("card", *FORM_FIELDS)  # the card id and every input of the form
@@ -244,12 +255,13 @@ VALID_SUBMIT: dict[str, Any] = {
 }
 VALID_DATA: dict[tuple[str, ...], dict[str, Any]] = {
     KI_KEYS: {
-        "step": "more",
+        "step": "flags",
         "task": "write",
         "tool": "chatgpt",
         "category": "open",
-        "people": "no",
+        "decision": "none",
         "publish": "no",
+        "flags": "none",
         "useful": "yes",
         "choice": "open",
     },

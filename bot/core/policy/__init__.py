@@ -8,8 +8,19 @@ policy.yaml.
 
 from __future__ import annotations
 
-from bot.core.policy.engine import RULES, TASK_CONDITIONS, assess, text_keys
+from bot.core.policy.engine import (
+    FLAG_RULES,
+    RULES,
+    TASK_CONDITIONS,
+    Rule,
+    assess,
+    effective_category,
+    text_keys,
+)
+from bot.core.policy.matrix import all_answers, flag_options
 from bot.core.policy.model import (
+    INDIVIDUAL_CASE,
+    NO_DECISION,
     UNSURE,
     Answers,
     Assessment,
@@ -21,11 +32,15 @@ from bot.core.policy.model import (
     Task,
     Tool,
     ToolClass,
+    Use,
     Verdict,
 )
 from bot.core.policy.parsing import PolicyError, parse_policy
 
 __all__ = [
+    "FLAG_RULES",
+    "INDIVIDUAL_CASE",
+    "NO_DECISION",
     "RULES",
     "TASK_CONDITIONS",
     "UNSURE",
@@ -37,11 +52,16 @@ __all__ = [
     "PolicyError",
     "Reason",
     "RiskLevel",
+    "Rule",
     "Task",
     "Tool",
     "ToolClass",
+    "Use",
     "Verdict",
+    "all_answers",
     "assess",
+    "effective_category",
+    "flag_options",
     "parse_policy",
     "text_keys",
 ]

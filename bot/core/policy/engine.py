@@ -1,11 +1,24 @@
 """`assess(policy, answers)`: the rules, which of them apply, and the verdict, steps and conditions
-that follow. Also `text_keys`, every text the rules and the policy need."""
+that follow. Also `text_keys`, every text the rules and the policy need.
+
+Four things are judged separately, and the verdict is the most severe rule that fired:
+- the information and the tool (the storage guide's categories and the tool's approvals);
+- what the result is used for (a decision about people; the AI Act's high-risk areas), where an
+  approval for the information never counts as an approval for the use;
+- red flags, asked whatever the task (biometrics and emotions, realistic images of real people,
+  secrets, security-graded material);
+- publishing to residents (the AI Act's transparency duty).
+Each rule carries its sources (article or section) and the next steps that answer its cause.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.core.policy.model import (
+    INDIVIDUAL_CASE,
+    NO_DECISION,
     UNSURE,
     Answers,
     Assessment,
@@ -13,36 +26,113 @@ from bot.core.policy.model import (
     Policy,
     Reason,
     RiskLevel,
-    Task,
     Tool,
     ToolClass,
     Verdict,
 )
 
-# rule id → (verdict, sources, vettregler)
-RULES: Mapping[str, tuple[Verdict, tuple[str, ...], tuple[int, ...]]] = {
-    "open_info": (Verdict.GREEN, ("storage_guide",), (1,)),
-    "approved_for_category": (Verdict.GREEN, ("guideline", "storage_guide"), (1, 4)),
-    "unknown_tool": (Verdict.YELLOW, ("digdir", "guideline"), (4, 7)),
-    "personal_data_open_tool": (Verdict.RED, ("guideline", "gdpr", "digdir"), (2, 7)),
-    "personal_data_unknown_tool": (Verdict.RED, ("guideline", "gdpr"), (2, 4, 7)),
-    "not_approved_for_category": (Verdict.RED, ("guideline", "storage_guide"), (2, 7)),
-    "unsure_open_tool": (Verdict.RED, ("storage_guide", "guideline"), (1, 2)),
-    "unsure_classify_first": (Verdict.YELLOW, ("storage_guide",), (1, 3)),
-    "high_risk_open_tool": (
-        Verdict.RED,
-        ("ai_act_annex3", "forvaltningsloven", "gdpr"),
-        (2, 6),
-    ),
-    "high_risk_human_decides": (
+S = NextStep
+
+
+@dataclass(frozen=True)
+class Rule:
+    verdict: Verdict
+    sources: tuple[str, ...]
+    vettregler: tuple[int, ...]
+    steps: tuple[NextStep, ...] = ()
+
+
+RULES: Mapping[str, Rule] = {
+    # the information and the tool
+    "open_info": Rule(Verdict.GREEN, ("storage_guide",), (1,)),
+    "approved_for_category": Rule(Verdict.GREEN, ("guideline", "storage_guide"), (1, 4)),
+    "approved_sensitive": Rule(
         Verdict.YELLOW,
-        ("ai_act_annex3", "forvaltningsloven", "gdpr"),
-        (6,),
+        ("gdpr_art5", "gdpr_art9", "guideline"),
+        (1, 2, 8),
+        (S.MINIMISE_DATA, S.CONTACT_PRIVACY_OFFICER),
     ),
-    "monitoring_people": (Verdict.RED, ("ai_act_art5", "ai_act_annex3", "gdpr"), (2, 9)),
-    "publish_transparency": (Verdict.YELLOW, ("ai_act_art50", "guideline"), (6,)),
-    "minimal_risk": (Verdict.GREEN, ("guideline",), (5,)),
+    "unknown_tool": Rule(Verdict.YELLOW, ("digdir", "guideline"), (4, 7), (S.CONTACT_INFOSEC,)),
+    "personal_data_open_tool": Rule(
+        Verdict.RED,
+        ("gdpr_art5", "gdpr_art6", "gdpr_ch5", "fvl_13", "digdir"),
+        (2, 7),
+        (S.REMOVE_PERSONAL_DATA, S.USE_APPROVED_TOOL, S.REPORT_BREACH),
+    ),
+    "personal_data_unknown_tool": Rule(
+        Verdict.RED,
+        ("gdpr_art5", "gdpr_art6", "fvl_13", "guideline"),
+        (2, 4, 7),
+        (S.REMOVE_PERSONAL_DATA, S.USE_APPROVED_TOOL, S.REPORT_BREACH, S.CONTACT_INFOSEC),
+    ),
+    "not_approved_for_category": Rule(
+        Verdict.RED,
+        ("guideline", "storage_guide", "gdpr_art5"),
+        (2, 7),
+        (S.REMOVE_PERSONAL_DATA, S.USE_APPROVED_TOOL),
+    ),
+    "unsure_counts_as_restricted": Rule(
+        Verdict.YELLOW, ("storage_guide",), (1, 3), (S.READ_STORAGE_GUIDE,)
+    ),
+    # what the result is used for
+    "individual_decision": Rule(
+        Verdict.YELLOW, ("fvl_17", "fvl_24_25", "gdpr_art22"), (6,), (S.OWN_ASSESSMENT,)
+    ),
+    "high_risk_use": Rule(
+        Verdict.RED,
+        ("ai_act_annex3", "ai_act_art6", "ai_act_art27", "gdpr_art35"),
+        (2, 6),
+        (S.OWN_ASSESSMENT, S.IMPACT_ASSESSMENT),
+    ),
+    "high_risk_use_assessed": Rule(
+        Verdict.YELLOW,
+        ("ai_act_annex3", "fvl_17", "fvl_24_25", "gdpr_art22"),
+        (6,),
+        (S.FOLLOW_ASSESSMENT, S.OWN_ASSESSMENT),
+    ),
+    "monitoring_people": Rule(
+        Verdict.RED,
+        ("ai_act_art5", "ai_act_annex3", "aml_ch9", "gdpr_art35"),
+        (2, 9),
+        (S.DO_NOT_USE, S.CONTACT_PRIVACY_OFFICER),
+    ),
+    # red flags
+    "biometrics": Rule(
+        Verdict.RED,
+        ("ai_act_art5", "ai_act_annex3", "gdpr_art9"),
+        (2, 9),
+        (S.DO_NOT_USE, S.CONTACT_PRIVACY_OFFICER),
+    ),
+    "realistic_people": Rule(
+        Verdict.RED,
+        ("ai_act_art50", "gdpr_art6", "gdpr_art9"),
+        (6, 8),
+        (S.NO_REAL_PEOPLE, S.CONTACT_PRIVACY_OFFICER),
+    ),
+    "secrets": Rule(
+        Verdict.RED, ("guideline", "digdir"), (1, 2), (S.REMOVE_SECRETS, S.CONTACT_INFOSEC)
+    ),
+    "security_graded": Rule(
+        Verdict.RED, ("sikkerhetsloven", "digdir"), (2, 3), (S.SECURITY_ROUTINE,)
+    ),
+    # publishing
+    "publish_transparency": Rule(
+        Verdict.YELLOW, ("ai_act_art50", "guideline"), (6,), (S.LABEL_AI_CONTENT,)
+    ),
+    "minimal_risk": Rule(Verdict.GREEN, ("ai_act_art6", "guideline"), (5,)),
 }
+
+FLAG_RULES: Mapping[str, str] = {
+    "biometrics": "biometrics",
+    "realistic_people": "realistic_people",
+    "secrets": "secrets",
+    "graded": "security_graded",
+}
+"""Red-flag answer id → its rule. The red flags a policy may offer are exactly these."""
+
+DATA_RED = frozenset(
+    {"personal_data_open_tool", "personal_data_unknown_tool", "not_approved_for_category"}
+)
 
 TASK_CONDITIONS: Mapping[str, tuple[str, ...]] = {
     "translate": ("condition.translation",),
@@ -54,46 +144,70 @@ TASK_CONDITIONS: Mapping[str, tuple[str, ...]] = {
 
 
 def _reason(rule: str) -> Reason:
-    verdict, sources, _ = RULES[rule]
-    return Reason(rule=rule, verdict=verdict, sources=sources, text_key=f"rule.{rule}")
+    found = RULES[rule]
+    return Reason(rule=rule, verdict=found.verdict, sources=found.sources, text_key=f"rule.{rule}")
 
 
-def _data_reasons(policy: Policy, tool: Tool, category: str) -> list[str]:
+def effective_category(policy: Policy, category: str) -> str:
+    """Unsure information counts as the storage guide's second category (personal data)."""
+    return policy.categories[1] if category == UNSURE else category
+
+
+def _data_rules(policy: Policy, tool: Tool, category: str) -> list[str]:
     """Rules about the information and the tool."""
-    if category == UNSURE:
-        return ["unsure_classify_first" if tool.sanctioned else "unsure_open_tool"]
+    rules = ["unsure_counts_as_restricted"] if category == UNSURE else []
+    category = effective_category(policy, category)
     if category == policy.categories[0]:
-        return ["unknown_tool"] if tool.tool_class is ToolClass.UNKNOWN else ["open_info"]
-    if tool.tool_class is ToolClass.OPEN_SERVICE:
-        return ["personal_data_open_tool"]
-    if tool.tool_class is ToolClass.UNKNOWN:
-        return ["personal_data_unknown_tool"]
-    if category in tool.approved_for:
-        return ["approved_for_category"]
-    return ["not_approved_for_category"]
+        rules.append("unknown_tool" if tool.tool_class is ToolClass.UNKNOWN else "open_info")
+    elif tool.tool_class is ToolClass.OPEN_SERVICE:
+        rules.append("personal_data_open_tool")
+    elif tool.tool_class is ToolClass.UNKNOWN:
+        rules.append("personal_data_unknown_tool")
+    elif category not in tool.approved_for:
+        rules.append("not_approved_for_category")
+    elif category in policy.categories[2:]:
+        rules.append("approved_sensitive")
+    else:
+        rules.append("approved_for_category")
+    return rules
 
 
-def _risk(task: Task, answers: Answers) -> RiskLevel:
-    if task.prohibited_or_high_risk:
-        return RiskLevel.PROHIBITED_OR_HIGH
-    if task.high_risk or answers.affects_people:
-        return RiskLevel.HIGH
-    if answers.published:
-        return RiskLevel.TRANSPARENCY
-    return RiskLevel.MINIMAL
+def decision_of(policy: Policy, answers: Answers) -> str:
+    """The use the answers describe: a task about deciding on people is at least a decision
+    about one person, whatever the use question said."""
+    if policy.task(answers.task).high_risk and answers.decision == NO_DECISION:
+        return INDIVIDUAL_CASE
+    return answers.decision
 
 
-def _risk_reasons(level: RiskLevel, tool: Tool, answers: Answers) -> list[str]:
+def _use_rules(policy: Policy, tool: Tool, answers: Answers) -> tuple[list[str], str]:
+    """Rules about what the result is used for, and the assessment that covers it (if any)."""
+    task = policy.task(answers.task)
     rules: list[str] = []
-    if level is RiskLevel.PROHIBITED_OR_HIGH:
+    reference = ""
+    if task.prohibited_or_high_risk:
         rules.append("monitoring_people")
-    elif level is RiskLevel.HIGH:
-        rules.append("high_risk_human_decides" if tool.sanctioned else "high_risk_open_tool")
+    decision = decision_of(policy, answers)
+    use = policy.use(decision)
+    if use.high_risk:
+        reference = tool.assessed_for.get(use.id, "")
+        rules.append("high_risk_use_assessed" if reference else "high_risk_use")
+    elif decision != NO_DECISION:
+        rules.append("individual_decision")
+    rules.extend(FLAG_RULES[flag] for flag in policy.red_flags if flag in answers.flags)
     if answers.published:
         rules.append("publish_transparency")
-    if not rules:
-        rules.append("minimal_risk")
-    return rules
+    return rules, reference
+
+
+def _risk(rules: list[str]) -> RiskLevel:
+    if {"monitoring_people", "biometrics"} & set(rules):
+        return RiskLevel.PROHIBITED_OR_HIGH
+    if {"high_risk_use", "high_risk_use_assessed"} & set(rules):
+        return RiskLevel.HIGH
+    if {"publish_transparency", "realistic_people"} & set(rules):
+        return RiskLevel.TRANSPARENCY
+    return RiskLevel.MINIMAL
 
 
 def assess(policy: Policy, answers: Answers) -> Assessment:
@@ -102,49 +216,49 @@ def assess(policy: Policy, answers: Answers) -> Assessment:
     task = policy.task(answers.task)
     if answers.category not in policy.category_answers:
         raise KeyError(answers.category)
-    level = _risk(task, answers)
-    rules = _data_reasons(policy, tool, answers.category) + _risk_reasons(level, tool, answers)
+    unknown_flags = answers.flags - set(policy.red_flags)
+    if unknown_flags:
+        raise KeyError(sorted(unknown_flags)[0])
+    use_rules, reference = _use_rules(policy, tool, answers)
+    rules = _data_rules(policy, tool, answers.category) + use_rules
+    level = _risk(rules)
+    if level is RiskLevel.MINIMAL:
+        rules.append("minimal_risk")
+    verdict = max(RULES[rule].verdict for rule in rules)
+    if verdict is Verdict.RED:  # a red card lists what is wrong, never what is fine
+        rules = [rule for rule in rules if RULES[rule].verdict is not Verdict.GREEN]
+    rules.sort(key=lambda rule: -RULES[rule].verdict)  # the rule that decided comes first
     reasons = tuple(_reason(rule) for rule in rules)
-    verdict = max(reason.verdict for reason in reasons)
 
-    steps: list[NextStep] = []
+    steps: list[NextStep] = [step for rule in rules for step in RULES[rule].steps]
     alternatives: tuple[str, ...] = ()
-    data_problem = {
-        "personal_data_open_tool",
-        "personal_data_unknown_tool",
-        "not_approved_for_category",
-        "unsure_open_tool",
-    } & set(rules)
-    if data_problem:
-        steps.append(NextStep.REMOVE_PERSONAL_DATA)
-        category = policy.categories[1] if answers.category == UNSURE else answers.category
+    if DATA_RED & set(rules):
+        category = effective_category(policy, answers.category)
         alternatives = tuple(t.id for t in policy.approved_tools_for(category))
-        steps.append(NextStep.USE_APPROVED_TOOL if alternatives else NextStep.NO_TOOL_FOR_CATEGORY)
-    if "unsure_classify_first" in rules or "unsure_open_tool" in rules:
-        steps.append(NextStep.READ_STORAGE_GUIDE)
-    if tool.tool_class is ToolClass.UNKNOWN:
-        steps.append(NextStep.CONTACT_INFOSEC)
-    sensitive = answers.category in policy.categories[2:]
-    if level in (RiskLevel.PROHIBITED_OR_HIGH, RiskLevel.HIGH) or (
-        sensitive and verdict is not Verdict.GREEN
-    ):
-        steps.append(NextStep.CONTACT_PRIVACY_OFFICER)
-    if answers.published:
-        steps.append(NextStep.LABEL_AI_CONTENT)
-    if verdict is not Verdict.RED and not steps:
-        steps.append(NextStep.GO_AHEAD)
-    elif verdict is Verdict.GREEN:
-        steps.insert(0, NextStep.GO_AHEAD)
+        if not alternatives:
+            steps = [S.NO_TOOL_FOR_CATEGORY if s is S.USE_APPROVED_TOOL else s for s in steps]
+    if verdict is Verdict.GREEN:
+        steps.insert(0, S.GO_AHEAD)
+    elif verdict is Verdict.YELLOW and not steps:
+        steps.append(S.GO_AHEAD)
 
     conditions: tuple[str, ...] = ()
     if verdict is not Verdict.RED:
+        category = effective_category(policy, answers.category)
         conditions = (
             "condition.check_answers",
             *TASK_CONDITIONS.get(task.id, ()),
-            *(("condition.human_decides",) if level is RiskLevel.HIGH else ()),
-            *(("condition.no_personal_data",) if answers.category == policy.categories[0] else ()),
+            *(
+                ("condition.human_decides",)
+                if {"individual_decision", "high_risk_use_assessed"} & set(rules)
+                else ()
+            ),
+            *(("condition.assessed_use",) if reference else ()),
+            *(("condition.minimise",) if "approved_sensitive" in rules else ()),
+            *(("condition.no_personal_data",) if category == policy.categories[0] else ()),
+            *(("condition.disclose_ai",) if answers.published else ()),
         )
-    vettregler = tuple(sorted({n for rule in rules for n in RULES[rule][2]} | {6}))
+    vettregler = tuple(sorted({n for rule in rules for n in RULES[rule].vettregler} | {6}))
     return Assessment(
         verdict=verdict,
         risk_level=level,
@@ -153,6 +267,7 @@ def assess(policy: Policy, answers: Answers) -> Assessment:
         next_steps=tuple(dict.fromkeys(steps)),
         vettregler=vettregler,
         alternatives=alternatives,
+        assessment_reference=reference,
     )
 
 
@@ -164,8 +279,17 @@ def text_keys(policy: Policy) -> frozenset[str]:
     keys |= {f"category.{c}.description" for c in policy.categories}
     keys |= {f"category.{c}.examples" for c in policy.categories}
     keys |= {f"task.{t.id}" for t in policy.tasks}
+    keys |= {f"use.{u.id}" for u in policy.uses}
+    keys |= {f"flag.{f}" for f in policy.red_flags}
     keys |= {f"next.{step.value}" for step in NextStep}
     keys |= {key for conditions in TASK_CONDITIONS.values() for key in conditions}
-    keys |= {"condition.check_answers", "condition.human_decides", "condition.no_personal_data"}
+    keys |= {
+        "condition.check_answers",
+        "condition.human_decides",
+        "condition.no_personal_data",
+        "condition.assessed_use",
+        "condition.minimise",
+        "condition.disclose_ai",
+    }
     keys |= {f"vettregel.{n}.title" for n in range(1, 11)}
     return frozenset(keys)

@@ -9,6 +9,10 @@ from enum import IntEnum, StrEnum
 
 UNSURE = "unsure"
 """The information answer for "I don't know which category this is"."""
+NO_DECISION = "none"
+"""The use answer for "the result is not used in a decision about people"."""
+INDIVIDUAL_CASE = "individual_case"
+"""The use answer for a decision about one person outside the AI Act's high-risk areas."""
 
 
 class Verdict(IntEnum):
@@ -27,6 +31,7 @@ class ToolClass(StrEnum):
 class RiskLevel(StrEnum):
     """The AI Act's levels as they apply to the answers."""
 
+    PROHIBITED = "prohibited"
     PROHIBITED_OR_HIGH = "prohibited_or_high"
     HIGH = "high"
     TRANSPARENCY = "transparency"
@@ -40,6 +45,8 @@ class Tool:
     name: str
     aliases: tuple[str, ...]
     approved_for: frozenset[str]
+    assessed_for: Mapping[str, str] = field(default_factory=dict)
+    """High-risk use id → the reference to the assessment (DPIA / FRIA) that covers it."""
 
     @property
     def sanctioned(self) -> bool:
@@ -52,6 +59,15 @@ class Task:
     id: str
     high_risk: bool = False
     prohibited_or_high_risk: bool = False
+
+
+@dataclass(frozen=True)
+class Use:
+    """What the result is used for, as far as decisions about people go."""
+
+    id: str
+    high_risk: bool = False
+    """An area of the AI Act's Annex III (or profiling): red unless the tool is assessed for it."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,10 @@ class Policy:
     tasks: tuple[Task, ...]
     sources: Mapping[str, str]  # id → url
     contacts: Mapping[str, Contact]
+    uses: tuple[Use, ...] = (Use(NO_DECISION), Use(INDIVIDUAL_CASE))
+    red_flags: tuple[str, ...] = ()
+    law_checked: str = ""
+    """When the legal statements in the content were last checked (ISO date)."""
 
     def tool(self, tool_id: str) -> Tool:
         for tool in self.tools:
@@ -85,6 +105,12 @@ class Policy:
     def category_answers(self) -> tuple[str, ...]:
         return (*self.categories, UNSURE)
 
+    def use(self, use_id: str) -> Use:
+        for use in self.uses:
+            if use.id == use_id:
+                return use
+        raise KeyError(use_id)
+
     def approved_tools_for(self, category: str) -> tuple[Tool, ...]:
         return tuple(t for t in self.tools if t.sanctioned and category in t.approved_for)
 
@@ -94,8 +120,9 @@ class Answers:
     task: str
     tool: str
     category: str  # a category id or UNSURE
-    affects_people: bool
-    published: bool
+    decision: str = NO_DECISION  # a use id: what the result is used for
+    published: bool = False
+    flags: frozenset[str] = frozenset()  # red flags the person ticked
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,15 @@ class NextStep(StrEnum):
     CONTACT_INFOSEC = "contact_infosec"
     READ_STORAGE_GUIDE = "read_storage_guide"
     LABEL_AI_CONTENT = "label_ai_content"
+    OWN_ASSESSMENT = "own_assessment"
+    IMPACT_ASSESSMENT = "impact_assessment"
+    FOLLOW_ASSESSMENT = "follow_assessment"
+    REMOVE_SECRETS = "remove_secrets"
+    SECURITY_ROUTINE = "security_routine"
+    NO_REAL_PEOPLE = "no_real_people"
+    DO_NOT_USE = "do_not_use"
+    MINIMISE_DATA = "minimise_data"
+    REPORT_BREACH = "report_breach"
 
 
 @dataclass(frozen=True)
@@ -126,3 +162,4 @@ class Assessment:
     next_steps: tuple[NextStep, ...]
     vettregler: tuple[int, ...]  # numbers 1–10
     alternatives: tuple[str, ...] = field(default=())  # tool ids approved for this category
+    assessment_reference: str = ""  # the tool's assessment for this high-risk use, if any

@@ -10,8 +10,15 @@ from dialogs.ki_check import KiCheckDialog, KiCheckFlow
 from tests.fakes.stores import FakeUsage
 from tests.unit.flows.conftest import CONTENT, request
 
-FULL = {"step": "more", "task": "write", "tool": "copilot_chat", "category": "open"}
-ANSWERED = {**FULL, "people": "no", "publish": "no"}
+FULL = {
+    "step": "flags",
+    "task": "write",
+    "tool": "copilot_chat",
+    "category": "open",
+    "decision": "none",
+    "publish": "no",
+}
+ANSWERED = {**FULL, "flags": "none"}
 
 
 def _flow(usage: FakeUsage) -> KiCheckFlow:
@@ -54,10 +61,8 @@ async def test_the_verdict_still_comes_when_the_figures_cannot_be_written() -> N
 
 async def test_a_tampered_answer_gets_a_fresh_start_and_is_noted_as_rejected() -> None:
     usage = FakeUsage()
-    data = {**FULL, "tool": "not-a-tool"}
-    reply = await _flow(usage).action(
-        request(verb=Verb.KI_NEXT, data={**data, "people": "no", "publish": "no"})
-    )
+    tampered = {**ANSWERED, "tool": "not-a-tool"}
+    reply = await _flow(usage).action(request(verb=Verb.KI_NEXT, data=tampered))
     assert isinstance(reply.view, StaleActionView)
     assert reply.route == "rejected"
     assert not usage.verdicts
