@@ -170,6 +170,15 @@ def test_dont_know_which_copilot_is_treated_as_the_less_trusted_one() -> None:
             assert result.verdict == as_chat.verdict, answers
 
 
+def test_a_blocked_use_comes_before_the_data_and_offers_no_data_remedy() -> None:
+    for answers, result in _matrix(POLICY):
+        rules = [r.rule for r in result.reasons]
+        if "high_risk_use" in rules and "personal_data_open_tool" in rules:
+            assert rules.index("high_risk_use") < rules.index("personal_data_open_tool")
+            assert NextStep.REMOVE_PERSONAL_DATA not in result.next_steps, answers
+            assert result.alternatives == (), answers
+
+
 def test_personal_data_in_an_open_tool_is_red_and_points_to_the_text_check() -> None:
     result = assess(POLICY, Answers("summarise", "chatgpt", "restricted"))
     assert result.verdict is Verdict.RED

@@ -55,13 +55,13 @@ RULES: Mapping[str, Rule] = {
     "unknown_tool": Rule(Verdict.YELLOW, ("digdir", "guideline"), (4, 7), (S.CONTACT_INFOSEC,)),
     "personal_data_open_tool": Rule(
         Verdict.RED,
-        ("gdpr_art5", "gdpr_art6", "gdpr_ch5", "fvl_13", "digdir"),
+        ("gdpr_art5", "gdpr_art6", "gdpr_ch5", "gdpr_art33", "fvl_13", "digdir"),
         (2, 7),
         (S.REMOVE_PERSONAL_DATA, S.USE_APPROVED_TOOL, S.REPORT_BREACH),
     ),
     "personal_data_unknown_tool": Rule(
         Verdict.RED,
-        ("gdpr_art5", "gdpr_art6", "fvl_13", "guideline"),
+        ("gdpr_art5", "gdpr_art6", "gdpr_art33", "fvl_13", "guideline"),
         (2, 4, 7),
         (S.REMOVE_PERSONAL_DATA, S.USE_APPROVED_TOOL, S.REPORT_BREACH, S.CONTACT_INFOSEC),
     ),
@@ -119,7 +119,7 @@ RULES: Mapping[str, Rule] = {
     "publish_transparency": Rule(
         Verdict.YELLOW, ("ai_act_art50", "guideline"), (6,), (S.LABEL_AI_CONTENT,)
     ),
-    "minimal_risk": Rule(Verdict.GREEN, ("ai_act_art6", "guideline"), (5,)),
+    "minimal_risk": Rule(Verdict.GREEN, ("ai_act_art6", "ai_act_art4", "guideline"), (5, 10)),
 }
 
 FLAG_RULES: Mapping[str, str] = {
@@ -133,6 +133,23 @@ FLAG_RULES: Mapping[str, str] = {
 DATA_RED = frozenset(
     {"personal_data_open_tool", "personal_data_unknown_tool", "not_approved_for_category"}
 )
+USE_BLOCKED = frozenset({"high_risk_use", "monitoring_people", "biometrics"})
+"""Rules that stop the use itself: no other tool and no anonymising makes it fine, so the data
+remedies (remove the personal data, use an approved tool) are not offered beside them."""
+DATA_REMEDIES = frozenset({S.REMOVE_PERSONAL_DATA, S.USE_APPROVED_TOOL, S.NO_TOOL_FOR_CATEGORY})
+PRIORITY: Mapping[str, int] = {
+    "monitoring_people": 0,
+    "biometrics": 0,
+    "high_risk_use": 1,
+    "high_risk_use_assessed": 1,
+    "individual_decision": 1,
+    "realistic_people": 2,
+    "secrets": 2,
+    "security_graded": 2,
+}
+"""Among rules of the same severity, what the use is comes before what the data is: a decision
+about a child welfare case is first a question of the use, not of anonymising."""
+DATA_PRIORITY = 3
 
 TASK_CONDITIONS: Mapping[str, tuple[str, ...]] = {
     "translate": ("condition.translation",),
@@ -227,12 +244,15 @@ def assess(policy: Policy, answers: Answers) -> Assessment:
     verdict = max(RULES[rule].verdict for rule in rules)
     if verdict is Verdict.RED:  # a red card lists what is wrong, never what is fine
         rules = [rule for rule in rules if RULES[rule].verdict is not Verdict.GREEN]
-    rules.sort(key=lambda rule: -RULES[rule].verdict)  # the rule that decided comes first
+    # the rule that decided comes first; the use before the data among equals
+    rules.sort(key=lambda rule: (-RULES[rule].verdict, PRIORITY.get(rule, DATA_PRIORITY)))
     reasons = tuple(_reason(rule) for rule in rules)
 
     steps: list[NextStep] = [step for rule in rules for step in RULES[rule].steps]
     alternatives: tuple[str, ...] = ()
-    if DATA_RED & set(rules):
+    if USE_BLOCKED & set(rules):
+        steps = [step for step in steps if step not in DATA_REMEDIES]
+    elif DATA_RED & set(rules):
         category = effective_category(policy, answers.category)
         alternatives = tuple(t.id for t in policy.approved_tools_for(category))
         if not alternatives:
