@@ -172,8 +172,9 @@ def session(stub: str, conversation: str, rng: random.Random) -> list[Turn]:
         "task": rng.choice(TASKS),
         "tool": rng.choice(TOOLS),
         "category": rng.choice(CATEGORIES),
-        "people": rng.choice(("yes", "no")),
+        "decision": rng.choice(("none", "individual_case", "services")),
         "publish": rng.choice(("yes", "no")),
+        "flags": rng.choice(("none", "none", "secrets")),
     }
     a = answers
     return [
@@ -201,7 +202,7 @@ def session(stub: str, conversation: str, rng: random.Random) -> list[Turn]:
                 choice=a["category"],
             ),
         ),
-        Turn("ki-sjekk verdict", execute(stub, conversation, "kisjekk.next", step="more", **a)),
+        Turn("ki-sjekk verdict", execute(stub, conversation, "kisjekk.next", step="flags", **a)),
         Turn(
             "ki-sjekk feedback",
             execute(

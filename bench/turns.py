@@ -129,12 +129,13 @@ def execute(stub: str, conversation: str, verb: str, **data: str) -> dict[str, A
 
 
 KI_VERDICT = {
-    "step": "more",
+    "step": "flags",
     "task": "summarise",
     "tool": "chatgpt",
     "category": "restricted",
-    "people": "no",
+    "decision": "none",
     "publish": "no",
+    "flags": "none",
 }
 
 
