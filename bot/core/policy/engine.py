@@ -50,7 +50,7 @@ RULES: Mapping[str, Rule] = {
         Verdict.YELLOW,
         ("gdpr_art5", "gdpr_art9", "guideline"),
         (1, 2, 8),
-        (S.MINIMISE_DATA, S.CONTACT_PRIVACY_OFFICER),
+        (S.CONTACT_PRIVACY_OFFICER,),
     ),
     "unknown_tool": Rule(Verdict.YELLOW, ("digdir", "guideline"), (4, 7), (S.CONTACT_INFOSEC,)),
     "personal_data_open_tool": Rule(

@@ -149,7 +149,6 @@ class NextStep(StrEnum):
     SECURITY_ROUTINE = "security_routine"
     NO_REAL_PEOPLE = "no_real_people"
     DO_NOT_USE = "do_not_use"
-    MINIMISE_DATA = "minimise_data"
     REPORT_BREACH = "report_breach"
 
 
