@@ -11,13 +11,21 @@ id → aliases. YAML is parsed by the caller; `parse_lexicon` validates the pars
 Text is compared after normalisation: NFC, case-folded, every run of characters that are not letters
 or digits becomes one space (so "m365-copilot", "M365 Copilot" and "m365 copilot" are equal), and
 letters and digits are split apart ("gpt4" → "gpt 4"). Sentence punctuation (. , ; : ! ? and line
-breaks) ends a clause; no match crosses it. A lexicon term matches whole words; `*` at the start or
-end of a word allows more letters there; `...` between words allows up to three words in between.
+breaks) ends a clause; no match crosses it, except that . , ; : between two letters or digits only
+separates words ("Read.ai", "tl;dv"). A lexicon term matches whole words; `*` at the start or end
+of a word allows more letters there; `...` between words allows up to three words in between.
 
 Tool aliases match whole words, longest first, and also with a Norwegian ending added ("copiloten",
 "chatgpts"), with a definite "-et"/"-en" of a long alias replaced by another ending ("fagsystem",
-"fagsystema" for "fagsystemet"), and with two neighbouring letters swapped in words of five letters
-or more ("chatgtp", "copliot"). An exact alias always wins over such a variant.
+"fagsystema" for "fagsystemet"), with two neighbouring letters swapped in words of six letters or
+more ("chatgtp", "copliot"), and with one inner letter missing in words of eight letters or more
+("midjourny"). An exact alias always wins over such a variant. Only when no alias matches, a
+lexicon word for an unassessed tool ("en app", "nettleserutvidelse") or a capitalised unknown name
+after "bruke" gives `unknown_tool`.
+
+A field the text does not give is None: the category comes only from words about the information,
+never from the task, and a sensitive word that is the topic of a text ("forskning om demens") does
+not count.
 
 Only the first `MAX_CHARS` characters of a message are read.
 """

@@ -49,12 +49,14 @@ def _negation_ends(doc: _Doc, compiled: _Compiled) -> frozenset[int]:
     return frozenset(ends)
 
 
-def _negated(doc: _Doc, hit: _Hit, ends: frozenset[int], lexicon: Lexicon) -> bool:
+def _preceded(doc: _Doc, hit: _Hit, ends: frozenset[int], window: int, lexicon: Lexicon) -> bool:
+    """True if a phrase ends at most `window` words before `hit`, in the same clause, with no
+    negation stop word ("men") between."""
     if not ends:
         return False
     index = doc.token_at(hit.start) - 1
     between = 0
-    while index >= 0 and between <= lexicon.negation_window:
+    while index >= 0 and between <= window:
         text = doc.tokens[index].text
         if text == _CLAUSE or text in lexicon._compiled.negation_stops:
             return False
@@ -63,6 +65,31 @@ def _negated(doc: _Doc, hit: _Hit, ends: frozenset[int], lexicon: Lexicon) -> bo
         between += 1
         index -= 1
     return False
+
+
+def _negated(doc: _Doc, hit: _Hit, ends: frozenset[int], lexicon: Lexicon) -> bool:
+    return _preceded(doc, hit, ends, lexicon.negation_window, lexicon)
+
+
+def _topic_spans(doc: _Doc, compiled: _Compiled) -> tuple[list[tuple[int, int]], frozenset[int]]:
+    """Offsets covered by topic phrases ("forskning om"), and the token indices they end on."""
+    spans: list[tuple[int, int]] = []
+    ends: set[int] = set()
+    for term in compiled.topics:
+        for found in term.finditer(doc):
+            spans.append((found.start(), found.end()))
+            ends.add(doc.token_at(found.end() - 1))
+    return spans, frozenset(ends)
+
+
+def _about_a_topic(
+    doc: _Doc, hit: _Hit, topics: tuple[list[tuple[int, int]], frozenset[int]], lexicon: Lexicon
+) -> bool:
+    """True if the category word is the subject of the text ("forskning om demens")."""
+    spans, ends = topics
+    if any(start <= hit.start < end for start, end in spans):
+        return True
+    return _preceded(doc, hit, ends, lexicon.topic_window, lexicon)
 
 
 def _choose_task(hits: list[_Hit], lexicon: Lexicon) -> _Hit | None:
@@ -90,9 +117,12 @@ def _choose_category(doc: _Doc, hits: list[_Hit], lexicon: Lexicon) -> tuple[str
         return None
     least = lexicon.category_order[0]
     ends = _negation_ends(doc, compiled)
+    topics = _topic_spans(doc, compiled)
     best: tuple[int, tuple[int, int], str, int, int] | None = None
     for hit in hits:
         key, start = hit.key, hit.start
+        if key != least and _about_a_topic(doc, hit, topics, lexicon):
+            continue
         if _negated(doc, hit, ends, lexicon):
             if key == least:
                 continue
@@ -110,11 +140,14 @@ def _choose_category(doc: _Doc, hits: list[_Hit], lexicon: Lexicon) -> tuple[str
 def extract(text: str, lexicon: Lexicon, tool_aliases: Mapping[str, Sequence[str]]) -> Extraction:
     """Find the tool, task and information category a question is about.
 
-    Tool: the first tool named (longest alias first); a capitalised unlisted name after "bruke" is
+    Tool: the first tool named (longest alias first); failing that, a word for an unlisted tool
+    ("en app", "nettleserutvidelse") or a capitalised unlisted name after "bruke" is
     `unknown_tool` if the caller's tools include that id. Task: a high-risk task if any is named,
     else the first named non-fallback task, else a fallback task. Category: the most sensitive one
-    named; negated mentions count as the least sensitive; a task's minimum category applies.
-    Never raises; returns None for what the text does not say.
+    named; negated mentions count as the least sensitive, and sensitive words that are the topic
+    of the text ("forskning om demens") do not count. The category comes only from words about
+    the information, never from the task. Never raises; returns None for what the text does not
+    say, so the guided steps can ask.
     """
     doc = _doc(text)
     if not doc.tokens:
@@ -140,12 +173,6 @@ def extract(text: str, lexicon: Lexicon, tool_aliases: Mapping[str, Sequence[str
     if chosen is not None:
         category = chosen[0]
         category_words = doc.original(chosen[1], chosen[2])
-    if task_hit is not None and task_hit.key in lexicon.minimum_category:
-        floor = lexicon.minimum_category[task_hit.key]
-        rank = compiled.category_rank
-        if floor in rank and (category is None or rank[floor] > rank[category]):
-            category = floor
-            category_words = doc.original(task_hit.start, task_hit.end)
     if category is not None:
         evidence.append(("category", category_words))
     return Extraction(tool, task, category, tuple(evidence))

@@ -17,7 +17,9 @@ class _Compiled:
     greetings: tuple[_Term, ...]
     ai_words: tuple[_Term, ...]
     negations: tuple[_Term, ...]
+    topics: tuple[_Term, ...]
     not_tools: tuple[_Term, ...]
+    unknown_tool_words: tuple[_Term, ...]
     negation_stops: frozenset[str]
     tool_cues: frozenset[str]
     category_rank: Mapping[str, int]
@@ -28,11 +30,15 @@ class Lexicon:
     """The words and rules from content/lexicon.yaml, ready to match.
 
     `categories` are ordered from least to most sensitive; `tasks` in the lexicon's order.
-    `high_risk_tasks` always win; `fallback_tasks` count only when no other task is found;
-    `minimum_category` lifts the category for tasks that always concern personal data.
+    `high_risk_tasks` always win; `fallback_tasks` count only when no other task is found.
+    A category is read only from words about the information, never from the task.
     A category term with a `negations` phrase at most `negation_window` words before it (same
     clause, no `negation_stops` word between) counts as the least sensitive category instead.
-    A capitalised word right after a `tool_cues` word, not in `not_tools`, is an unlisted tool.
+    A more sensitive category term inside a `topics` phrase or at most `topic_window` words after
+    one ("forskning om demens") names the subject of a text, not information in it: it does not
+    count.
+    When no tool alias matches, an `unknown_tool_words` phrase ("en app", "nettleserutvidelse") or
+    a capitalised word right after a `tool_cues` word, not in `not_tools`, is an unlisted tool.
     """
 
     tasks: Mapping[str, tuple[str, ...]]
@@ -42,12 +48,14 @@ class Lexicon:
     ai_words: tuple[str, ...] = ()
     high_risk_tasks: tuple[str, ...] = ()
     fallback_tasks: tuple[str, ...] = ()
-    minimum_category: Mapping[str, str] = field(default_factory=dict)
     negations: tuple[str, ...] = ()
     negation_window: int = 3
     negation_stops: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    topic_window: int = 3
     tool_cues: tuple[str, ...] = ()
     not_tools: tuple[str, ...] = ()
+    unknown_tool_words: tuple[str, ...] = ()
     _compiled: _Compiled = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -60,7 +68,9 @@ class Lexicon:
             greetings=_compile_terms("", self.greetings),
             ai_words=_compile_terms("", self.ai_words),
             negations=_compile_terms("", self.negations),
+            topics=_compile_terms("", self.topics),
             not_tools=_compile_terms("", self.not_tools),
+            unknown_tool_words=_compile_terms("", self.unknown_tool_words),
             negation_stops=frozenset(w for s in self.negation_stops for w in _words(s)),
             tool_cues=frozenset(w for s in self.tool_cues for w in _words(s)),
             category_rank={key: rank for rank, key in enumerate(self.categories)},

@@ -14,6 +14,9 @@ MAX_CHARS = 4000
 
 _CLAUSE = "|"
 _CLAUSE_CHARS = frozenset(".,;:!?()[]{}\n\r\u2026")
+_INWORD_CHARS = frozenset(".,;:")
+"""Marks that only separate words when they stand between two letters or digits with no space:
+"Read.ai", "tl;dv", "3,5" are names and numbers, not two clauses."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,15 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or unicodedata.category(char).startswith("M")
 
 
+def _inside_word(text: str, index: int) -> bool:
+    """True if the character at `index` has a letter or digit right before and right after it."""
+    return (
+        0 < index < len(text) - 1
+        and _is_word_char(text[index - 1])
+        and _is_word_char(text[index + 1])
+    )
+
+
 def _tokens(text: str, *, star: bool, clauses: bool) -> list[_Token]:
     """Split NFC text into normalised words (and clause marks when `clauses`)."""
     out: list[_Token] = []
@@ -81,6 +93,8 @@ def _tokens(text: str, *, star: bool, clauses: bool) -> list[_Token]:
                 kind = this
             continue
         flush()
+        if clauses and char in _INWORD_CHARS and _inside_word(text, index):
+            continue
         if clauses and char in _CLAUSE_CHARS and out and out[-1].text != _CLAUSE:
             out.append(_Token(_CLAUSE, index, index + 1))
     flush()

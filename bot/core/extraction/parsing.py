@@ -15,11 +15,15 @@ _TOP_LEVEL_KEYS = frozenset(
         "ai_words",
         "unknown_tool",
         "negation",
+        "topic",
         "task_rules",
         "tasks",
         "categories",
     }
 )
+
+
+_UNKNOWN_TOOL_KEYS = frozenset({"cues", "not_tools", "words"})
 
 
 class LexiconError(ValueError):
@@ -75,6 +79,13 @@ def _id_lists(
     return out
 
 
+def _window(section: Mapping[object, object], path: str) -> int:
+    window = section.get("window", 3)
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 10:
+        raise LexiconError(f"lexicon {path}.window: must be a whole number from 0 to 10")
+    return window
+
+
 def _known_ids(raw: object, path: str, known: Collection[str], what: str) -> tuple[str, ...]:
     ids = _terms(raw, path) if raw is not None else ()
     for key in ids:
@@ -112,30 +123,34 @@ def parse_lexicon(
             )
 
     rules = _mapping(top.get("task_rules") or {}, "task_rules")
-    minimum_raw = _mapping(rules.get("minimum_category") or {}, "task_rules.minimum_category")
-    minimum: dict[str, str] = {}
-    for task, category in minimum_raw.items():
-        if not isinstance(task, str) or task not in tasks:
-            raise LexiconError(f"lexicon task_rules.minimum_category: unknown task id {task!r}")
-        if not isinstance(category, str) or category not in categories:
-            raise LexiconError(
-                f"lexicon task_rules.minimum_category.{task}: unknown category id {category!r}"
-            )
-        minimum[task] = category
+    if "minimum_category" in rules:
+        raise LexiconError(
+            "lexicon task_rules.minimum_category: this rule is gone; a category is read only "
+            "from words about the information, never from the task, so delete it"
+        )
     for key in rules:
-        if key not in ("high_risk", "fallback", "minimum_category"):
+        if key not in ("high_risk", "fallback"):
             raise LexiconError(f"lexicon task_rules: unknown rule {key!r}")
 
     negation = _mapping(top.get("negation") or {}, "negation")
-    window = negation.get("window", 3)
-    if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 10:
-        raise LexiconError("lexicon negation.window: must be a whole number from 0 to 10")
+    window = _window(negation, "negation")
+    topic = _mapping(top.get("topic") or {}, "topic")
+    for key in topic:
+        if key not in ("words", "window"):
+            raise LexiconError(f"lexicon topic: unknown key {key!r} (known: window, words)")
+    topic_window = _window(topic, "topic")
     stops = _terms(negation.get("stop_words") or [], "negation.stop_words")
     for stop in stops:
         if len(_words(stop)) != 1:
             raise LexiconError(f"lexicon negation.stop_words: {stop!r} must be one word")
 
     unknown = _mapping(top.get("unknown_tool") or {}, "unknown_tool")
+    for key in unknown:
+        if key not in _UNKNOWN_TOOL_KEYS:
+            raise LexiconError(
+                f"lexicon unknown_tool: unknown list {key!r} "
+                f"(known: {', '.join(sorted(_UNKNOWN_TOOL_KEYS))})"
+            )
     cues = _terms(unknown.get("cues") or [], "unknown_tool.cues")
     for cue in cues:
         if len(_words(cue)) != 1:
@@ -152,10 +167,12 @@ def parse_lexicon(
         ai_words=_terms(top.get("ai_words") or [], "ai_words"),
         high_risk_tasks=_known_ids(rules.get("high_risk"), "task_rules.high_risk", tasks, "task"),
         fallback_tasks=_known_ids(rules.get("fallback"), "task_rules.fallback", tasks, "task"),
-        minimum_category=minimum,
         negations=_terms(negation.get("words") or [], "negation.words"),
         negation_window=window,
         negation_stops=stops,
+        topics=_terms(topic.get("words") or [], "topic.words"),
+        topic_window=topic_window,
         tool_cues=cues,
         not_tools=_terms(unknown.get("not_tools") or [], "unknown_tool.not_tools"),
+        unknown_tool_words=_terms(unknown.get("words") or [], "unknown_tool.words"),
     )

@@ -14,15 +14,23 @@ UNKNOWN_TOOL = "unknown_tool"
 """The policy's id for a tool it does not list; returned only if the caller's tools include it."""
 
 _ALIAS_ENDINGS = ("s", "n", "en", "et", "a", "er", "ar", "ene", "ane")
-_TYPO_MIN_LENGTH = 5
+_SWAP_MIN_LENGTH = 6
+"""Shorter names are not matched with two letters swapped: "notta" would become "notat"."""
+_DROP_MIN_LENGTH = 8
+"""Names this long also match with one inner letter missing ("midjourny", "gramarly"); never the
+first or last letter, which would turn "elements" into "element"."""
 
 
-def _swaps(word: str) -> Iterable[str]:
-    if len(word) < _TYPO_MIN_LENGTH or not word.isalpha():
+def _typos(word: str) -> Iterable[str]:
+    """`word` with two neighbouring letters swapped or, if it is long, one inner letter left out."""
+    if len(word) < _SWAP_MIN_LENGTH or not word.isalpha():
         return
     for i in range(len(word) - 1):
         if word[i] != word[i + 1]:
             yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if len(word) >= _DROP_MIN_LENGTH:
+        for i in range(1, len(word) - 1):
+            yield word[:i] + word[i + 1 :]
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ def _tool_matcher(key: tuple[tuple[str, tuple[str, ...]], ...]) -> _ToolMatcher:
             for form in forms:
                 loose.setdefault(" ".join([*head, form]), tool)
             for position, word in enumerate(words):
-                for typo in _swaps(word):
+                for typo in _typos(word):
                     loose.setdefault(
                         " ".join([*words[:position], typo, *words[position + 1 :]]), tool
                     )
@@ -80,6 +88,30 @@ def _find_tool(
             return matcher.variants[found.group()], doc.original(found.start(), found.end())
     if UNKNOWN_TOOL not in tool_aliases:
         return None
+    found_unknown = [
+        hit for hit in (_unlisted_word(doc, compiled), _unlisted_name(doc, compiled)) if hit
+    ]
+    if not found_unknown:
+        return None
+    return UNKNOWN_TOOL, min(found_unknown)[1]
+
+
+def _unlisted_word(doc: _Doc, compiled: _Compiled) -> tuple[int, str] | None:
+    """(offset, the user's words) of the first word for an unlisted tool ("en app", "plugin")."""
+    first: tuple[int, int] | None = None
+    for term in compiled.unknown_tool_words:
+        for found in term.finditer(doc):
+            span = (found.start(), found.end())
+            if first is None or (span[0], -span[1]) < (first[0], -first[1]):
+                first = span
+            break
+    if first is None:
+        return None
+    return doc.offsets[doc.token_at(first[0])], doc.original(*first)
+
+
+def _unlisted_name(doc: _Doc, compiled: _Compiled) -> tuple[int, str] | None:
+    """(offset, name) of a capitalised word right after a cue ("bruke Skrivo"), not a not-tool."""
     tokens = doc.tokens
     for index in range(len(tokens) - 1):
         name = tokens[index + 1]
@@ -93,5 +125,5 @@ def _find_tool(
         word_end = name.end
         while word_end < len(doc.source) and not doc.source[word_end].isspace():
             word_end += 1
-        return UNKNOWN_TOOL, doc.source[name.start : word_end].strip(".,;:!?()\"'«»")
+        return offset, doc.source[name.start : word_end].strip(".,;:!?()\"'«»")
     return None
