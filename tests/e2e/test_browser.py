@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from content import load_catalog
 from tests.e2e.browser_helpers import (
@@ -69,3 +69,63 @@ def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
     assert final.stat().st_size > 0
     bot_log = (tmp_path / "bot.log").read_text(encoding="utf-8", errors="replace")
     assert not re.search(r'"level": "(ERROR|CRITICAL)"', bot_log), bot_log[-3000:]
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_ki_sjekk_red_flag_ticked_in_the_playground_page_gives_red(tmp_path: Path) -> None:
+    """The five steps clicked in the real card renderer: radio buttons, then a checkbox on the
+    red-flags step (a multi-select the client sends as a comma-separated value)."""
+    require_chromium()
+    t = load_catalog().texts("en")
+    data_dir = tmp_path / "data"
+    workdir = tmp_path / "playground"
+    data_dir.mkdir()
+    workdir.mkdir()
+
+    with (
+        run_bot(data_dir, tmp_path / "bot.log") as bot,
+        run_playground(bot.endpoint, workdir) as playground,
+        open_page(playground.base, timeout_ms=TIMEOUT_MS) as page,
+    ):
+        expect(composer(page)).to_be_editable(timeout=TIMEOUT_MS)
+        expect(page.get_by_text("Connected.", exact=True).last).to_be_visible(timeout=TIMEOUT_MS)
+        send(page, "ki-sjekk")
+
+        def step(number: int) -> Locator:
+            card = card_with_heading(page, t("kisjekk.title"))
+            label = t("kisjekk.step", number=number, total=5)
+            expect(card.get_by_text(label, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+            return card
+
+        def pick(card: Locator, role: str, name: str) -> None:
+            card.get_by_role(role, name=name, exact=True).check()  # type: ignore[arg-type]
+
+        card = step(1)
+        pick(card, "radio", t("task.code"))
+        card.get_by_role("button", name=t("kisjekk.next"), exact=True).click()
+        card = step(2)
+        pick(card, "radio", "Microsoft 365 Copilot (lisens)")
+        card.get_by_role("button", name=t("kisjekk.next"), exact=True).click()
+        card = step(3)
+        open_name = f"{t('category.open.name')} – {t('category.open.description')}"
+        pick(card, "radio", open_name)
+        card.get_by_role("button", name=t("kisjekk.next"), exact=True).click()
+        card = step(4)
+        pick(card, "radio", t("use.none"))
+        card.get_by_role("radio", name=t("kisjekk.answer_no"), exact=True).last.check()
+        card.get_by_role("button", name=t("kisjekk.next"), exact=True).click()
+        card = step(5)
+        # the checkbox's accessible name joins the question and the choice: find it by its own label
+        card.locator(f'input[type="checkbox"][aria-label="{t("flag.secrets")}"]').check()
+        card.scroll_into_view_if_needed()
+        screenshot(page, ARTIFACTS / "playground-ki-flags.png")
+        card.get_by_role("button", name=t("kisjekk.show_verdict"), exact=True).click()
+
+        verdict = card_with_heading(page, t("kisjekk.title"))
+        expect(verdict.get_by_text(t("kisjekk.verdict_red"))).to_be_visible(timeout=TIMEOUT_MS)
+        expect(verdict.get_by_text(f"• {t('rule.secrets')}", exact=True)).to_be_visible()
+        verdict.scroll_into_view_if_needed()
+        final = screenshot(page, ARTIFACTS / "playground-ki-verdict.png")
+
+    assert final.stat().st_size > 0
