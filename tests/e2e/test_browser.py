@@ -7,10 +7,12 @@ sees the about card replace the help card in place. Screenshots go to test-artif
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 
 from content import load_catalog
 from tests.e2e.browser_helpers import (
@@ -27,16 +29,14 @@ ARTIFACTS = ROOT / "test-artifacts"
 TIMEOUT_MS = 30_000
 
 
-@pytest.mark.e2e
-@pytest.mark.browser
-def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
+@contextmanager
+def connected_page(tmp_path: Path) -> Iterator[Page]:
+    """The bot (dev mode), the Playground and its page in Chromium, loaded and connected."""
     require_chromium()
-    t = load_catalog().texts("en")  # the Playground sends locale en-US
     data_dir = tmp_path / "data"
     workdir = tmp_path / "playground"
     data_dir.mkdir()
     workdir.mkdir()
-
     with (
         run_bot(data_dir, tmp_path / "bot.log") as bot,
         run_playground(bot.endpoint, workdir) as playground,
@@ -45,7 +45,14 @@ def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
         # Loaded: the composer is editable and the Playground has reached the bot.
         expect(composer(page)).to_be_editable(timeout=TIMEOUT_MS)
         expect(page.get_by_text("Connected.", exact=True).last).to_be_visible(timeout=TIMEOUT_MS)
+        yield page
 
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
+    t = load_catalog().texts("en")  # the Playground sends locale en-US
+    with connected_page(tmp_path) as page:
         send(page, "hjelp")
 
         help_card = card_with_heading(page, t("help.title"))
@@ -76,20 +83,8 @@ def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
 def test_ki_sjekk_red_flag_ticked_in_the_playground_page_gives_red(tmp_path: Path) -> None:
     """The five steps clicked in the real card renderer: radio buttons, then a checkbox on the
     red-flags step (a multi-select the client sends as a comma-separated value)."""
-    require_chromium()
     t = load_catalog().texts("en")
-    data_dir = tmp_path / "data"
-    workdir = tmp_path / "playground"
-    data_dir.mkdir()
-    workdir.mkdir()
-
-    with (
-        run_bot(data_dir, tmp_path / "bot.log") as bot,
-        run_playground(bot.endpoint, workdir) as playground,
-        open_page(playground.base, timeout_ms=TIMEOUT_MS) as page,
-    ):
-        expect(composer(page)).to_be_editable(timeout=TIMEOUT_MS)
-        expect(page.get_by_text("Connected.", exact=True).last).to_be_visible(timeout=TIMEOUT_MS)
+    with connected_page(tmp_path) as page:
         send(page, "ki-sjekk")
 
         def step(number: int) -> Locator:
