@@ -2,7 +2,8 @@
 
 Templates are JSON with Jinja2 expressions. The environment's `finalize` turns every `{{ … }}`
 value into JSON (a string becomes a quoted, escaped JSON string), so no text is ever spliced into
-JSON by hand. Macros return Markup, which passes through unchanged. `StrictUndefined` makes a
+JSON by hand. A `UserText` value (what a user typed) is escaped for Teams markdown on the way
+(`cards.markdown`). Macros return Markup, which passes through unchanged. `StrictUndefined` makes a
 missing value an error instead of an empty field.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from cards.markdown import UserText
 from cards.verbs import PAYLOAD_VERSION, Verb
 from cards.views import CardView
 from content import Texts
@@ -33,6 +35,8 @@ def _to_json(value: object) -> Markup:
     """Encode every template value as JSON. Macro output (already JSON) is Markup and passes."""
     if isinstance(value, Markup):
         return value
+    if isinstance(value, UserText):  # what a user typed is shown as typed, never as markdown
+        return Markup(json.dumps(str(value), ensure_ascii=False))  # noqa: S704 - as below
     return Markup(json.dumps(value, ensure_ascii=False))  # noqa: S704 - JSON-encoded just here
 
 

@@ -1,7 +1,8 @@
 """View dataclasses: the data a card template needs, and nothing else.
 
 Each view names its template. Texts are not in views: templates look them up by key through `t`,
-so every sentence stays in `content/`.
+so every sentence stays in `content/`. Whatever a user typed is held as `UserText`, which every
+card shows escaped for Teams markdown (see `cards.markdown`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from cards.markdown import UserText
 from cards.verbs import Verb
 
 State = tuple[tuple[str, str], ...]
@@ -23,8 +25,8 @@ class Choice:
 
 @dataclass(frozen=True)
 class Fact:
-    title: str
-    value: str
+    title: str | UserText
+    value: str | UserText
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class TextCheckResultView:
     found: bool
     total: int
     rows: tuple[Fact, ...]
-    redacted: str
+    redacted: UserText
 
 
 @dataclass(frozen=True)
@@ -227,13 +229,13 @@ class TipCardView:
     """The tip as recipients see it, with the way to opt out."""
 
     template: ClassVar[str] = "tip_card.json.j2"
-    text: str
+    text: str | UserText
 
 
 @dataclass(frozen=True)
 class TipPreviewView:
     template: ClassVar[str] = "tip_preview.json.j2"
-    text: str
+    text: str | UserText
     facts: tuple[Fact, ...]
     state: State
 
@@ -282,7 +284,7 @@ class LearningSavedView:
 class Bar:
     """One bar of a chart: a label, the count shown, and the bar's length in percent (1–100)."""
 
-    label: str
+    label: str | UserText
     count: int
     percent: int
 

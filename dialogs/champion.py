@@ -19,6 +19,7 @@ from bot.core.records import StoredReference
 from bot.core.schedule import DEFAULT_ZONE
 from bot.core.tips import TIP_LIMIT, TipError, TipRequest, parse_tip
 from bot.ports import BroadcastStore, ConversationReferenceStore, LessonStore
+from cards.markdown import UserText
 from cards.verbs import Verb
 from cards.views import (
     ButtonSpec,
@@ -78,7 +79,7 @@ class ChampionDialog:
         )
         audience = texts(f"tips.audience_{request.audience}")
         return TipPreviewView(
-            text=request.text(book),
+            text=_tip_text(request, book),
             facts=(
                 Fact(texts("tips.fact_audience"), audience),
                 Fact(texts("tips.fact_count"), str(count)),
@@ -140,6 +141,11 @@ class ChampionDialog:
             facts=tuple(facts),
             finished=progress.finished,
         )
+
+
+def _tip_text(request: TipRequest, book: LessonBook) -> str | UserText:
+    """The tip to show: a champion's own text is user text; a tip from the book is content."""
+    return UserText(request.own_text) if not request.tip_id else request.text(book)
 
 
 def _short(text: str, limit: int = 90) -> str:
@@ -220,7 +226,9 @@ class ChampionFlow:
     ) -> Reply:
         texts = request.texts
         cards: dict[str, Any] = {
-            language: self._render_card(TipCardView(tip.text(self._books[language])), language)
+            language: self._render_card(
+                TipCardView(_tip_text(tip, self._books[language])), language
+            )
             for language in LANGUAGES
             if language in self._books
         }

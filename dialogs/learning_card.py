@@ -23,6 +23,7 @@ from bot.core.learning_cards import (
 )
 from bot.core.policy import UNSURE, Policy
 from bot.core.records import UsageSnapshot
+from cards.markdown import UserText
 from cards.verbs import Verb
 from cards.views import (
     Bar,
@@ -191,8 +192,10 @@ class LearningCardDialog:
                 else "learning.saved_local"
             ),
             facts=(
-                Fact(texts("learning.fact_title"), draft.title),
-                Fact(texts("learning.fact_tool"), labels.tools.get(draft.tool, draft.tool)),
+                Fact(texts("learning.fact_title"), UserText(draft.title)),
+                Fact(
+                    texts("learning.fact_tool"), labels.tools.get(draft.tool, UserText(draft.tool))
+                ),
                 Fact(texts("learning.fact_benefit"), f"{draft.benefit} / 5"),
                 Fact(
                     texts("learning.fact_saved"),
@@ -260,17 +263,24 @@ class LearningCardDialog:
                 for t, n in summary.recommended[:5]
             ),
             flagged=tuple(
-                f"{s.card.draft.title} ({labels.tools.get(s.card.draft.tool, s.card.draft.tool)}, "
-                f"{labels.categories.get(s.card.draft.category, s.card.draft.category)}) "
+                f"{UserText(s.card.draft.title)} "
+                f"({labels.tools.get(s.card.draft.tool, UserText(s.card.draft.tool))}, "
+                f"{labels.categories.get(s.card.draft.category, UserText(s.card.draft.category))}) "
                 f"· {reference(s.card.card_id)}"
                 for s in summary.flagged[-MAX_LISTED:]
             ),
             parked=tuple(
-                texts("learning.summary.parked_line", title=s.card.draft.title, reason=s.reason)
+                texts(
+                    "learning.summary.parked_line",
+                    title=UserText(s.card.draft.title),
+                    reason=UserText(s.reason),
+                )
                 for s in summary.parked[:MAX_LISTED]
             ),
             # the leads' status lives in the SharePoint list; without one it says nothing
-            statuses=tuple(Fact(status, str(count)) for status, count in summary.by_status)
+            statuses=tuple(
+                Fact(UserText(status), str(count)) for status, count in summary.by_status
+            )
             if to_sharepoint
             else (),
             usage=usage_facts,
@@ -281,7 +291,7 @@ class LearningCardDialog:
 def _bars(counts: Sequence[tuple[str, int]], labels: Mapping[str, str]) -> tuple[Bar, ...]:
     top = max((count for _, count in counts), default=0)
     return tuple(
-        Bar(labels.get(key, key), count, max(1, round(100 * count / top)) if top else 1)
+        Bar(labels.get(key, UserText(key)), count, max(1, round(100 * count / top)) if top else 1)
         for key, count in counts[:MAX_LISTED]
     )
 

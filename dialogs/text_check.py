@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from bot.core.commands import CommandName
 from bot.core.privacy import MAX_TEXT_LENGTH, TextTooLongError, scan
+from cards.markdown import UserText
 from cards.verbs import Verb
 from cards.views import CardView, Fact, TextCheckResultView, TextCheckView
 from content import Texts
@@ -40,7 +41,7 @@ def run(texts: Texts, data: Mapping[str, object]) -> CardView:
     rows = tuple(
         Fact(
             texts(f"tekstsjekk.kind.{kind}"),
-            f"{len(masked)}: {', '.join(masked[:MAX_EXAMPLES])}"
+            f"{len(masked)}: {UserText(', '.join(masked[:MAX_EXAMPLES]))}"
             + (" …" if len(masked) > MAX_EXAMPLES else ""),
         )
         for kind, masked in examples.items()
@@ -49,7 +50,7 @@ def run(texts: Texts, data: Mapping[str, object]) -> CardView:
         found=bool(result.findings),
         total=len(result.findings),
         rows=rows,
-        redacted=result.redacted if result.findings else "",
+        redacted=UserText(result.redacted if result.findings else ""),
     )
 
 

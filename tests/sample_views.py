@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from cards.markdown import UserText
 from cards.verbs import Verb
 from cards.views import (
     AboutView,
@@ -95,8 +96,10 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     KiUnderstoodView(_FACTS, _STATE),
     TextCheckView(limit=20000),
     TextCheckView(limit=20000, error="For lang."),
-    TextCheckResultView(True, 2, (Fact("Telefonnummer", "1: 9** ** *78"),), "Ring [TELEFON]."),
-    TextCheckResultView(False, 0, (), ""),
+    TextCheckResultView(
+        True, 2, (Fact("Telefonnummer", "1: 9** ** *78"),), UserText("Ring [TELEFON].")
+    ),
+    TextCheckResultView(False, 0, (), UserText("")),
     NoticeView("Ferdig", "Det er gjort.", (ButtonSpec("Oversikt", Verb.LESSONS_OVERVIEW.value),)),
     LessonOverviewView(
         "1 av 10", ("✅ 1. En", "▫️ 2. To"), (Choice("1", "1. En"), Choice("2", "2. To")), "2", False
