@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Final
 
 from bot.core.privacy.findings import Finding, FindingKind
-from bot.core.privacy.masking import _mask, _mask_email
+from bot.core.privacy.masking import _mask, _mask_email, _mask_national_id, _mask_number
 from bot.core.privacy.numbers import (
     _IBAN_LENGTHS,
     _iban_is_valid,
@@ -37,21 +37,24 @@ from bot.core.privacy.patterns import (
 )
 
 
+def _digits(value: str) -> str:
+    """The ASCII digits of a candidate, without its separators."""
+    return "".join(ch for ch in value if "0" <= ch <= "9")
+
+
 def _find_national_ids(text: str) -> Iterator[Finding]:
     for match in _NATIONAL_ID_RE.finditer(text):
-        value = match.group()
-        digits = value.replace(" ", "").replace("\u00a0", "")
+        digits = _digits(match.group())
         if is_valid_fodselsnummer(digits):
             kind = FindingKind.D_NUMMER if digits[0] in "4567" else FindingKind.FODSELSNUMMER
-            yield Finding(kind, match.start(), match.end(), _mask(value, 6, 0))
+            yield Finding(kind, match.start(), match.end(), _mask_national_id(digits))
 
 
 def _find_accounts(text: str) -> Iterator[Finding]:
     for match in _ACCOUNT_RE.finditer(text):
         value = match.group()
-        digits = value.replace(".", "").replace(" ", "").replace("\u00a0", "")
-        if is_valid_account_number(digits):
-            yield Finding(FindingKind.ACCOUNT, match.start(), match.end(), _mask(value, 4, 2))
+        if is_valid_account_number(_digits(value)):
+            yield Finding(FindingKind.ACCOUNT, match.start(), match.end(), _mask_number(value))
 
 
 def _iban_end(text: str, start: int, length: int) -> int | None:
@@ -81,7 +84,7 @@ def _find_ibans(text: str) -> Iterator[Finding]:
         value = text[match.start() : end]
         compact = value.replace(" ", "").replace("\u00a0", "")
         if _iban_is_valid(compact):
-            yield Finding(FindingKind.IBAN, match.start(), end, _mask(value, 4, 2))
+            yield Finding(FindingKind.IBAN, match.start(), end, _mask(value, 2, 2))
 
 
 def _looks_like_amount(text: str, start: int, end: int) -> bool:
@@ -107,13 +110,12 @@ def _find_phones(text: str) -> Iterator[Finding]:
             start, end = match.span()
             prefix = match.group("prefix") or ""
             value = match.group()
-            local = value[len(prefix) :].strip(" \u00a0")
+            local = value[len(prefix) :].lstrip(" \u00a0-")
             if _looks_like_amount(text, start, end):
                 continue
             if not prefix and local.isdigit() and _looks_like_compact_date(local):
                 continue
-            prefix_digits = len(prefix.lstrip("+"))
-            yield Finding(FindingKind.PHONE, start, end, _mask(value, prefix_digits + 1, 2))
+            yield Finding(FindingKind.PHONE, start, end, _mask_number(local))
 
 
 def _find_emails(text: str) -> Iterator[Finding]:

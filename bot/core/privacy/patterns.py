@@ -15,8 +15,23 @@ _NUM_RIGHT: Final = r"(?![\w/])(?![.,\-][0-9])"
 _SPACED_LEFT: Final = _NUM_LEFT + rf"(?<![0-9]{_SP})"
 _SPACED_RIGHT: Final = _NUM_RIGHT + rf"(?!{_SP}[0-9])"
 
+# National identity numbers as people write them (in the normalised text, see `normalise`):
+# "15038512345", or the date part (DDMMYY, or DD MM YY with one separator used twice) and
+# the individual part (12345 or 123 45) with a separator between them:
+# "150385 12345", "150385-12345", "150385.12345", "150385/12345", "15.03.85 12345",
+# "15 03 85 123 45". Numbers after a "+" (phone prefixes) or glued to other digit groups
+# are not candidates; the check digits and the date decide the rest.
+_ID_LEFT: Final = r"(?<![\w/+])(?<![0-9][.,\-/])"
+_ID_RIGHT: Final = r"(?![\w/])(?![.,\-/][0-9])"
 _NATIONAL_ID_RE: Final = re.compile(
-    rf"{_NUM_LEFT}(?:[0-9]{{11}}|[0-9]{{6}}{_SP}[0-9]{{5}}){_NUM_RIGHT}"
+    rf"{_ID_LEFT}(?:"
+    rf"[0-9]{{11}}{_ID_RIGHT}"
+    rf"|(?<![0-9]{_SP})"
+    rf"(?:[0-9]{{6}}|[0-9]{{2}}(?P<ds>{_SP}|[.\-/])[0-9]{{2}}(?P=ds)[0-9]{{2}})"
+    rf"(?:{_SP}?-{_SP}?|{_SP}|[./])"
+    rf"[0-9]{{3}}{_SP}?[0-9]{{2}}"
+    rf"{_ID_RIGHT}(?!{_SP}[0-9])"
+    r")"
 )
 _ACCOUNT_RE: Final = re.compile(
     rf"{_NUM_LEFT}[0-9]{{4}}(?P<sep>[.]|{_SP}|)[0-9]{{2}}(?P=sep)[0-9]{{5}}{_NUM_RIGHT}"
@@ -26,12 +41,14 @@ _IBAN_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 _PHONE_PREFIX: Final = r"(?P<prefix>\+47|0047)?"
 _PHONE_COMPACT_RE: Final = re.compile(
-    rf"{_NUM_LEFT}(?<!\+){_PHONE_PREFIX}(?(prefix){_SP}?)[2-9][0-9]{{7}}{_NUM_RIGHT}"
+    rf"{_NUM_LEFT}(?<!\+){_PHONE_PREFIX}(?(prefix)(?:{_SP}|-)?)[2-9][0-9]{{7}}{_NUM_RIGHT}"
 )
+# Grouped numbers (3-2-3 or 2-2-2-2) with one separator used throughout: space, dot or hyphen.
+_PHONE_SEP: Final = rf"(?:{_SP}|[.\-])"
 _PHONE_SPACED_RE: Final = re.compile(
-    rf"{_SPACED_LEFT}(?<!\+){_PHONE_PREFIX}(?(prefix){_SP}?)"
-    rf"(?:[2-9][0-9]{{2}}{_SP}[0-9]{{2}}{_SP}[0-9]{{3}}"
-    rf"|[2-9][0-9]{_SP}[0-9]{{2}}{_SP}[0-9]{{2}}{_SP}[0-9]{{2}})"
+    rf"{_SPACED_LEFT}(?<!\+){_PHONE_PREFIX}(?(prefix)(?:{_SP}|-)?)"
+    rf"(?:[2-9][0-9]{{2}}(?P<s3>{_PHONE_SEP})[0-9]{{2}}(?P=s3)[0-9]{{3}}"
+    rf"|[2-9][0-9](?P<s2>{_PHONE_SEP})[0-9]{{2}}(?P=s2)[0-9]{{2}}(?P=s2)[0-9]{{2}})"
     rf"{_SPACED_RIGHT}"
 )
 # Amounts and quantities such as "kr 35000000", "35000000,-" or "20 30 40 50 prosent" are

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import replace
 from typing import Final
 
 from bot.core.privacy.detectors import _DETECTORS
 from bot.core.privacy.findings import PLACEHOLDERS, Finding, ScanResult
+from bot.core.privacy.normalise import Normalised, normalise
 
 MAX_TEXT_LENGTH: Final = 20_000
 
@@ -31,6 +33,11 @@ def _resolve_overlaps(candidates: list[tuple[int, Finding]]) -> tuple[Finding, .
     return tuple(kept)
 
 
+def _to_original(normalised: Normalised, finding: Finding) -> Finding:
+    start, end = normalised.span(finding.start, finding.end)
+    return replace(finding, start=start, end=end)
+
+
 def _redact(text: str, findings: tuple[Finding, ...]) -> str:
     parts: list[str] = []
     position = 0
@@ -45,14 +52,22 @@ def _redact(text: str, findings: tuple[Finding, ...]) -> str:
 def scan(text: str) -> ScanResult:
     """Find personal data in `text` and return the findings and a redacted copy.
 
+    The detectors read a normalised copy (Unicode digits, invisible characters, spaces and
+    dashes; see `normalise`); findings give offsets in `text` itself, spanning exactly what
+    was written, so the redacted copy replaces the number with its separators and any
+    invisible characters inside it.
+
     Raises `TextTooLongError` for text longer than `MAX_TEXT_LENGTH` characters.
     """
     if len(text) > MAX_TEXT_LENGTH:
         raise TextTooLongError(
             f"text has {len(text)} characters; at most {MAX_TEXT_LENGTH} can be checked"
         )
+    normalised = normalise(text)
     candidates = [
-        (priority, finding) for detect, priority in _DETECTORS for finding in detect(text)
+        (priority, finding)
+        for detect, priority in _DETECTORS
+        for finding in detect(normalised.text)
     ]
-    findings = _resolve_overlaps(candidates)
+    findings = tuple(_to_original(normalised, finding) for finding in _resolve_overlaps(candidates))
     return ScanResult(findings=findings, redacted=_redact(text, findings))
