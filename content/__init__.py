@@ -4,6 +4,11 @@ Texts live in `content/<lang>/texts.yaml` as nested mappings; a text is addresse
 (`help.title`). Placeholders use `{name}`. `load_catalog()` checks that every language has exactly
 the same keys and the same placeholders, so a missing translation is a start-up error, not a hole
 in a card.
+
+A sentence with a count comes in plural forms: `key.one` (exactly one) and `key.other` (every other
+number, zero included), the forms bokmål, nynorsk and English share. `texts.count(key, n)` picks
+the form; the check refuses a `.one` without its `.other`, and a language whose forms differ from
+nb's (a missing `.one` is a missing text).
 """
 
 from __future__ import annotations
@@ -40,8 +45,30 @@ class Texts:
             return template
         return template.format_map(values)
 
+    def count(self, key: str, n: int, **values: object) -> str:
+        """The sentence `key` in the form for `n` (`key.one` or `key.other`), with `{count}` = n
+        unless `values` give it."""
+        return self(f"{key}.{plural_form(n)}", **{"count": n, **values})
+
     def has(self, key: str) -> bool:
         return key in self.entries
+
+
+PLURAL_FORMS: tuple[str, ...] = ("one", "other")
+"""The plural forms of all three languages (CLDR: nb, nn and en have `one` and `other`)."""
+
+
+def plural_form(n: int) -> str:
+    """`one` for exactly one, `other` for every other count (0 included)."""
+    return "one" if n == 1 else "other"
+
+
+def _check_plurals(entries: Mapping[str, str], source: str) -> None:
+    """A `.one` needs its `.other` (plain keys such as `area.other` are not plural forms)."""
+    for key in entries:
+        stem, _, form = key.rpartition(".")
+        if form == PLURAL_FORMS[0] and f"{stem}.other" not in entries:
+            raise ContentError(f"{source}: '{key}' is a plural form; '{stem}.other' is missing")
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,7 @@ def parse_texts(language: Language, raw: str, source: str) -> Texts:
             _placeholders(template)
         except ValueError:
             raise ContentError(f"{source}: text '{key}' has a broken {{placeholder}}") from None
+    _check_plurals(entries, source)
     return Texts(language=language, entries=entries)
 
 

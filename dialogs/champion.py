@@ -113,7 +113,7 @@ class ChampionDialog:
         )
         return NoticeView(
             title=texts("tips.scheduled_title"),
-            body=texts("tips.scheduled_body", when=when, count=count),
+            body=texts.count("tips.scheduled_body", count, when=when),
             buttons=(ButtonSpec(texts("tips.title"), Verb.TIP_COMPOSE.value),),
         )
 

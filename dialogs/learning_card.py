@@ -259,7 +259,7 @@ class LearningCardDialog:
             by_area=_bars(summary.by_area, labels.service_areas),
             by_tool=_bars(summary.by_tool, labels.tools),
             recommended=tuple(
-                texts("learning.summary.recommended_line", task=labels.tasks.get(t, t), count=n)
+                texts.count("learning.summary.recommended_line", n, task=labels.tasks.get(t, t))
                 for t, n in summary.recommended[:5]
             ),
             flagged=tuple(

@@ -148,7 +148,7 @@ async def test_checked_text_is_stored_nowhere_and_logged_nowhere(stack: Stack) -
         await pg.say("hjelp")  # one more turn, so any state write after the check has happened
         await pg.next_message()
     shown = " ".join(card_texts(result))
-    assert EN("tekstsjekk.found_title", count=2) in shown
+    assert EN.count("tekstsjekk.found_title", 2) in shown
     assert fnr not in shown
     _assert_absent_from_files(Path(stack.bot.data_dir), canary, fnr)
     lines = stack.bot.log_lines()

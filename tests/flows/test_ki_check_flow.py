@@ -279,7 +279,7 @@ async def test_text_check_finds_personal_data_and_offers_the_text_with_placehold
         text="Ring Kari på 912 34 567 eller send til kari.nordmann@example.no.",
     )
     shown = texts_in(result)
-    assert NB("tekstsjekk.found_title", count=2) in shown
+    assert NB.count("tekstsjekk.found_title", 2) in shown
     assert "912 34 567" not in " ".join(shown)
     assert "kari.nordmann@example.no" not in " ".join(shown)
     redacted = result["body"][-1]["items"][0]["text"]
