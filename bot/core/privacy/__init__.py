@@ -6,6 +6,9 @@ and dates of birth. It returns every finding with its offsets and a masked excer
 safe to show, plus a copy of the text where each finding is replaced by a placeholder.
 
 The package does no I/O, keeps no state and never logs; the text only lives in the call.
+Masked excerpts use `•`, never a character Teams markdown reads, and show no birth date:
+`•••••• •••45` for a national id, the last two digits of phone and account numbers,
+`k•••@•••.no` for an e-mail address (see `masking`).
 
 Choices worth knowing about:
 
@@ -28,10 +31,19 @@ Choices worth knowing about:
   e-mail, date of birth, phone, address), then by length, then by position; a candidate
   that overlaps an accepted one is dropped. Every valid national id also passes the
   account-number check (the weights are the same), so the id wins.
+* Written forms. The detectors read a normalised copy of the text (`normalise`): digits of
+  any script (full-width `１５０３…`) as ASCII, invisible format characters (zero-width
+  space, word joiner, soft hyphen, byte-order mark …) left out, every space as a space and
+  every dash as `-`. Findings are mapped back, so a finding spans exactly what was written.
+  National ids are found as 11 digits, or as the date part (DDMMYY, or DD MM YY with one of
+  space, dot, hyphen or slash used twice) and the individual part (12345 or 123 45) with a
+  space, hyphen, dot or slash between: "150385-12345", "15.03.85 12345", "15 03 85 123 45".
 * Precision over reach. Numbers glued to letters, slashes or other digit groups
-  ("2024/12345678", "12 345 678 kr") are ignored, as are digit runs that read as amounts
-  or quantities ("kr 35000000", "… prosent"). Phone numbers are only recognised in the
-  common groupings (8 digits, 3-2-3, 2-2-2-2, with or without +47/0047). Street addresses
+  ("2024/12345678", "12 345 678 kr", "+15038512345") are ignored, as are digit runs that
+  read as amounts or quantities ("kr 35000000", "… prosent"). Phone numbers are only
+  recognised in the common groupings (8 digits, 3-2-3, 2-2-2-2 with one separator: space,
+  dot or hyphen; with or without +47/0047). Account numbers are 11 digits, or 4-2-5 with
+  dots or spaces. Street addresses
   need a capitalised name with a known street suffix (or a genitive name followed by a
   street word, as in "Kong Haakons gate") and a house number; a capitalised word at the
   start of a sentence can still be taken as part of such a name.
