@@ -181,7 +181,7 @@ def build_flows(
 ) -> Flows:
     """One flow per job over the stores. `sink` says whether cards go on to SharePoint;
     `list_url` where leads open the list."""
-    home_flow = HomeFlow()
+    home_flow = HomeFlow(privacy_officer=content.policy.contacts["privacy_officer"].email)
     return Flows(
         home=home_flow,
         ki_check=KiCheckFlow(

@@ -41,7 +41,10 @@ class HelpView:
 
 @dataclass(frozen=True)
 class AboutView:
+    """What KI-vett is, what it stores about a person and why, their rights, the DPO's address."""
+
     template: ClassVar[str] = "about.json.j2"
+    privacy_officer: str = ""
 
 
 @dataclass(frozen=True)

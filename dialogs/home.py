@@ -23,6 +23,9 @@ UNKNOWN_VERB: CardView = HelpView()
 
 
 class HomeFlow:
+    def __init__(self, privacy_officer: str = "") -> None:
+        self._privacy_officer = privacy_officer
+
     def routes(self) -> Routes:
         return Routes(
             commands={CommandName.HELP: self.help, CommandName.ABOUT: self.about},
@@ -33,7 +36,7 @@ class HomeFlow:
         return Reply(HelpView())
 
     async def about(self, request: Request) -> Reply:
-        return Reply(AboutView())
+        return Reply(AboutView(privacy_officer=self._privacy_officer))
 
     async def fallback(self, request: Request) -> Reply:
         """Text that is no command and no question: the card that shows what the bot can do."""

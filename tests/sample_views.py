@@ -44,7 +44,7 @@ _STATE = (("step", "task"), ("task", "summarise"))
 SAMPLE_VIEWS: tuple[CardView, ...] = (
     WelcomeView(),
     HelpView(),
-    AboutView(),
+    AboutView(privacy_officer="personvernombud@kommune.no"),
     FallbackView(),
     StaleActionView(),
     StaleActionView(restart_verb=Verb.KI_START.value),

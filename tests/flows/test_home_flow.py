@@ -11,6 +11,7 @@ from typing import Any, cast
 from botbuilder.core import ConversationState, Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Entity, Mention
 
+from bot.content_loader import load_content
 from bot.ports import LessonStore, Stores
 from bot.teams.turn_lock import KeyedLocks
 from cards.verbs import Verb
@@ -124,6 +125,17 @@ async def test_about_command_and_button_show_the_about_card(harness: Harness) ->
     assert response.status == 200
     assert response.body["type"] == "application/vnd.microsoft.card.adaptive"
     assert title_of(response.body["value"]) == NB("about.title")
+
+
+async def test_the_about_card_says_what_is_stored_why_and_whom_to_ask(harness: Harness) -> None:
+    adapter = harness.adapter()
+    await say(adapter, "om")
+    [card] = cards_sent(adapter)
+    shown = " ".join(str(e.get("text", "")) for e in card["body"])
+    for key in ("stored_reference", "stored_lessons", "stored_cards", "stored_counts"):
+        assert NB(f"about.{key}") in shown, key
+    dpo = load_content().policy.contacts["privacy_officer"].email
+    assert NB("about.rights", email=dpo) in shown
 
 
 async def test_help_button_replaces_the_card_with_help_in_the_users_language(

@@ -282,7 +282,9 @@ async def test_text_check_finds_personal_data_and_offers_the_text_with_placehold
     assert NB.count("tekstsjekk.found_title", 2) in shown
     assert "912 34 567" not in " ".join(shown)
     assert "kari.nordmann@example.no" not in " ".join(shown)
-    redacted = result["body"][-1]["items"][0]["text"]
+    [container] = [e for e in result["body"] if e.get("style") == "emphasis"]
+    redacted = container["items"][0]["text"]
+    assert NB("tekstsjekk.result_stays") in shown, "the card says the result stays in the chat"
     assert redacted.startswith("Ring Kari på \\[")
 
 

@@ -36,3 +36,9 @@ async def test_an_empty_text_check_asks_for_text() -> None:
     reply = await TextCheckFlow().run(request(verb=Verb.TEXT_RUN, data={"text": "   "}))
     assert isinstance(reply.view, TextCheckView)
     assert reply.view.error
+
+
+async def test_the_about_card_names_the_privacy_officer() -> None:
+    reply = await HomeFlow(privacy_officer="po@kommune.no").about(request(verb=Verb.ABOUT))
+    assert isinstance(reply.view, AboutView)
+    assert reply.view.privacy_officer == "po@kommune.no"
