@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from bot.operator.packaging import PackageError, PackageOptions, write_package
 from bot.ports import StorageUnavailableError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.teams.app import create_app
-from content import ContentError, load_catalog
+from content import LANGUAGES, ContentError, load_catalog, read_yaml
 
 DEFAULT_PORT = 3978
 LOOPBACK = "127.0.0.1"
@@ -81,6 +82,27 @@ def _parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="work with the content files")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     content_commands.add_parser("check", help="validate every content file")
+
+    policy = commands.add_parser("policy", help="KI-sjekken's rules")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    matrix = policy_commands.add_parser(
+        "matrix",
+        help="the decision table for the personvernombud: the verdict, reasons and sources "
+        "for every combination of answers",
+    )
+    matrix.add_argument(
+        "--format",
+        dest="matrix_format",
+        choices=("csv", "md"),
+        required=True,
+        help="csv: one row per combination, for a spreadsheet; md: a document to read",
+    )
+    matrix.add_argument(
+        "--lang", choices=LANGUAGES, default="nb", help="language of the table (default nb)"
+    )
+    matrix.add_argument(
+        "--out", type=Path, default=None, metavar="FILE", help="write to FILE (default: print)"
+    )
     return parser
 
 
@@ -162,8 +184,22 @@ def _package(args: argparse.Namespace) -> int:
 
 
 def _content_check() -> int:
+    from bot.core.content_warnings import placeholder_warnings
+
     try:
         content = load_content()
+        root = resources.files("content")
+        names = sorted(
+            [entry.name for entry in root.iterdir() if entry.name.endswith(".yaml")]
+            + [
+                f"{folder.name}/{entry.name}"
+                for folder in root.iterdir()
+                if folder.is_dir()
+                for entry in folder.iterdir()
+                if entry.name.endswith(".yaml")
+            ]
+        )
+        warnings = placeholder_warnings({name: read_yaml(name) for name in names})
     except ContentError as exc:
         return _fail(f"content: {exc}")
     count = len(content.catalog.texts("nb").entries)
@@ -172,6 +208,36 @@ def _content_check() -> int:
     print(
         f"kivett: content OK ({count} texts in nb, nn and en; {len(policy.tools)} tools, "
         f"{approved} approved; {len(policy.tasks)} tasks; {len(policy.categories)} categories)"
+    )
+    for warning in warnings:
+        print(f"kivett: warning: {warning.line()}")
+    if warnings:
+        print(
+            f"kivett: NOT READY FOR PRODUCTION: the content is valid, but {len(warnings)} "
+            "placeholder(s) above must be replaced with the municipality's own before it goes "
+            "live (see docs/personvernombud.md)"
+        )
+    return 0
+
+
+def _policy_matrix(args: argparse.Namespace) -> int:
+    from bot.operator.policy_matrix import matrix_text, row_count, write_matrix
+
+    try:
+        content = load_content()
+        text = matrix_text(content, args.matrix_format, args.lang)
+    except ContentError as exc:
+        return _fail(f"content: {exc}")
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        write_matrix(text, args.matrix_format, args.out)
+    except OSError as exc:
+        return _fail(f"could not write {args.out}: {exc.strerror or 'error'}")
+    print(
+        f"kivett: wrote the decision table ({row_count(content)} combinations, "
+        f"{args.lang}) to {args.out}"
     )
     return 0
 
@@ -182,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _package(args)
     if args.command == "content":
         return _content_check()
+    if args.command == "policy":
+        return _policy_matrix(args)
     try:
         settings = load_settings()
     except SettingsError as exc:
