@@ -191,7 +191,7 @@ def build_flows(
             usage=stores.usage,
             fallback=home_flow.fallback,
         ),
-        text_check=TextCheckFlow(),
+        text_check=TextCheckFlow(content.names),
         lessons=LessonsFlow(
             books=content.lessons,
             store=stores.lessons,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.core.extraction import Lexicon, LexiconError, parse_lexicon
 from bot.core.lessons import LessonBook, LessonError, check_same_shape, parse_lessons
 from bot.core.policy import Policy, PolicyError, parse_policy, text_keys
+from bot.core.privacy.names import NameLexicon, NameLexiconError, parse_name_lexicon
 from content import LANGUAGES, Catalog, ContentError, Language, load_catalog, read_yaml
 
 
@@ -18,6 +19,7 @@ class Content:
     lexicon: Lexicon
     lessons: Mapping[Language, LessonBook]
     service_areas: tuple[str, ...]
+    names: NameLexicon
 
 
 def load_content() -> Content:
@@ -52,6 +54,10 @@ def load_content() -> Content:
         check_same_shape(books)
     except LessonError as exc:
         raise ContentError(str(exc)) from None
+    try:
+        names = parse_name_lexicon(read_yaml("names.yaml"))
+    except NameLexiconError as exc:
+        raise ContentError(f"names.yaml: {exc}") from None
     service_areas = _service_areas(read_yaml("learning.yaml"))
     for language in LANGUAGES:
         texts = catalog.texts(language)
@@ -67,6 +73,7 @@ def load_content() -> Content:
         lexicon=lexicon,
         lessons=books,
         service_areas=service_areas,
+        names=names,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from bot.core.commands import CommandName
 from bot.core.privacy import MAX_TEXT_LENGTH, TextTooLongError, scan
+from bot.core.privacy.names import NameLexicon
 from cards.markdown import UserText
 from cards.verbs import Verb
 from cards.views import CardView, Fact, TextCheckResultView, TextCheckView
@@ -24,13 +25,14 @@ def open_view() -> CardView:
     return TextCheckView(limit=MAX_TEXT_LENGTH)
 
 
-def run(texts: Texts, data: Mapping[str, object]) -> CardView:
-    """Scan the card's `text` input and return the result card."""
+def run(texts: Texts, data: Mapping[str, object], names: NameLexicon | None = None) -> CardView:
+    """Scan the card's `text` input (with person names, given the name lexicon) and return the
+    result card."""
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         return TextCheckView(limit=MAX_TEXT_LENGTH, error=texts("tekstsjekk.empty"))
     try:
-        result = scan(text)
+        result = scan(text, names)
     except TextTooLongError:
         return TextCheckView(
             limit=MAX_TEXT_LENGTH, error=texts("tekstsjekk.too_long", limit=MAX_TEXT_LENGTH)
@@ -57,6 +59,9 @@ def run(texts: Texts, data: Mapping[str, object]) -> CardView:
 class TextCheckFlow:
     """Opens the text check and answers it; the pasted text never leaves this call."""
 
+    def __init__(self, names: NameLexicon | None = None) -> None:
+        self._names = names
+
     def routes(self) -> Routes:
         return Routes(
             commands={CommandName.TEXT_CHECK: self.open},
@@ -67,4 +72,4 @@ class TextCheckFlow:
         return Reply(open_view())
 
     async def run(self, request: Request) -> Reply:
-        return Reply(run(request.texts, request.data))
+        return Reply(run(request.texts, request.data, self._names))

@@ -148,7 +148,8 @@ async def test_checked_text_is_stored_nowhere_and_logged_nowhere(stack: Stack) -
         await pg.say("hjelp")  # one more turn, so any state write after the check has happened
         await pg.next_message()
     shown = " ".join(card_texts(result))
-    assert EN.count("tekstsjekk.found_title", 2) in shown
+    assert EN.count("tekstsjekk.found_title", 3) in shown, "the name, the number and the phone"
+    assert "Nordmann" not in shown
     assert fnr not in shown
     _assert_absent_from_files(Path(stack.bot.data_dir), canary, fnr)
     lines = stack.bot.log_lines()

@@ -279,13 +279,13 @@ async def test_text_check_finds_personal_data_and_offers_the_text_with_placehold
         text="Ring Kari på 912 34 567 eller send til kari.nordmann@example.no.",
     )
     shown = texts_in(result)
-    assert NB.count("tekstsjekk.found_title", 2) in shown
+    assert NB.count("tekstsjekk.found_title", 3) in shown, "the name, the phone and the e-mail"
     assert "912 34 567" not in " ".join(shown)
     assert "kari.nordmann@example.no" not in " ".join(shown)
     [container] = [e for e in result["body"] if e.get("style") == "emphasis"]
     redacted = container["items"][0]["text"]
     assert NB("tekstsjekk.result_stays") in shown, "the card says the result stays in the chat"
-    assert redacted.startswith("Ring Kari på \\[")
+    assert redacted.startswith("Ring \\[NAVN\\] på \\[")
 
 
 async def test_text_check_answers_empty_and_too_long_text_clearly(harness: Harness) -> None:

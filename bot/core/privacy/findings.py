@@ -19,6 +19,7 @@ class FindingKind(StrEnum):
     IBAN = "iban"
     ADDRESS = "address"
     BIRTH_DATE = "birth_date"
+    NAME = "name"  # a person's name (bot.core.privacy.names), when a name lexicon is given
 
 
 # Shown to users in place of the value; bokmål, kept together so they can move to content.
@@ -32,6 +33,7 @@ PLACEHOLDERS: Final[Mapping[FindingKind, str]] = MappingProxyType(
         FindingKind.IBAN: "[IBAN]",
         FindingKind.ADDRESS: "[ADRESSE]",
         FindingKind.BIRTH_DATE: "[FØDSELSDATO]",
+        FindingKind.NAME: "[NAVN]",
     }
 )
 

@@ -42,6 +42,12 @@ def _mask(value: str, keep_start: int, keep_end: int) -> str:
     return "".join(out)
 
 
+def _mask_name(value: str) -> str:
+    """`Kari Nordmann` → `K••• N•••`: each part's first letter, never its length."""
+    parts = value.replace("-", " ").split()
+    return " ".join(part[0] + _HIDDEN for part in parts if part)
+
+
 def _mask_national_id(digits: str) -> str:
     """`•••••• •••45`: only the last two of the 11 digits, whatever the written form."""
     return f"{MASK * 6} {MASK * 3}{digits[-2:]}"

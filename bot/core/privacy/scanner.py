@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Final
 
 from bot.core.privacy.detectors import _DETECTORS
-from bot.core.privacy.findings import PLACEHOLDERS, Finding, ScanResult
+from bot.core.privacy.findings import PLACEHOLDERS, Finding, FindingKind, ScanResult
+from bot.core.privacy.masking import _mask_name
+from bot.core.privacy.names import NameLexicon, find_names
 from bot.core.privacy.normalise import Normalised, normalise
 
 MAX_TEXT_LENGTH: Final = 20_000
@@ -49,8 +52,18 @@ def _redact(text: str, findings: tuple[Finding, ...]) -> str:
     return "".join(parts)
 
 
-def scan(text: str) -> ScanResult:
-    """Find personal data in `text` and return the findings and a redacted copy.
+NAME_PRIORITY: Final = 99
+"""Names lose every overlap: an address or a number that looks like part of a name wins."""
+
+
+def _names(text: str, names: NameLexicon) -> Iterator[Finding]:
+    for span in find_names(text, names):
+        yield Finding(FindingKind.NAME, span.start, span.end, _mask_name(span.text))
+
+
+def scan(text: str, names: NameLexicon | None = None) -> ScanResult:
+    """Find personal data in `text` and return the findings and a redacted copy. With a name
+    lexicon (content/names.yaml), person names are found too.
 
     The detectors read a normalised copy (Unicode digits, invisible characters, spaces and
     dashes; see `normalise`); findings give offsets in `text` itself, spanning exactly what
@@ -69,5 +82,7 @@ def scan(text: str) -> ScanResult:
         for detect, priority in _DETECTORS
         for finding in detect(normalised.text)
     ]
+    if names is not None:
+        candidates.extend((NAME_PRIORITY, f) for f in _names(normalised.text, names))
     findings = tuple(_to_original(normalised, finding) for finding in _resolve_overlaps(candidates))
     return ScanResult(findings=findings, redacted=_redact(text, findings))
