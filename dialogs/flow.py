@@ -70,7 +70,3 @@ def table(*routes: Routes) -> Routes:
     for part in routes:
         merged = merged.merged(part)
     return merged
-
-
-def reply(view: CardView, route: str = "") -> Reply:
-    return Reply(view=view, route=route)
