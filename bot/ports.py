@@ -10,8 +10,10 @@ from typing import Any, Protocol
 from bot.core.broadcast import Progress, RecipientState
 from bot.core.learning_cards import LearningCard, StoredCard
 from bot.core.records import (
+    Erasure,
     Job,
     PendingRecipient,
+    PersonRecord,
     StoredReference,
     Subscription,
     UsageSnapshot,
@@ -66,6 +68,11 @@ class UsageStats(Protocol):
     async def record_feedback(self, useful: bool) -> None: ...
 
     async def snapshot(self) -> UsageSnapshot: ...
+
+    async def prune(self, before: datetime) -> int:
+        """Drop the counts of calendar months (UTC) that ended before `before`; return how many
+        counters were removed. Counts are kept per month so that a retention limit can apply."""
+        ...
 
 
 class LessonStore(Protocol):
@@ -156,6 +163,13 @@ class LearningCardSink(Protocol):
         """The list's address for people, once known ("" before)."""
         ...
 
+    async def update(self, item_id: str, fields: Mapping[str, object]) -> None:
+        """Change some columns of an existing item (the sender column, after an erasure). An item
+        that no longer exists counts as done.
+
+        Raises SinkTransientError or SinkPermanentError."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -212,6 +226,30 @@ class BroadcastJobStore(BroadcastStore, Protocol):
     async def progress(self, job_id: str, now: float) -> Progress: ...
 
 
+class PersonalData(Protocol):
+    """Everything stored about one person, across the stores of one backend: shown by `mine
+    data` and `kivett privacy export` (GDPR art. 15), removed by "Slett mine data" and `kivett
+    privacy erase` (art. 17), and the retention limit.
+
+    `user_key` is the Entra object id (the Teams user id where Teams sends none)."""
+
+    async def person(self, user_key: str) -> PersonRecord: ...
+
+    async def erase(self, user_key: str) -> Erasure:
+        """Remove the person's lesson progress, subscription and conversation references (and
+        the state of those conversations); strip the person from references of shared
+        conversations; remove the sender from their learning cards (content kept; cards already
+        in SharePoint go back to the outbox in state REDACT) and the creator from their tips.
+        Deleted bytes must not stay readable in the store's files (SQLite: secure_delete and a
+        WAL checkpoint)."""
+        ...
+
+    async def prune(self, last_seen_before: datetime) -> int:
+        """Forget conversations nobody has written in since `last_seen_before`: their reference,
+        state and subscription. Return how many conversations were forgotten."""
+        ...
+
+
 class StoreBackend(Protocol):
     """The store as a whole: reachable? (for /readyz) and closed at shutdown."""
 
@@ -233,6 +271,7 @@ class Stores:
     lessons: LessonStore
     broadcasts: BroadcastJobStore
     learning_cards: LearningCardStore
+    personal: PersonalData
 
 
 class DeliveryError(Exception):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.learning_cards import StoredCard
+
 
 @dataclass(frozen=True)
 class StoredReference:
@@ -64,3 +66,39 @@ class PendingRecipient:
     language: str
     attempts: int
     reference: Mapping[str, Any] | None  # None: the conversation is no longer known
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """Everything the bot's store holds about one person (`mine data`, an art. 15 request).
+
+    `user_key` is the Entra object id (the Teams id where Teams sends none, as in the Playground).
+    """
+
+    user_key: str
+    conversations: tuple[StoredReference, ...]  # stored references that name the person
+    lessons_completed: frozenset[int]
+    subscription: Subscription | None
+    learning_cards: tuple[StoredCard, ...]  # cards the person sent (still carrying their id)
+    broadcasts: tuple[Job, ...]  # tips the person (a champion) created
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.conversations
+            or self.lessons_completed
+            or self.subscription
+            or self.learning_cards
+            or self.broadcasts
+        )
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What `erase` removed or made anonymous for one person (counts, for the card and the CLI)."""
+
+    conversations: int  # references (and their conversation state) removed or stripped of the person
+    lessons: int  # completed lessons forgotten
+    subscription: bool  # a weekly subscription ended
+    learning_cards: int  # cards whose sender was removed (content kept for the organisation)
+    broadcasts: int  # tips whose creator was removed

@@ -20,6 +20,8 @@ class DeliveryState(StrEnum):
     PENDING = "pending"  # stored; waiting for (or retrying) the write to SharePoint
     DELIVERED = "delivered"  # an item exists in the SharePoint list
     PARKED = "parked"  # SharePoint refused it for good; a lead must look
+    REDACT = "redact"  # delivered, then its sender was erased: the item's sender column must be
+    # emptied (the outbox patches the item, then the card is DELIVERED again)
 
 
 class FollowUp(StrEnum):
