@@ -3,11 +3,18 @@
 Each card was stored (state `pending`) before the employee was told it is saved. The worker takes
 due cards oldest first and asks the sink to create the list item, a few at once (`concurrency`).
 The sink looks the card id up before creating again after an ambiguous failure, and the list's
-card-id column is unique, so a retry never makes a second item. Throttling (429) and
-unavailability (503, timeouts) are retried with backoff, honouring Retry-After, without end; a 429
-also pauses the whole outbox for that long, since Graph throttles the app, not the card. Refusals
-a retry cannot fix (400/401/403/404) park the card with a reason that the leads' summary shows. A
-restart simply finds the pending cards again.
+card-id column is unique, so a retry never makes a second item.
+
+A card already in the list whose sender was erased ("Slett mine data", `kivett privacy erase`)
+comes back in state `redact`: the worker patches the item's sender column with the card's
+now-empty sender (the rest of the item, and any lead's changes to it, stay as they are) and marks
+the card delivered again. An item a lead has deleted counts as done.
+
+Creates and patches follow the same rules. Throttling (429) and unavailability (503, timeouts) are
+retried with backoff, honouring Retry-After, without end; a Retry-After also pauses the whole
+outbox for that long, since Graph throttles the app, not the card. Refusals a retry cannot fix
+(400/401/403, and 404 on a create) park the card with a reason that the leads' summary shows. A
+restart simply finds the due cards again.
 """
 
 from __future__ import annotations
@@ -16,8 +23,16 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from bot.core.learning_cards import Labels, StoredCard, list_fields, retry_delay
+from bot.core.learning_cards import (
+    DeliveryState,
+    Labels,
+    LearningCard,
+    StoredCard,
+    list_fields,
+    retry_delay,
+)
 from bot.logs import get_logger
 from bot.ports import LearningCardSink, LearningCardStore, SinkPermanentError, SinkTransientError
 
@@ -26,6 +41,15 @@ _log = get_logger("outbox")
 BATCH = 50
 DELAYED_AFTER_SECONDS = 60.0
 STATUS_REFRESH_SECONDS = 300.0
+
+
+def sender_fields(card: LearningCard, labels: Labels) -> dict[str, object]:
+    """The list columns that say who sent the card, with the card's values (after an erasure: an
+    empty sender). Taken from `list_fields` itself, as the columns whose value follows the card's
+    author, so that a sender column added there is emptied too."""
+    fields = list_fields(card, labels)
+    probe = list_fields(replace(card, author=card.author + "?"), labels)
+    return {name: value for name, value in fields.items() if probe[name] != value}
 
 
 class OutboxWorker:
@@ -88,7 +112,8 @@ class OutboxWorker:
         return max(at, self._paused_until) - self._clock()
 
     async def drain_once(self) -> int:
-        """Try every card that is due now; returns how many were delivered."""
+        """Try every card that is due now; returns how many were written to the list (created, or
+        patched after an erasure)."""
         delivered = 0
         while True:
             now = self._clock()
@@ -114,8 +139,13 @@ class OutboxWorker:
     async def _deliver(self, stored: StoredCard) -> bool:
         card_id = stored.card.card_id
         attempts = stored.attempts + 1
+        redact = stored.state is DeliveryState.REDACT
         try:
-            item_id = await self._sink.deliver(card_id, list_fields(stored.card, self._labels))
+            if redact:
+                item_id = stored.item_id
+                await self._sink.update(item_id, sender_fields(stored.card, self._labels))
+            else:
+                item_id = await self._sink.deliver(card_id, list_fields(stored.card, self._labels))
         except SinkTransientError as error:
             if self._troubled_since is None:
                 self._troubled_since = self._clock()
@@ -136,7 +166,9 @@ class OutboxWorker:
             return False
         self._troubled_since = None
         await self._store.delivered(card_id, item_id)
-        _log.info("outbox_delivered", extra={"fields": {"card": card_id}})
+        _log.info(
+            "outbox_redacted" if redact else "outbox_delivered", extra={"fields": {"card": card_id}}
+        )
         return True
 
     async def refresh_statuses(self, *, force: bool = False) -> int:

@@ -8,12 +8,15 @@ assert there were none.
 Behaviour beyond the description's shapes: list names and column names are unique (409
 `nameAlreadyExists`); a column with `enforceUniqueValues` refuses a second item with the same value
 (409, like SharePoint's duplicate-value error); an item may only carry fields the list has;
+`PATCH …/items/{id}/fields` changes only the fields it names (same checks, system columns other
+than Title are read-only, a missing item is 404 `itemNotFound`);
 `$filter=fields/<Column> eq '<value>'` and `$expand=fields($select=…)` work; collections come in
 pages of `page_size` with `@odata.nextLink` (`$skiptoken`). Requests need a bearer token.
 
 Faults are scripted with `script(...)`: a queue of answers (429 with Retry-After, 503 storms, a
 delay longer than the client's timeout, or `apply=True` to carry the request out and then answer
-the error: the ambiguous "created, then 504"). Counters: `items_created`, `by_status`, `requests`.
+the error: the ambiguous "created, then 504"). Counters: `items_created`, `items_updated`,
+`by_status`, `requests`.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ SYSTEM_COLUMNS = ("Title", "ID", "Created", "Modified", "Author", "Editor")
 _SITE_BY_PATH = re.compile(r"^/v1\.0/sites/(?P<host>[^/:]+):(?P<path>/.+?):?$")
 _ROUTE = re.compile(
     r"^/v1\.0/sites/(?P<site>[^/:]+)"
-    r"(?:/lists(?:/(?P<list>[^/]+)(?:/(?P<sub>columns|items)(?:/(?P<item>[^/]+))?)?)?)?$"
+    r"(?:/lists(?:/(?P<list>[^/]+)(?:/(?P<sub>columns|items)"
+    r"(?:/(?P<item>[^/]+)(?P<fields>/fields)?)?)?)?)?$"
 )
 ALL: Sequence[str] = ("*",)
 _FILTER = re.compile(r"^fields/(?P<column>\w+) eq '(?P<value>(?:[^']|'')*)'$")
@@ -124,6 +128,7 @@ class FakeGraph:
         self.lists: dict[str, dict[str, FakeList]] = {}  # site id -> list id -> list
         self.violations: list[str] = []
         self.items_created = 0
+        self.items_updated = 0
         self.by_status: Counter[int] = Counter()
         self.requests: list[tuple[str, str]] = []
         self._script: deque[Scripted] = deque()
@@ -244,7 +249,12 @@ class FakeGraph:
             return self._create_item(found, body)
         if sub == "items" and method == "GET" and item_id is None:
             return self._list_items(request, found)
-        if item_id is not None and item_id in found.items and method == "GET":
+        if sub == "items" and item_id is not None and match["fields"]:
+            if method == "PATCH":
+                return self._update_fields(found, item_id, body)
+            if method == "GET" and item_id in found.items:
+                return web.json_response(dict(found.items[item_id]["fields"]))
+        elif item_id is not None and item_id in found.items and method == "GET":
             return web.json_response(self._item_json(found.items[item_id], ALL))
         return _error(404, "itemNotFound", "The resource could not be found.")
 
@@ -280,20 +290,9 @@ class FakeGraph:
         fields = body.get("fields")
         if not isinstance(fields, dict):
             return _error(400, "invalidRequest", "fields are required.")
-        unknown = sorted(set(fields) - set(target.columns))
-        if unknown:
-            return _error(400, "invalidRequest", f"Field '{unknown[0]}' is not recognized")
-        for name, column in target.columns.items():
-            if column.get("required") and fields.get(name) in (None, ""):
-                return _error(400, "invalidRequest", f"Field '{name}' is required.")
-            taken = (i["fields"].get(name) for i in target.items.values())
-            if column.get("enforceUniqueValues") and name in fields and fields[name] in taken:
-                return _error(
-                    409,
-                    "nameAlreadyExists",
-                    "The list item could not be added or updated because duplicate values "
-                    f"were found in the following field(s) in the list: [{name}].",
-                )
+        refused = self._refuse_fields(target, fields, None)
+        if refused is not None:
+            return refused
         item_id = str(target.next_item)
         target.next_item += 1
         defaults = {
@@ -304,6 +303,51 @@ class FakeGraph:
         target.items[item_id] = {"id": item_id, "fields": {**defaults, **fields, "id": item_id}}
         self.items_created += 1
         return web.json_response(self._item_json(target.items[item_id], ALL), status=201)
+
+    def _update_fields(self, target: FakeList, item_id: str, body: Any) -> web.Response:
+        item = target.items.get(item_id)
+        if item is None:
+            return _error(404, "itemNotFound", "The resource could not be found.")
+        if not isinstance(body, dict):
+            return _error(400, "invalidRequest", "A fieldValueSet is required.")
+        read_only = sorted(set(body) & (set(SYSTEM_COLUMNS) - {"Title"}))
+        if read_only:
+            return _error(400, "invalidRequest", f"Field '{read_only[0]}' is read-only")
+        refused = self._refuse_fields(target, {**item["fields"], **body}, item_id, changed=body)
+        if refused is not None:
+            return refused
+        item["fields"].update(body)
+        self.items_updated += 1
+        return web.json_response(dict(item["fields"]))
+
+    @staticmethod
+    def _refuse_fields(
+        target: FakeList,
+        fields: dict[str, Any],
+        item_id: str | None,
+        *,
+        changed: dict[str, Any] | None = None,
+    ) -> web.Response | None:
+        """Why the list refuses an item with these fields (None if it takes them). `changed`:
+        the fields an update sends (only those are checked for unknown names and uniqueness)."""
+        sent = fields if changed is None else changed
+        unknown = sorted(set(sent) - set(target.columns))
+        if unknown:
+            return _error(400, "invalidRequest", f"Field '{unknown[0]}' is not recognized")
+        for name, column in target.columns.items():
+            if column.get("required") and fields.get(name) in (None, ""):
+                return _error(400, "invalidRequest", f"Field '{name}' is required.")
+            taken = (
+                other["fields"].get(name) for key, other in target.items.items() if key != item_id
+            )
+            if column.get("enforceUniqueValues") and name in sent and sent[name] in taken:
+                return _error(
+                    409,
+                    "nameAlreadyExists",
+                    "The list item could not be added or updated because duplicate values "
+                    f"were found in the following field(s) in the list: [{name}].",
+                )
+        return None
 
     def _list_items(self, request: web.Request, target: FakeList) -> web.Response:
         items = list(target.items.values())

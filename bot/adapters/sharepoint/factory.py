@@ -39,12 +39,14 @@ class LocalDevCredential:
         return None
 
 
-# What the sink parses: a site, a page of lists, a page of items, an item, an error.
+# What the sink parses: a site, a page of lists, a page of items, an item, an item's fields, an
+# error.
 SAMPLES: tuple[tuple[str, str], ...] = (
     ("msgraph.generated.models.site", "Site"),
     ("msgraph.generated.models.list_collection_response", "ListCollectionResponse"),
     ("msgraph.generated.models.list_item_collection_response", "ListItemCollectionResponse"),
     ("msgraph.generated.models.list_item", "ListItem"),
+    ("msgraph.generated.models.field_value_set", "FieldValueSet"),
     ("msgraph.generated.models.o_data_errors.o_data_error", "ODataError"),
 )
 SAMPLE_JSON = (
@@ -80,6 +82,10 @@ class WarmSink:
     async def deliver(self, card_id: str, fields: Mapping[str, object]) -> str:
         await asyncio.shield(self._warm)
         return await self._sink.deliver(card_id, fields)
+
+    async def update(self, item_id: str, fields: Mapping[str, object]) -> None:
+        await asyncio.shield(self._warm)
+        await self._sink.update(item_id, fields)
 
     async def statuses(self) -> dict[str, str]:
         await asyncio.shield(self._warm)

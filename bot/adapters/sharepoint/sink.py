@@ -3,7 +3,9 @@
 `SharePointSink` implements `bot.ports.LearningCardSink`. Each card becomes one list item; the
 `KortId` column is unique, so a retry never makes a second item: a create that the list refuses as
 a duplicate, or a retry after an ambiguous failure (timeout, 5xx, lost connection), looks the item
-up by `KortId` and returns its id.
+up by `KortId` and returns its id. `update` changes some columns of an item it made (PATCH of the
+item's fields: the sender column, emptied after an erasure); an item a lead has deleted counts as
+updated.
 
 The helpers here (site and list lookup, error mapping) are shared with `sharepoint_setup`.
 """
@@ -136,6 +138,27 @@ class SharePointSink:
             raise SinkTransientError("create item: the answer carried no item id")
         self._uncertain.discard(card_id)
         return created.id
+
+    async def update(self, item_id: str, fields: Mapping[str, object]) -> None:
+        """PATCH the item's fields. Only the given columns change; a 404 (the item was deleted in
+        SharePoint) is done, since there is nothing left to change."""
+        if not item_id:
+            raise ValueError("update: no item id")
+        if CARD_ID_COLUMN in fields:
+            raise ValueError(f"update: {CARD_ID_COLUMN!r} identifies the item and cannot change")
+        items = await self._items()
+        body = FieldValueSet(additional_data=dict(fields))
+        try:
+            await items.by_list_item_id(item_id).fields.patch(body)
+        except Exception as exc:
+            if isinstance(exc, APIError) and exc.response_status_code == 404:
+                _log.info("SharePoint item to update is gone (deleted in the list)")
+                return
+            error = sink_error(exc, "update item")
+            if error is None:
+                raise
+            _log.warning("SharePoint refused an item update: %s", error.reason)
+            raise error from exc
 
     async def statuses(self) -> dict[str, str]:
         items = await self._items()
