@@ -131,6 +131,36 @@ async def test_429_from_graph_is_transient_with_retry_after(
     assert recorder.problems() == []
 
 
+async def test_clearing_the_sender_after_an_erasure_fits_the_description(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
+    await sink.update("1", {"Innsender": ""})
+    patches = [e for e in recorder.exchanges if e.method == "PATCH"]
+    assert [httpx.URL(e.url).path.split("/")[-2:] for e in patches] == [["1", "fields"]]
+    assert [e.status for e in patches] == [200]
+    assert recorder.problems() == []
+
+
+async def test_a_patch_of_a_deleted_item_is_done_and_a_throttled_one_transient(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
+    recorder.prefer[("PATCH", "/fields")] = "404"
+    await sink.update("1", {"Innsender": ""})
+    recorder.prefer[("PATCH", "/fields")] = "429"
+    with pytest.raises(SinkTransientError) as throttled:
+        await sink.update("1", {"Innsender": ""})
+    assert throttled.value.retry_after == 1.0
+    recorder.prefer[("PATCH", "/fields")] = "403"
+    with pytest.raises(SinkPermanentError, match="HTTP 403"):
+        await sink.update("1", {"Innsender": ""})
+    assert [e.status for e in recorder.exchanges if e.method == "PATCH"] == [404, 429, 403]
+    assert recorder.problems() == []
+
+
 async def test_statuses_query_fits_the_description(
     graph: tuple[GraphConnection, Recorder],
 ) -> None:
@@ -176,6 +206,20 @@ async def test_a_request_that_breaks_the_description_is_caught(
     response = await connection.http.post(
         f"{prism.base_url}/sites/s/lists/l/items",
         content=json.dumps({"fields": "not an object"}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422)
+    assert [e.status for e in recorder.problems()] == [response.status_code]
+
+
+async def test_a_patch_that_breaks_the_description_is_caught(
+    graph: tuple[GraphConnection, Recorder], prism: Prism
+) -> None:
+    # The PATCH test above means something only if Prism checks a PATCH body at all.
+    connection, recorder = graph
+    response = await connection.http.patch(
+        f"{prism.base_url}/sites/s/lists/l/items/1/fields",
+        content=json.dumps(["Innsender", ""]),
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code in (400, 422)
