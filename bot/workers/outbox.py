@@ -140,6 +140,10 @@ class OutboxWorker:
         card_id = stored.card.card_id
         attempts = stored.attempts + 1
         redact = stored.state is DeliveryState.REDACT
+        if redact and not stored.item_id:  # the store's mistake: nothing to find the item by
+            await self._store.park(card_id, "redact: no SharePoint item id")
+            _log.warning("outbox_parked", extra={"fields": {"card": card_id, "reason": "no item"}})
+            return False
         try:
             if redact:
                 item_id = stored.item_id

@@ -262,6 +262,16 @@ async def test_a_refused_patch_parks_the_card_with_a_reason_and_the_others_go_on
     assert sink.creates == 3
 
 
+async def test_a_redaction_without_an_item_id_is_parked_not_sent() -> None:
+    clock, sink, store = Clock(), FakeSink(), RedactingStore()
+    await store.add(card("c1"))
+    store.entries["c1"].state = DeliveryState.REDACT  # a store that lost the item id
+    assert await worker(store, sink, clock).drain_once() == 0
+    parked = await state(store, "c1")
+    assert (parked.state, parked.reason) == (DeliveryState.PARKED, "redact: no SharePoint item id")
+    assert sink.calls == []
+
+
 # --- the real sink against the fake Graph ---------------------------------------------------
 
 
