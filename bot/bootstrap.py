@@ -16,6 +16,7 @@ from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.sqlite.learning import SqliteLearningCardStore
 from bot.adapters.sqlite.lessons import SqliteLessonStore
+from bot.adapters.sqlite.personal import SqlitePersonalData
 from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
 from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.content_loader import Content, load_content
@@ -87,6 +88,7 @@ async def sqlite_stores(settings: Settings) -> Stores:
         lessons=SqliteLessonStore(db),
         broadcasts=SqliteBroadcastStore(db),
         learning_cards=SqliteLearningCardStore(db),
+        personal=SqlitePersonalData(db),
     )
 
 

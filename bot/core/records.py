@@ -7,7 +7,7 @@ definition without depending on the port module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,9 @@ class StoredReference:
     conversation_type: str
     tenant_id: str
     reference: Mapping[str, Any]
+    # When the bot last heard from the conversation (UTC; stores fill it in when read; None on
+    # save means "now"). Not part of the reference itself, so it does not count in comparisons.
+    last_seen: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,9 @@ class PersonRecord:
 class Erasure:
     """What `erase` removed or made anonymous for one person (counts, for the card and the CLI)."""
 
-    conversations: int  # references (and their conversation state) removed or stripped of the person
+    conversations: (
+        int  # references (and their conversation state) removed or stripped of the person
+    )
     lessons: int  # completed lessons forgotten
     subscription: bool  # a weekly subscription ended
     learning_cards: int  # cards whose sender was removed (content kept for the organisation)

@@ -7,15 +7,27 @@ Each counts what it was asked and can be switched to fail with `StorageUnavailab
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.broadcast import Progress
+from bot.core.caller import PERSONAL
 from bot.core.learning_cards import DeliveryState, LearningCard, StoredCard
-from bot.core.records import StoredReference, Subscription, UsageSnapshot
-from bot.ports import StorageUnavailableError
+from bot.core.records import (
+    Erasure,
+    Job,
+    PersonRecord,
+    StoredReference,
+    Subscription,
+    UsageSnapshot,
+)
+from bot.ports import StateStore, StorageUnavailableError
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _Switch:
@@ -27,13 +39,19 @@ class _Switch:
 
 
 class FakeReferences(_Switch):
-    def __init__(self, *references: StoredReference) -> None:
-        self.items = {ref.conversation_id: ref for ref in references}
+    def __init__(
+        self, *references: StoredReference, clock: Callable[[], datetime] = _utc_now
+    ) -> None:
+        self._clock = clock
+        self.items = {ref.conversation_id: self._seen(ref) for ref in references}
+
+    def _seen(self, reference: StoredReference) -> StoredReference:
+        return replace(reference, last_seen=reference.last_seen or self._clock())
 
     async def save(self, reference: StoredReference) -> bool:
         self._check()
         changed = self.items.get(reference.conversation_id) != reference
-        self.items[reference.conversation_id] = reference
+        self.items[reference.conversation_id] = self._seen(reference)
         return changed
 
     async def remove(self, conversation_id: str) -> bool:
@@ -53,21 +71,43 @@ class FakeReferences(_Switch):
 
 
 class FakeUsage(_Switch):
-    def __init__(self) -> None:
+    """Totals in `verdicts` and `feedback`; the same counts per UTC month in `months`."""
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._clock = clock
         self.verdicts: Counter[tuple[str, str, str, str]] = Counter()
         self.feedback: Counter[bool] = Counter()
+        self.months: Counter[tuple[str, object]] = Counter()  # (YYYY-MM, verdict or bool)
+
+    def _month(self) -> str:
+        return self._clock().astimezone(UTC).strftime("%Y-%m")
 
     async def record_verdict(self, verdict: str, task: str, tool: str, category: str) -> None:
         self._check()
         self.verdicts[verdict, task, tool, category] += 1
+        self.months[self._month(), (verdict, task, tool, category)] += 1
 
     async def record_feedback(self, useful: bool) -> None:
         self._check()
         self.feedback[useful] += 1
+        self.months[self._month(), useful] += 1
 
     async def snapshot(self) -> UsageSnapshot:
         self._check()
         return UsageSnapshot(dict(self.verdicts), dict(self.feedback))
+
+    async def prune(self, before: datetime) -> int:
+        self._check()
+        current = before.astimezone(UTC).strftime("%Y-%m")
+        old = [entry for entry in self.months if entry[0] < current]
+        for entry in old:
+            count, what = self.months.pop(entry), entry[1]
+            if isinstance(what, bool):
+                self.feedback[what] -= count
+            elif isinstance(what, tuple):
+                self.verdicts[what] -= count
+        self.verdicts, self.feedback = +self.verdicts, +self.feedback
+        return len(old)
 
 
 class FakeLessons(_Switch):
@@ -187,7 +227,9 @@ class FakeLearningCards(_Switch):
         return list(self.cards.values())
 
     async def due(self, now: float, limit: int) -> list[StoredCard]:
-        return [c for c in self.cards.values() if c.state is DeliveryState.PENDING][:limit]
+        """Pending cards, and delivered cards whose sender must be removed from their item."""
+        waiting = (DeliveryState.PENDING, DeliveryState.REDACT)
+        return [c for c in self.cards.values() if c.state in waiting][:limit]
 
     async def next_attempt(self) -> float | None:
         return None
@@ -208,3 +250,150 @@ class FakeLearningCards(_Switch):
 
     async def requeue_parked(self) -> int:
         return 0
+
+
+@dataclass
+class FakeState(_Switch):
+    """Conversation state by key (no e_tags: the flows under test do not race)."""
+
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def read(self, keys: Sequence[str]) -> dict[str, Any]:
+        self._check()
+        return {key: dict(self.items[key]) for key in keys if key in self.items}
+
+    async def write(self, changes: Mapping[str, Any]) -> None:
+        self._check()
+        self.items.update({key: dict(value) for key, value in changes.items()})
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        self._check()
+        for key in keys:
+            self.items.pop(key, None)
+
+
+def _job(index: int, created: CreatedJob) -> Job:
+    return Job(
+        id=f"job-{index}",
+        created_by=created.created_by,
+        due=created.due.timestamp(),
+        state="scheduled",
+        cards=created.cards,
+        progress_service_url="",
+        progress_conversation=created.progress_conversation,
+        progress_activity=created.progress_activity,
+        progress_language=created.progress_language,
+        started_at=None,
+        finished_at=None,
+    )
+
+
+def _names(reference: StoredReference, user_key: str) -> bool:
+    user = reference.reference.get("user")
+    return isinstance(user, Mapping) and user_key in (user.get("aadObjectId"), user.get("id"))
+
+
+class FakePersonalData(_Switch):
+    """`PersonalData` over the other fakes, with the same rules as the real stores."""
+
+    def __init__(
+        self,
+        *,
+        references: FakeReferences,
+        lessons: FakeLessons,
+        broadcasts: FakeBroadcasts,
+        learning_cards: FakeLearningCards,
+        state: StateStore | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.references = references
+        self.lessons = lessons
+        self.broadcasts = broadcasts
+        self.learning_cards = learning_cards
+        self.state = state
+        self._clock = clock
+        self.erased: list[str] = []  # user keys, in the order they were erased
+
+    async def person(self, user_key: str) -> PersonRecord:
+        self._check()
+        return PersonRecord(
+            user_key=user_key,
+            conversations=tuple(
+                sorted(
+                    (r for r in self.references.items.values() if _names(r, user_key)),
+                    key=lambda r: r.conversation_id,
+                )
+            ),
+            lessons_completed=frozenset(self.lessons.done.get(user_key, set())),
+            subscription=self.lessons.subscriptions.get(user_key),
+            learning_cards=tuple(
+                c for c in self.learning_cards.cards.values() if c.card.author == user_key
+            ),
+            broadcasts=tuple(
+                _job(i, job)
+                for i, job in enumerate(self.broadcasts.jobs)
+                if job.created_by == user_key
+            ),
+        )
+
+    async def erase(self, user_key: str) -> Erasure:
+        self._check()
+        self.erased.append(user_key)
+        subscription = self.lessons.subscriptions.pop(user_key, None)
+        conversations = 0
+        for ref in list(self.references.items.values()):
+            own_chat = ref.conversation_type == PERSONAL and (
+                _names(ref, user_key)
+                or (
+                    subscription is not None and subscription.conversation_id == ref.conversation_id
+                )
+            )
+            if own_chat:
+                del self.references.items[ref.conversation_id]
+                if self.state is not None:
+                    await self.state.delete(_state_keys(ref))
+                conversations += 1
+            elif _names(ref, user_key):
+                without = {k: v for k, v in ref.reference.items() if k != "user"}
+                self.references.items[ref.conversation_id] = replace(ref, reference=without)
+                conversations += 1
+        lessons = len(self.lessons.done.pop(user_key, set()))
+        cards = 0
+        for card_id, stored in list(self.learning_cards.cards.items()):
+            if stored.card.author != user_key:
+                continue
+            redact = stored.state is DeliveryState.DELIVERED and bool(stored.item_id)
+            self.learning_cards.cards[card_id] = replace(
+                stored,
+                card=replace(stored.card, author=""),
+                state=DeliveryState.REDACT if redact else stored.state,
+            )
+            cards += 1
+        jobs = 0
+        for job in self.broadcasts.jobs:
+            if job.created_by == user_key:
+                job.created_by = ""
+                jobs += 1
+        return Erasure(conversations, lessons, subscription is not None, cards, jobs)
+
+    async def prune(self, last_seen_before: datetime) -> int:
+        self._check()
+        old = [
+            ref
+            for ref in self.references.items.values()
+            if ref.last_seen is not None and ref.last_seen < last_seen_before
+        ]
+        for ref in old:
+            del self.references.items[ref.conversation_id]
+            if self.state is not None:
+                await self.state.delete(_state_keys(ref))
+            for user_key, subscription in list(self.lessons.subscriptions.items()):
+                if subscription.conversation_id == ref.conversation_id:
+                    del self.lessons.subscriptions[user_key]
+        return len(old)
+
+
+def _state_keys(reference: StoredReference) -> list[str]:
+    channel = str(reference.reference.get("channelId") or "msteams")
+    key = f"{channel}/conversations/{reference.conversation_id}"
+    return [key, key + "/"]

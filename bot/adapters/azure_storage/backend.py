@@ -17,6 +17,7 @@ from bot.adapters.azure_storage.blob import AzureBlobStore
 from bot.adapters.azure_storage.broadcast import AzureBroadcastStore
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.outbox import AzureLearningCardStore
+from bot.adapters.azure_storage.personal import AzurePersonalData
 from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
 from bot.adapters.azure_storage.usage import AzureBlobUsageStats
 from bot.ports import StorageUnavailableError, Stores
@@ -102,14 +103,25 @@ async def azure_stores(settings: Settings) -> Stores:
         blobs.container, jobs, jobs_poison, references, lease_seconds=lease
     )
     backend.broadcasts = broadcasts
+    state = AzureBlobStateStorage(blobs)
+    lessons = AzureBlobLessonStore(blobs)
+    learning_cards = AzureLearningCardStore(
+        blobs.container, outbox, outbox_poison, visibility_seconds=max(lease, 30)
+    )
     return Stores(
         backend=backend,
-        state=AzureBlobStateStorage(blobs),
+        state=state,
         references=references,
         usage=AzureBlobUsageStats(blobs),
-        lessons=AzureBlobLessonStore(blobs),
+        lessons=lessons,
         broadcasts=broadcasts,
-        learning_cards=AzureLearningCardStore(
-            blobs.container, outbox, outbox_poison, visibility_seconds=max(lease, 30)
+        learning_cards=learning_cards,
+        personal=AzurePersonalData(
+            blobs,
+            state=state,
+            references=references,
+            lessons=lessons,
+            learning_cards=learning_cards,
+            broadcasts=broadcasts,
         ),
     )

@@ -17,6 +17,8 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -121,6 +123,33 @@ async def read_json(container: ContainerClient, name: str) -> tuple[dict[str, An
     return _document(name, body), str(downloader.properties.etag)
 
 
+@dataclass(frozen=True)
+class JsonBlob:
+    """A JSON document with the blob's properties that stores read besides it."""
+
+    data: dict[str, Any]
+    etag: str
+    metadata: Mapping[str, str]
+    last_modified: datetime | None
+
+
+async def read_json_blob(container: ContainerClient, name: str) -> JsonBlob | None:
+    """The blob's JSON object with its ETag, metadata and time of last change; None if absent."""
+    async with unavailable_on_error(f"read a '{_kind(name)}' blob"):
+        try:
+            downloader = await container.download_blob(name)
+            body = await downloader.readall()
+        except ResourceNotFoundError:
+            return None
+    properties = downloader.properties
+    return JsonBlob(
+        data=_document(name, body),
+        etag=str(properties.etag),
+        metadata=dict(properties.metadata or {}),
+        last_modified=properties.last_modified,
+    )
+
+
 async def create_json(
     container: ContainerClient,
     name: str,
@@ -184,6 +213,21 @@ async def delete_if_present(container: ContainerClient, name: str) -> bool:
             await container.delete_blob(name)
         except ResourceNotFoundError:
             return False
+    return True
+
+
+async def delete_unless_changed(container: ContainerClient, name: str, etag: str) -> bool:
+    """Delete the blob if it is still the version `etag`; False if it changed or is gone."""
+    try:
+        await container.delete_blob(name, etag=etag, match_condition=MatchConditions.IfNotModified)
+    except AzureError as exc:
+        if isinstance(exc, ResourceModifiedError | ResourceNotFoundError) or (
+            getattr(exc, "status_code", None) in (404, 412)
+        ):
+            return False
+        raise StorageUnavailableError(
+            f"Azure Storage could not delete a '{_kind(name)}' blob"
+        ) from exc
     return True
 
 

@@ -311,6 +311,25 @@ class AzureBroadcastStore:
             elapsed_seconds=0.0 if started is None else max(0.0, now - float(started)),
         )
 
+    async def created_by(self, user_key: str) -> list[Job]:
+        """The jobs this person created (that still carry their id), oldest due first."""
+        names = [
+            name
+            for name in await blob_names(self._container, BROADCASTS)
+            if name.endswith("/job.json")
+        ]
+        found = await gather_bounded(read_json(self._container, name) for name in names)
+        jobs = [_job(item[0]) for item in found if item is not None]
+        mine = [job for job in jobs if job.created_by == user_key]
+        return sorted(mine, key=lambda job: (job.due, job.id))
+
+    async def remove_creator(self, user_key: str) -> int:
+        """Remove this person from every job they created; returns how many."""
+        jobs = await self.created_by(user_key)
+        for job in jobs:
+            await self._set_job(job.id, created_by="")
+        return len(jobs)
+
     async def _set_job(self, job_id: str, **changes: Any) -> None:
         for _ in range(10):
             found = await read_json(self._container, self._job_name(job_id))

@@ -21,10 +21,12 @@ from azure.storage.blob.aio import ContainerClient
 
 from bot.adapters.azure_storage.blob import (
     AzureBlobStore,
+    blob_names,
     decode_meta,
     delete_if_present,
     dump_json,
     encode_meta,
+    gather_bounded,
     key_segment,
     read_json,
     replace_json,
@@ -112,6 +114,18 @@ class AzureBlobLessonStore:
 
     async def unsubscribe(self, user_key: str) -> bool:
         return await delete_if_present(self._store.container, _sub_name(user_key))
+
+    async def forget_progress(self, user_key: str) -> int:
+        """Delete the person's completed lessons (the blobs named after them); how many."""
+        container = self._store.container
+        names = await blob_names(container, _done_prefix(user_key))
+        return sum(await gather_bounded(delete_if_present(container, name) for name in names))
+
+    async def unsubscribe_conversation(self, conversation_id: str) -> int:
+        """End every subscription delivered to this conversation; how many."""
+        container = self._store.container
+        gone = [s.user_key for s in await self._all() if s.conversation_id == conversation_id]
+        return sum([await delete_if_present(container, _sub_name(user)) for user in gone])
 
     async def _all(self) -> list[Subscription]:
         container = self._store.container

@@ -5,6 +5,8 @@ SharePoint. An instance that receives the message has it to itself until the vis
 retry is the same message hidden until its retry time; a delivered or parked card's message is
 deleted. An instance that dies lets the message reappear for another. A message received more often
 than `poison_after` times goes to the `-poison` queue and its card is parked with the reason.
+A delivered card whose sender was erased gets a new message and state `redact`, so the outbox
+removes the sender from its item too.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class AzureLearningCardStore:
                     await self._hide(message, 5)
                 continue
             stored = _stored_card(found[0])
-            if stored.state is not DeliveryState.PENDING:
+            if stored.state not in (DeliveryState.PENDING, DeliveryState.REDACT):
                 await self._delete(message)
                 continue
             if (message.dequeue_count or 0) > self._poison_after:
@@ -161,12 +163,33 @@ class AzureLearningCardStore:
         await self._release(card_id)
 
     async def requeue_parked(self) -> int:
+        """Send parked cards again; a card that already has its item goes back to having its
+        sender removed, not to a new item."""
         count = 0
         for stored in await self.all():
             if stored.state is DeliveryState.PARKED:
-                await self._update(stored.card.card_id, state=DeliveryState.PENDING.value)
+                state = DeliveryState.REDACT if stored.item_id else DeliveryState.PENDING
+                await self._update(stored.card.card_id, state=state.value)
                 await send(self._queue, stored.card.card_id)
                 count += 1
+        return count
+
+    async def by_author(self, user_key: str) -> list[StoredCard]:
+        """The cards this person sent (that still carry their id)."""
+        return [stored for stored in await self.all() if stored.card.author == user_key]
+
+    async def remove_author(self, user_key: str) -> int:
+        """Remove the sender from every card of this person; a card already in SharePoint goes
+        back to the outbox (state `redact`, with a new message). Returns how many cards."""
+        count = 0
+        for stored in await self.by_author(user_key):
+            card_id = stored.card.card_id
+            if stored.state is DeliveryState.DELIVERED and stored.item_id:
+                await self._update(card_id, author="", state=DeliveryState.REDACT.value)
+                await send(self._queue, card_id)
+            else:
+                await self._update(card_id, author="")
+            count += 1
         return count
 
     async def set_lead_statuses(self, statuses: Mapping[str, str]) -> int:

@@ -3,14 +3,17 @@
 State: one JSON blob per key under `state/`; the blob's ETag is the item's `e_tag`, and a write
 that carries an e_tag (other than `*`) is a conditional Put Blob, so two instances cannot both
 win with the same e_tag. References: one JSON blob per conversation under `refs/`, with the
-conversation type in the blob's metadata so `of_type` can pick them from one listing.
+conversation type and the time it was last seen in the blob's metadata, so `of_type` and the
+retention limit can pick them from one listing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -24,12 +27,14 @@ from azure.storage.blob.aio import ContainerClient
 from bot.adapters.azure_storage.blob import (
     JSON_CONTENT,
     AzureBlobStore,
+    JsonBlob,
     delete_if_present,
     dump_json,
     encode_meta,
     gather_bounded,
     key_segment,
     read_json,
+    read_json_blob,
     replace_json,
     unavailable_on_error,
 )
@@ -41,6 +46,7 @@ _ANY = "*"
 _STATE = "state/"
 _REFS = "refs/"
 _TYPE_META = "ctype"
+SEEN_META = "seen"  # ISO time (UTC) the bot last heard from the conversation
 _DOWNLOADS_AT_ONCE = 16
 
 
@@ -151,41 +157,71 @@ def _reference_record(reference: StoredReference) -> dict[str, Any]:
     return parsed
 
 
-def _reference(data: Mapping[str, Any]) -> StoredReference:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def last_seen(metadata: Mapping[str, str], last_modified: datetime | None) -> datetime | None:
+    """When a reference blob was last seen: its `seen` metadata, else its last change."""
+    seen = metadata.get(SEEN_META)
+    if seen:
+        return datetime.fromisoformat(seen)
+    return last_modified
+
+
+def _reference(blob: JsonBlob) -> StoredReference:
+    data = blob.data
     return StoredReference(
         conversation_id=str(data["conversation_id"]),
         conversation_type=str(data["conversation_type"]),
         tenant_id=str(data["tenant_id"]),
         reference=data["reference"],
+        last_seen=last_seen(blob.metadata, blob.last_modified),
     )
 
 
-def _reference_name(conversation_id: str) -> str:
+def reference_name(conversation_id: str) -> str:
     return _REFS + key_segment(conversation_id)
+
+
+def reference_metadata(conversation_type: str, seen: datetime) -> dict[str, str]:
+    return {
+        _TYPE_META: encode_meta(conversation_type),
+        SEEN_META: seen.astimezone(UTC).isoformat(),
+    }
 
 
 class AzureBlobConversationReferences:
     """Conversation references for proactive messages (implements ConversationReferenceStore)."""
 
-    def __init__(self, store: AzureBlobStore) -> None:
+    def __init__(self, store: AzureBlobStore, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self._store = store
+        self._clock = clock
 
     async def save(self, reference: StoredReference) -> bool:
+        """Write the reference (True) or, when it is unchanged, only the time it was seen."""
         container = self._store.container
-        name = _reference_name(reference.conversation_id)
+        name = reference_name(reference.conversation_id)
         record = _reference_record(reference)
+        metadata = reference_metadata(
+            reference.conversation_type, reference.last_seen or self._clock()
+        )
         current = await read_json(container, name)
         if current is not None and current[0] == record:
+            async with unavailable_on_error("note when a conversation was seen"):
+                with suppress(ResourceNotFoundError, ResourceModifiedError):
+                    await container.get_blob_client(name).set_blob_metadata(
+                        metadata, etag=current[1], match_condition=MatchConditions.IfNotModified
+                    )
             return False
-        metadata = {_TYPE_META: encode_meta(reference.conversation_type)}
         return await replace_json(container, name, record, metadata=metadata)
 
     async def remove(self, conversation_id: str) -> bool:
-        return await delete_if_present(self._store.container, _reference_name(conversation_id))
+        return await delete_if_present(self._store.container, reference_name(conversation_id))
 
     async def get(self, conversation_id: str) -> StoredReference | None:
-        found = await read_json(self._store.container, _reference_name(conversation_id))
-        return None if found is None else _reference(found[0])
+        found = await read_json_blob(self._store.container, reference_name(conversation_id))
+        return None if found is None else _reference(found)
 
     async def of_type(self, conversation_type: str) -> list[StoredReference]:
         container = self._store.container
@@ -197,10 +233,10 @@ class AzureBlobConversationReferences:
                 if (blob.metadata or {}).get(_TYPE_META) == wanted
             ]
         found = await gather_bounded(
-            (read_json(container, name) for name in names), _DOWNLOADS_AT_ONCE
+            (read_json_blob(container, name) for name in names), _DOWNLOADS_AT_ONCE
         )
         # A reference removed between the listing and the download is simply gone.
-        references = [_reference(item[0]) for item in found if item is not None]
+        references = [_reference(item) for item in found if item is not None]
         matching = [r for r in references if r.conversation_type == conversation_type]
         return sorted(matching, key=lambda r: r.conversation_id)
 

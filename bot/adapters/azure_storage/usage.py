@@ -1,7 +1,9 @@
 """Anonymous usage counters on Azure Blob Storage (implements bot.ports.UsageStats).
 
-One empty blob per counter under `usage/<metric>/`, its key and count in the blob's metadata, so
-`snapshot()` reads every counter from one listing. An increment is a compare-and-swap on the
+One empty blob per counter and UTC calendar month under `usage/<metric>/<YYYY-MM>/`, its key and
+count in the blob's metadata, so `snapshot()` reads every counter from one listing and a retention
+limit can drop whole months. Counters written before months were kept (`usage/<metric>/<key>`)
+still count, as the oldest month. An increment is a compare-and-swap on the
 blob's ETag (Set Blob Metadata with If-Match, or Put Blob with If-None-Match: * for the first
 count), retried with a little jitter when another instance wrote first.
 
@@ -15,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -27,7 +32,9 @@ from azure.core.exceptions import (
 from bot.adapters.azure_storage.blob import (
     AzureBlobStore,
     decode_meta,
+    delete_if_present,
     encode_meta,
+    gather_bounded,
     key_segment,
     unavailable_on_error,
 )
@@ -38,14 +45,38 @@ _USAGE = "usage/"
 _SEP = "|"
 _KEY_META = "key"
 _COUNT_META = "count"
+_MONTH = re.compile(r"\d{4}-\d{2}")
+OLDEST = ""
+"""The month of a counter written before counts were kept per month: older than any month."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def month_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def _metric_and_month(name: str) -> tuple[str, str]:
+    """(metric, month) of a counter blob's name; OLDEST for a counter without a month."""
+    parts = name[len(_USAGE) :].split("/")
+    month = parts[1] if len(parts) == 3 and _MONTH.fullmatch(parts[1]) else OLDEST
+    return parts[0], month
 
 
 class AzureBlobUsageStats:
     def __init__(
-        self, store: AzureBlobStore, *, max_attempts: int = 50, max_jitter_seconds: float = 0.2
+        self,
+        store: AzureBlobStore,
+        *,
+        max_attempts: int = 50,
+        max_jitter_seconds: float = 0.2,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         """
         :param store: the open blob store.
+        :param clock: now, for the month a count belongs to.
         :param max_attempts: compare-and-swap rounds before an increment gives up
             (StorageUnavailableError); only contention from other instances uses them up.
         :param max_jitter_seconds: the longest random pause between two rounds.
@@ -53,11 +84,12 @@ class AzureBlobUsageStats:
         self._store = store
         self._max_attempts = max_attempts
         self._max_jitter = max_jitter_seconds
+        self._clock = clock
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: dict[str, list[asyncio.Future[None]]] = {}
 
     async def _increment(self, metric: str, key: str) -> None:
-        name = f"{_USAGE}{metric}/{key_segment(key)}"
+        name = f"{_USAGE}{metric}/{month_of(self._clock())}/{key_segment(key)}"
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         group = self._pending.setdefault(name, [])
         group.append(done)
@@ -125,12 +157,27 @@ class AzureBlobUsageStats:
                 metadata = blob.metadata or {}
                 if _KEY_META not in metadata or _COUNT_META not in metadata:
                     continue
-                metric = blob.name[len(_USAGE) :].split("/", 1)[0]
+                metric, _ = _metric_and_month(blob.name)
                 key, count = decode_meta(metadata[_KEY_META]), int(metadata[_COUNT_META])
                 if metric == "verdict":
                     parts = key.split(_SEP)
                     if len(parts) == 4:
-                        verdicts[(parts[0], parts[1], parts[2], parts[3])] = count
+                        verdict = (parts[0], parts[1], parts[2], parts[3])
+                        verdicts[verdict] = verdicts.get(verdict, 0) + count
                 elif metric == "feedback":
-                    feedback[key == "yes"] = count
+                    feedback[key == "yes"] += count
         return UsageSnapshot(verdicts=verdicts, feedback=feedback)
+
+    async def prune(self, before: datetime) -> int:
+        """Delete the counters of every month that ended before `before` (and those without a
+        month)."""
+        current = month_of(before)
+        container = self._store.container
+        async with unavailable_on_error("list usage"):
+            old = [
+                blob.name
+                async for blob in container.list_blobs(name_starts_with=_USAGE)
+                if _metric_and_month(blob.name)[1] < current
+            ]
+        deleted = await gather_bounded(delete_if_present(container, name) for name in old)
+        return sum(deleted)

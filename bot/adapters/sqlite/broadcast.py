@@ -14,13 +14,13 @@ from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.broadcast import Progress, RecipientState
 from bot.core.records import Job, PendingRecipient
 
-_JOB_COLUMNS = (
+JOB_COLUMNS = (
     "id, created_by, due, state, cards, progress_service_url, progress_conversation, "
     "progress_activity, progress_language, started_at, finished_at"
 )
 
 
-def _job(row: Sequence[Any]) -> Job:
+def job_record(row: Sequence[Any]) -> Job:
     return Job(
         id=row[0],
         created_by=row[1],
@@ -45,7 +45,7 @@ class SqliteBroadcastStore:
 
         def work(conn: sqlite3.Connection) -> None:
             conn.execute(
-                f"INSERT INTO broadcast_jobs({_JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                f"INSERT INTO broadcast_jobs({JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
                 (
                     job.id,
                     job.created_by,
@@ -100,21 +100,21 @@ class SqliteBroadcastStore:
     async def job(self, job_id: str) -> Job | None:
         row = await self._db.run(
             lambda conn: conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM broadcast_jobs WHERE id = ?",  # noqa: S608
+                f"SELECT {JOB_COLUMNS} FROM broadcast_jobs WHERE id = ?",  # noqa: S608
                 (job_id,),
             ).fetchone()
         )
-        return None if row is None else _job(row)
+        return None if row is None else job_record(row)
 
     async def runnable(self, now: float) -> list[Job]:
         rows = await self._db.run(
             lambda conn: conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM broadcast_jobs "  # noqa: S608
+                f"SELECT {JOB_COLUMNS} FROM broadcast_jobs "  # noqa: S608
                 "WHERE state = 'running' OR (state = 'scheduled' AND due <= ?) ORDER BY due",
                 (now,),
             ).fetchall()
         )
-        return [_job(row) for row in rows]
+        return [job_record(row) for row in rows]
 
     async def start(self, job_id: str, now: float) -> None:
         def work(conn: sqlite3.Connection) -> None:

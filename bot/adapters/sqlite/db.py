@@ -126,6 +126,9 @@ class SqliteDatabase:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
+        # Deleted and overwritten content is zeroed on disk (in pages and free pages), so a
+        # person's erased data is not left readable in the file (issue 13, "Slett mine data").
+        conn.execute("PRAGMA secure_delete=ON")
         conn.executescript(_SCHEMA)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return conn
@@ -158,6 +161,11 @@ class SqliteDatabase:
 
     async def ping(self) -> None:
         await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it to nothing, so page
+        images from before an erasure no longer exist in the -wal file."""
+        await self.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
 
     async def journal_mode(self) -> str:
         row = await self.run(lambda conn: conn.execute("PRAGMA journal_mode").fetchone())

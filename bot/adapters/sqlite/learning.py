@@ -2,7 +2,8 @@
 
 A card is written here, in one transaction, before the employee is told it is saved. Its row is
 also its outbox entry: `pending` until the SharePoint write succeeds (`delivered`, with the item
-id) or is refused for good (`parked`, with a reason for the leads).
+id) or is refused for good (`parked`, with a reason for the leads). A delivered card whose sender
+was erased is `redact` until the outbox has emptied the item's sender column (then `delivered`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from typing import Any
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.learning_cards import CardDraft, DeliveryState, FollowUp, LearningCard, StoredCard
 
-_COLUMNS = (
+CARD_COLUMNS = (
     "card_id, submitted_at, author, language, draft, follow_up, state, attempts, reason, "
     "item_id, lead_status"
 )
 
 
-def _stored(row: Sequence[Any]) -> StoredCard:
+def stored_card(row: Sequence[Any]) -> StoredCard:
     draft = CardDraft(**json.loads(row[4]))
     card = LearningCard(
         card_id=row[0],
@@ -72,42 +73,42 @@ class SqliteLearningCardStore:
     async def get(self, card_id: str) -> StoredCard | None:
         def work(conn: sqlite3.Connection) -> StoredCard | None:
             row = conn.execute(
-                f"SELECT {_COLUMNS} FROM learning_cards WHERE card_id = ?",  # noqa: S608
+                f"SELECT {CARD_COLUMNS} FROM learning_cards WHERE card_id = ?",  # noqa: S608
                 (card_id,),
             ).fetchone()
-            return None if row is None else _stored(row)
+            return None if row is None else stored_card(row)
 
         return await self._db.run(work)
 
     async def all(self) -> list[StoredCard]:
         def work(conn: sqlite3.Connection) -> list[StoredCard]:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM learning_cards ORDER BY submitted_at, card_id"  # noqa: S608
+                f"SELECT {CARD_COLUMNS} FROM learning_cards ORDER BY submitted_at, card_id"  # noqa: S608
             ).fetchall()
-            return [_stored(row) for row in rows]
+            return [stored_card(row) for row in rows]
 
         return await self._db.run(work)
 
     async def due(self, now: float, limit: int) -> list[StoredCard]:
-        """Pending cards whose next attempt is due, oldest first."""
+        """Pending (and redact) cards whose next attempt is due, oldest first."""
 
         def work(conn: sqlite3.Connection) -> list[StoredCard]:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM learning_cards "  # noqa: S608
-                "WHERE state = 'pending' AND next_attempt <= ? "
+                f"SELECT {CARD_COLUMNS} FROM learning_cards "  # noqa: S608
+                "WHERE state IN ('pending', 'redact') AND next_attempt <= ? "
                 "ORDER BY next_attempt, submitted_at LIMIT ?",
                 (now, limit),
             ).fetchall()
-            return [_stored(row) for row in rows]
+            return [stored_card(row) for row in rows]
 
         return await self._db.run(work)
 
     async def next_attempt(self) -> float | None:
-        """When the earliest pending card is due, or None when the outbox is empty."""
+        """When the earliest pending (or redact) card is due, or None when the outbox is empty."""
 
         def work(conn: sqlite3.Connection) -> float | None:
             row = conn.execute(
-                "SELECT MIN(next_attempt) FROM learning_cards WHERE state = 'pending'"
+                "SELECT MIN(next_attempt) FROM learning_cards WHERE state IN ('pending', 'redact')"
             ).fetchone()
             return None if row is None or row[0] is None else float(row[0])
 
@@ -123,7 +124,7 @@ class SqliteLearningCardStore:
     async def retry(self, card_id: str, at: float, reason: str) -> None:
         await self._update(
             "UPDATE learning_cards SET attempts = attempts + 1, next_attempt = ?, reason = ? "
-            "WHERE card_id = ? AND state = 'pending'",
+            "WHERE card_id = ? AND state IN ('pending', 'redact')",
             (at, reason, card_id),
         )
 
@@ -135,11 +136,13 @@ class SqliteLearningCardStore:
         )
 
     async def requeue_parked(self) -> int:
-        """Send parked cards again (after the cause was fixed, say a missing permission)."""
+        """Send parked cards again (after the cause was fixed, say a missing permission); a card
+        that already has its item goes back to having its sender removed, not to a new item."""
 
         def work(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
-                "UPDATE learning_cards SET state = 'pending', next_attempt = 0 "
+                "UPDATE learning_cards SET next_attempt = 0, "
+                "state = CASE WHEN item_id <> '' THEN 'redact' ELSE 'pending' END "
                 "WHERE state = 'parked'"
             )
             return cursor.rowcount

@@ -17,10 +17,10 @@ def _parse(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-_COLUMNS = "user_key, conversation_id, weekday, at, zone, language, next_due"
+SUBSCRIPTION_COLUMNS = "user_key, conversation_id, weekday, at, zone, language, next_due"
 
 
-def _subscription(row: tuple[str, str, int, str, str, str, str]) -> Subscription:
+def subscription_record(row: tuple[str, str, int, str, str, str, str]) -> Subscription:
     return Subscription(
         user_key=row[0],
         conversation_id=row[1],
@@ -56,18 +56,18 @@ class SqliteLessonStore:
     async def subscription(self, user_key: str) -> Subscription | None:
         row = await self._db.run(
             lambda conn: conn.execute(
-                f"SELECT {_COLUMNS} FROM subscriptions WHERE user_key = ?",  # noqa: S608
+                f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_key = ?",  # noqa: S608
                 (user_key,),
             ).fetchone()
         )
-        return None if row is None else _subscription(row)
+        return None if row is None else subscription_record(row)
 
     async def subscribe(self, subscription: Subscription) -> None:
         s = subscription
 
         def work(conn: sqlite3.Connection) -> None:
             conn.execute(
-                f"INSERT INTO subscriptions({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+                f"INSERT INTO subscriptions({SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
                 "ON CONFLICT(user_key) DO UPDATE SET conversation_id = excluded.conversation_id, "
                 "weekday = excluded.weekday, at = excluded.at, zone = excluded.zone, "
                 "language = excluded.language, next_due = excluded.next_due",
@@ -105,12 +105,12 @@ class SqliteLessonStore:
     async def due(self, now: datetime, limit: int) -> list[Subscription]:
         rows = await self._db.run(
             lambda conn: conn.execute(
-                f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due <= ? "  # noqa: S608
+                f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE next_due <= ? "  # noqa: S608
                 "ORDER BY next_due LIMIT ?",
                 (_iso(now), limit),
             ).fetchall()
         )
-        return [_subscription(row) for row in rows]
+        return [subscription_record(row) for row in rows]
 
     async def claim(self, user_key: str, due: datetime, next_due: datetime) -> bool:
         def work(conn: sqlite3.Connection) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.sqlite.db import SqliteDatabase
@@ -14,6 +15,32 @@ from bot.core.records import StoredReference
 from bot.ports import ETagConflictError
 
 _ANY = "*"
+_REF_COLUMNS = "conversation_id, conversation_type, tenant_id, reference, updated_at"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_moment(moment: datetime) -> str:
+    """A moment as the store writes it (UTC, microseconds): text that sorts in time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _moment(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def stored_reference(row: Sequence[Any]) -> StoredReference:
+    """A row of `_REF_COLUMNS` as a record."""
+    return StoredReference(
+        conversation_id=row[0],
+        conversation_type=row[1],
+        tenant_id=row[2],
+        reference=json.loads(row[3]),
+        last_seen=_moment(row[4]),
+    )
 
 
 class SqliteStorage:
@@ -83,13 +110,19 @@ class SqliteStorage:
 
 
 class SqliteConversationReferences:
-    """Conversation references for proactive messages (implements ConversationReferenceStore)."""
+    """Conversation references for proactive messages (implements ConversationReferenceStore).
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    `updated_at` is when the bot last heard from the conversation (the reference's `last_seen`):
+    every save sets it, also one that changes nothing else, so the retention limit can forget
+    conversations nobody has used for a long time."""
+
+    def __init__(self, db: SqliteDatabase, *, clock: Callable[[], datetime] = utc_now) -> None:
         self._db = db
+        self._clock = clock
 
     async def save(self, reference: StoredReference) -> bool:
         payload = json.dumps(dict(reference.reference), ensure_ascii=False, sort_keys=True)
+        seen = iso_moment(reference.last_seen or self._clock())
 
         def work(conn: sqlite3.Connection) -> bool:
             row = conn.execute(
@@ -98,18 +131,23 @@ class SqliteConversationReferences:
                 (reference.conversation_id,),
             ).fetchone()
             if row == (payload, reference.conversation_type, reference.tenant_id):
+                conn.execute(
+                    "UPDATE conversation_refs SET updated_at = ? WHERE conversation_id = ?",
+                    (seen, reference.conversation_id),
+                )
                 return False
             conn.execute(
                 "INSERT INTO conversation_refs(conversation_id, conversation_type, tenant_id, "
-                "reference) VALUES (?, ?, ?, ?) ON CONFLICT(conversation_id) DO UPDATE SET "
-                "conversation_type = excluded.conversation_type, tenant_id = excluded.tenant_id, "
-                "reference = excluded.reference, "
-                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                "reference, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(conversation_id) "
+                "DO UPDATE SET conversation_type = excluded.conversation_type, "
+                "tenant_id = excluded.tenant_id, reference = excluded.reference, "
+                "updated_at = excluded.updated_at",
                 (
                     reference.conversation_id,
                     reference.conversation_type,
                     reference.tenant_id,
                     payload,
+                    seen,
                 ),
             )
             return True
@@ -126,41 +164,23 @@ class SqliteConversationReferences:
         return await self._db.transaction(work)
 
     async def get(self, conversation_id: str) -> StoredReference | None:
-        def work(conn: sqlite3.Connection) -> tuple[str, str, str, str] | None:
-            row = conn.execute(
-                "SELECT conversation_id, conversation_type, tenant_id, reference "
-                "FROM conversation_refs WHERE conversation_id = ?",
+        row = await self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {_REF_COLUMNS} FROM conversation_refs WHERE conversation_id = ?",  # noqa: S608
                 (conversation_id,),
             ).fetchone()
-            return None if row is None else (row[0], row[1], row[2], row[3])
-
-        row = await self._db.run(work)
-        if row is None:
-            return None
-        return StoredReference(
-            conversation_id=row[0],
-            conversation_type=row[1],
-            tenant_id=row[2],
-            reference=json.loads(row[3]),
         )
+        return None if row is None else stored_reference(row)
 
     async def of_type(self, conversation_type: str) -> list[StoredReference]:
         rows = await self._db.run(
             lambda conn: conn.execute(
-                "SELECT conversation_id, conversation_type, tenant_id, reference "
-                "FROM conversation_refs WHERE conversation_type = ? ORDER BY conversation_id",
+                f"SELECT {_REF_COLUMNS} FROM conversation_refs "  # noqa: S608
+                "WHERE conversation_type = ? ORDER BY conversation_id",
                 (conversation_type,),
             ).fetchall()
         )
-        return [
-            StoredReference(
-                conversation_id=row[0],
-                conversation_type=row[1],
-                tenant_id=row[2],
-                reference=json.loads(row[3]),
-            )
-            for row in rows
-        ]
+        return [stored_reference(row) for row in rows]
 
     async def count(self) -> int:
         row = await self._db.run(

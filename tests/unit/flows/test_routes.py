@@ -19,6 +19,7 @@ from tests.fakes.stores import (
     FakeBroadcasts,
     FakeLearningCards,
     FakeLessons,
+    FakePersonalData,
     FakeReferences,
     FakeUsage,
 )
@@ -45,14 +46,22 @@ class _NoBackend:
 
 
 def _routes() -> Routes:
+    references, lessons = FakeReferences(), FakeLessons()
+    broadcasts, learning_cards = FakeBroadcasts(), FakeLearningCards()
     stores = Stores(
         backend=_NoBackend(),
         state=_NoState(),
-        references=FakeReferences(),
+        references=references,
         usage=FakeUsage(),
-        lessons=FakeLessons(),
-        broadcasts=FakeBroadcasts(),  # type: ignore[arg-type]  # only create_job is used
-        learning_cards=FakeLearningCards(),
+        lessons=lessons,
+        broadcasts=broadcasts,  # type: ignore[arg-type]  # only create_job is used
+        learning_cards=learning_cards,
+        personal=FakePersonalData(
+            references=references,
+            lessons=lessons,
+            broadcasts=broadcasts,
+            learning_cards=learning_cards,
+        ),
     )
 
     def render(view: CardView, language: Language) -> dict[str, Any]:

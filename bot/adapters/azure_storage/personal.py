@@ -1,0 +1,179 @@
+"""Everything stored about one person on Azure Storage (implements bot.ports.PersonalData): shown,
+erased, and the retention limit for conversations nobody uses any more.
+
+The person's blobs are deleted, not emptied: their completed lessons (`lessons/done/<them>/…`),
+their subscription (`lessons/sub/<them>`, whose metadata repeats the record), the reference of
+their own chat with the bot and that chat's state. References of shared chats and channels are
+rewritten without the person; learning cards and tips keep their content without the sender or
+creator. No queue message names a person (outbox and job messages carry card and job ids).
+
+Azure keeps no older version of a blob unless versioning or soft delete is switched on for the
+account; with them on, the account's retention decides when an erased version is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.azure_storage.blob import (
+    AzureBlobStore,
+    JsonBlob,
+    delete_unless_changed,
+    gather_bounded,
+    read_json_blob,
+    replace_json,
+    unavailable_on_error,
+)
+from bot.adapters.azure_storage.broadcast import AzureBroadcastStore
+from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
+from bot.adapters.azure_storage.outbox import AzureLearningCardStore
+from bot.adapters.azure_storage.state import (
+    AzureBlobConversationReferences,
+    AzureBlobStateStorage,
+    last_seen,
+)
+from bot.core.caller import PERSONAL
+from bot.core.records import Erasure, PersonRecord, StoredReference
+from bot.ports import StorageUnavailableError
+
+_REFS = "refs/"
+_DOWNLOADS_AT_ONCE = 16
+_ATTEMPTS = 10
+DEFAULT_CHANNEL = "msteams"
+
+
+# The same rules as bot/adapters/sqlite/personal.py.
+def state_keys(conversation_id: str, reference: Mapping[str, Any]) -> list[str]:
+    """The keys Bot Framework's ConversationState uses for a conversation (with and without the
+    trailing slash: versions of botbuilder differ)."""
+    channel = str(reference.get("channelId") or DEFAULT_CHANNEL)
+    key = f"{channel}/conversations/{conversation_id}"
+    return [key, key + "/"]
+
+
+def names_person(reference: Mapping[str, Any], user_key: str) -> bool:
+    """Whether a stored reference names the person (by Entra object id, or Teams id)."""
+    user = reference.get("user")
+    return isinstance(user, Mapping) and user_key in (user.get("aadObjectId"), user.get("id"))
+
+
+def _stored(blob: JsonBlob) -> StoredReference:
+    data = blob.data
+    return StoredReference(
+        conversation_id=str(data["conversation_id"]),
+        conversation_type=str(data["conversation_type"]),
+        tenant_id=str(data["tenant_id"]),
+        reference=data["reference"],
+        last_seen=last_seen(blob.metadata, blob.last_modified),
+    )
+
+
+class AzurePersonalData:
+    def __init__(
+        self,
+        blobs: AzureBlobStore,
+        *,
+        state: AzureBlobStateStorage,
+        references: AzureBlobConversationReferences,
+        lessons: AzureBlobLessonStore,
+        learning_cards: AzureLearningCardStore,
+        broadcasts: AzureBroadcastStore,
+    ) -> None:
+        self._blobs = blobs
+        self._state = state
+        self._references = references
+        self._lessons = lessons
+        self._cards = learning_cards
+        self._broadcasts = broadcasts
+
+    async def _all_references(self) -> list[tuple[str, JsonBlob]]:
+        container = self._blobs.container
+        async with unavailable_on_error("list conversation references"):
+            names = [blob.name async for blob in container.list_blobs(name_starts_with=_REFS)]
+        found = await gather_bounded(
+            (read_json_blob(container, name) for name in names), _DOWNLOADS_AT_ONCE
+        )
+        return [(name, blob) for name, blob in zip(names, found, strict=True) if blob is not None]
+
+    async def person(self, user_key: str) -> PersonRecord:
+        references = [
+            _stored(blob)
+            for _, blob in await self._all_references()
+            if names_person(blob.data.get("reference") or {}, user_key)
+        ]
+        return PersonRecord(
+            user_key=user_key,
+            conversations=tuple(sorted(references, key=lambda r: r.conversation_id)),
+            lessons_completed=await self._lessons.completed(user_key),
+            subscription=await self._lessons.subscription(user_key),
+            learning_cards=tuple(await self._cards.by_author(user_key)),
+            broadcasts=tuple(await self._broadcasts.created_by(user_key)),
+        )
+
+    async def erase(self, user_key: str) -> Erasure:
+        subscription = await self._lessons.subscription(user_key)
+        own_chat = subscription.conversation_id if subscription is not None else None
+        conversations = 0
+        for name, blob in await self._all_references():
+            reference = blob.data.get("reference") or {}
+            personal = blob.data.get("conversation_type") == PERSONAL
+            if personal and (
+                names_person(reference, user_key) or blob.data.get("conversation_id") == own_chat
+            ):
+                conversations += await self._forget_chat(blob)
+            elif names_person(reference, user_key):
+                conversations += await self._strip_person(name, user_key)
+        lessons = await self._lessons.forget_progress(user_key)
+        ended = await self._lessons.unsubscribe(user_key)
+        cards = await self._cards.remove_author(user_key)
+        jobs = await self._broadcasts.remove_creator(user_key)
+        return Erasure(conversations, lessons, ended, cards, jobs)
+
+    async def _forget_chat(self, blob: JsonBlob) -> int:
+        """Delete the person's own chat: its reference and its conversation state."""
+        conversation_id = str(blob.data.get("conversation_id", ""))
+        await self._state.delete(state_keys(conversation_id, blob.data.get("reference") or {}))
+        return int(await self._references.remove(conversation_id))
+
+    async def _strip_person(self, name: str, user_key: str) -> int:
+        """Rewrite a shared chat's reference without the person (if still naming them)."""
+        container = self._blobs.container
+        for _ in range(_ATTEMPTS):
+            current = await read_json_blob(container, name)
+            if current is None or not names_person(current.data.get("reference") or {}, user_key):
+                return 0
+            data = dict(current.data)
+            data["reference"] = {k: v for k, v in data["reference"].items() if k != "user"}
+            metadata = dict(current.metadata)
+            if await replace_json(container, name, data, etag=current.etag, metadata=metadata):
+                return 1
+        raise StorageUnavailableError("conversation reference: too many concurrent writers")
+
+    async def prune(self, last_seen_before: datetime) -> int:
+        container = self._blobs.container
+        async with unavailable_on_error("list conversation references"):
+            old = [
+                blob.name
+                async for blob in container.list_blobs(name_starts_with=_REFS, include="metadata")
+                if (seen := last_seen(blob.metadata or {}, blob.last_modified)) is not None
+                and seen < last_seen_before
+            ]
+        forgotten = 0
+        for name in old:
+            blob = await read_json_blob(container, name)
+            if blob is None:
+                continue
+            seen = last_seen(blob.metadata, blob.last_modified)
+            if seen is None or seen >= last_seen_before:
+                continue  # seen again since the listing
+            # the reference first, and only this version: a conversation that is written in
+            # at this moment keeps everything
+            if not await delete_unless_changed(container, name, blob.etag):
+                continue
+            conversation_id = str(blob.data.get("conversation_id", ""))
+            await self._state.delete(state_keys(conversation_id, blob.data.get("reference") or {}))
+            await self._lessons.unsubscribe_conversation(conversation_id)
+            forgotten += 1
+        return forgotten

@@ -1,0 +1,179 @@
+"""Everything stored about one person on SQLite (implements bot.ports.PersonalData): shown, erased,
+and the retention limit for conversations nobody uses any more.
+
+An erasure is one transaction over every table, then a WAL checkpoint that truncates the log. The
+connection runs with `secure_delete` (see db.py), so deleted rows and the old versions of updated
+ones are zeroed in the database file rather than left in free space, and after the checkpoint no
+page image from before the erasure is left in the -wal file either.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.sqlite.broadcast import JOB_COLUMNS, job_record
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.learning import CARD_COLUMNS, stored_card
+from bot.adapters.sqlite.lessons import SUBSCRIPTION_COLUMNS, subscription_record
+from bot.adapters.sqlite.state import iso_moment, stored_reference, utc_now
+from bot.core.caller import PERSONAL
+from bot.core.records import Erasure, PersonRecord
+
+_REF_COLUMNS = "conversation_id, conversation_type, tenant_id, reference, updated_at"
+# A stored reference names the person who last wrote in the conversation (`user`), by Entra
+# object id, or by Teams id where Teams sends none.
+_NAMES_PERSON = (
+    "(json_extract(reference, '$.user.aadObjectId') = :user "
+    "OR json_extract(reference, '$.user.id') = :user)"
+)
+DEFAULT_CHANNEL = "msteams"
+
+
+def state_keys(conversation_id: str, reference: Mapping[str, Any]) -> list[str]:
+    """The keys Bot Framework's ConversationState uses for a conversation (with and without the
+    trailing slash: versions of botbuilder differ)."""
+    channel = str(reference.get("channelId") or DEFAULT_CHANNEL)
+    key = f"{channel}/conversations/{conversation_id}"
+    return [key, key + "/"]
+
+
+def without_user(reference: Mapping[str, Any]) -> dict[str, Any]:
+    """A reference still usable for writing to its conversation, without the person in it."""
+    return {key: value for key, value in reference.items() if key != "user"}
+
+
+class SqlitePersonalData:
+    def __init__(self, db: SqliteDatabase, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def person(self, user_key: str) -> PersonRecord:
+        def work(conn: sqlite3.Connection) -> PersonRecord:
+            who = {"user": user_key}
+            references = conn.execute(
+                f"SELECT {_REF_COLUMNS} FROM conversation_refs "  # noqa: S608
+                f"WHERE {_NAMES_PERSON} ORDER BY conversation_id",
+                who,
+            ).fetchall()
+            lessons = conn.execute(
+                "SELECT lesson_id FROM lesson_progress WHERE user_key = :user", who
+            ).fetchall()
+            subscription = conn.execute(
+                f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_key = :user",  # noqa: S608
+                who,
+            ).fetchone()
+            cards = conn.execute(
+                f"SELECT {CARD_COLUMNS} FROM learning_cards WHERE author = :user "  # noqa: S608
+                "ORDER BY submitted_at, card_id",
+                who,
+            ).fetchall()
+            jobs = conn.execute(
+                f"SELECT {JOB_COLUMNS} FROM broadcast_jobs WHERE created_by = :user "  # noqa: S608
+                "ORDER BY due, id",
+                who,
+            ).fetchall()
+            return PersonRecord(
+                user_key=user_key,
+                conversations=tuple(stored_reference(row) for row in references),
+                lessons_completed=frozenset(int(row[0]) for row in lessons),
+                subscription=None if subscription is None else subscription_record(subscription),
+                learning_cards=tuple(stored_card(row) for row in cards),
+                broadcasts=tuple(job_record(row) for row in jobs),
+            )
+
+        return await self._db.run(work)
+
+    async def erase(self, user_key: str) -> Erasure:
+        now = self._clock().timestamp()
+
+        def work(conn: sqlite3.Connection) -> Erasure:
+            who = {"user": user_key}
+            named = conn.execute(
+                "SELECT conversation_id, conversation_type, reference FROM conversation_refs "  # noqa: S608
+                f"WHERE {_NAMES_PERSON}",
+                who,
+            ).fetchall()
+            subscribed = conn.execute(
+                "SELECT r.conversation_id, r.conversation_type, r.reference "
+                "FROM subscriptions s JOIN conversation_refs r "
+                "ON r.conversation_id = s.conversation_id "
+                "WHERE s.user_key = :user AND r.conversation_type = :personal",
+                {"user": user_key, "personal": PERSONAL},
+            ).fetchall()
+            conversations = 0
+            for conversation_id, kind, text in {row[0]: row for row in named + subscribed}.values():
+                reference = json.loads(text)
+                if kind == PERSONAL:  # the person's own chat with the bot: forget it
+                    conn.executemany(
+                        "DELETE FROM state WHERE key = ?",
+                        [(key,) for key in state_keys(conversation_id, reference)],
+                    )
+                    conn.execute(
+                        "DELETE FROM conversation_refs WHERE conversation_id = ?",
+                        (conversation_id,),
+                    )
+                    conversations += 1
+                elif "user" in reference:  # a shared chat or channel: keep it, without them
+                    conn.execute(
+                        "UPDATE conversation_refs SET reference = ? WHERE conversation_id = ?",
+                        (
+                            json.dumps(without_user(reference), ensure_ascii=False, sort_keys=True),
+                            conversation_id,
+                        ),
+                    )
+                    conversations += 1
+            lessons = conn.execute("DELETE FROM lesson_progress WHERE user_key = :user", who)
+            subscription = conn.execute("DELETE FROM subscriptions WHERE user_key = :user", who)
+            # Cards keep their content for the organisation. One already in SharePoint goes back
+            # to the outbox, to have the sender removed from its item too.
+            cards = conn.execute(
+                "UPDATE learning_cards SET author = '', "
+                "next_attempt = CASE WHEN state = 'delivered' AND item_id <> '' "
+                "THEN :now ELSE next_attempt END, "
+                "state = CASE WHEN state = 'delivered' AND item_id <> '' "
+                "THEN 'redact' ELSE state END "
+                "WHERE author = :user",
+                {"user": user_key, "now": now},
+            )
+            jobs = conn.execute(
+                "UPDATE broadcast_jobs SET created_by = '' WHERE created_by = :user", who
+            )
+            return Erasure(
+                conversations=conversations,
+                lessons=lessons.rowcount,
+                subscription=subscription.rowcount > 0,
+                learning_cards=cards.rowcount,
+                broadcasts=jobs.rowcount,
+            )
+
+        erasure = await self._db.transaction(work)
+        await self._db.checkpoint()
+        return erasure
+
+    async def prune(self, last_seen_before: datetime) -> int:
+        cutoff = iso_moment(last_seen_before)
+
+        def work(conn: sqlite3.Connection) -> int:
+            old = conn.execute(
+                "SELECT conversation_id, reference FROM conversation_refs WHERE updated_at < ?",
+                (cutoff,),
+            ).fetchall()
+            for conversation_id, text in old:
+                keys = state_keys(conversation_id, json.loads(text))
+                conn.executemany("DELETE FROM state WHERE key = ?", [(key,) for key in keys])
+                conn.execute(
+                    "DELETE FROM subscriptions WHERE conversation_id = ?", (conversation_id,)
+                )
+                conn.execute(
+                    "DELETE FROM conversation_refs WHERE conversation_id = ?", (conversation_id,)
+                )
+            return len(old)
+
+        forgotten = await self._db.transaction(work)
+        if forgotten:
+            await self._db.checkpoint()
+        return forgotten
