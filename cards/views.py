@@ -270,6 +270,9 @@ class LearningFormView:
     prefilled: bool = False
     limits: tuple[int, int, int] = (120, 100, 2000)  # title, short text, long text
     notice: str = ""  # why the card is back although nothing was wrong with it
+    names: tuple[str, ...] = ()  # possible person names, masked, one line per field
+    name_keys: str = ""  # the shown names' keys (hashes), carried by the submit button
+    names_again: bool = False  # a confirmation was given, but a name it did not cover is found
 
 
 @dataclass(frozen=True)

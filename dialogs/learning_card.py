@@ -21,6 +21,7 @@ from bot.core.learning_cards import (
     Summary,
     card_options,
 )
+from bot.core.learning_cards.checks import PersonalData
 from bot.core.policy import UNSURE, Policy
 from bot.core.records import UsageSnapshot
 from cards.markdown import UserText
@@ -54,6 +55,11 @@ FORM_FIELDS = (
     "recommend",
     "share",
 )
+NOT_PERSON = "not_person"
+"""The toggle "this is not a person": confirms the possible names the form showed."""
+NAMES_STATE = "names"
+"""The submit button's data: the keys of the names the form showed (never the names)."""
+MAX_EXAMPLES = 3
 MAX_LISTED = 10
 VALUE_LIMIT = 4000  # what a returned form may hold per field; longer input was refused anyway
 
@@ -100,6 +106,9 @@ class LearningCardDialog:
         findings: Sequence[str] = (),
         prefilled: bool = False,
         notice: str = "",
+        names: Sequence[str] = (),
+        name_keys: Sequence[str] = (),
+        names_again: bool = False,
     ) -> LearningFormView:
         labels = self.labels(texts)
 
@@ -116,6 +125,37 @@ class LearningCardDialog:
             problems=tuple(problems),
             findings=tuple(findings),
             prefilled=prefilled,
+            notice=notice,
+            names=tuple(names),
+            name_keys=" ".join(name_keys),
+            names_again=names_again,
+        )
+
+    def checked_form(
+        self,
+        texts: Texts,
+        card_id: str,
+        values: Mapping[str, str],
+        found: PersonalData,
+        *,
+        confirmed: bool,
+        notice: str = "",
+    ) -> LearningFormView:
+        """The form back with what the personal-data check found: hard findings to remove, and
+        possible names to remove or confirm. `confirmed`: the names shown are all confirmed, so
+        the confirmation box stays ticked; otherwise it is cleared and must be ticked again."""
+        kept = dict(values)
+        again = kept.get(NOT_PERSON) == "true" and bool(found.names) and not confirmed
+        if found.names and not confirmed:
+            kept[NOT_PERSON] = "false"
+        return self.form(
+            texts,
+            card_id,
+            kept,
+            findings=self.finding_lines(texts, found.hard),
+            names=self.name_lines(texts, found.names),
+            name_keys=found.name_keys,
+            names_again=again,
             notice=notice,
         )
 
@@ -138,7 +178,7 @@ class LearningCardDialog:
     def returned_values(data: Mapping[str, object]) -> dict[str, str]:
         """What the employee wrote, to put back in the form when it needs correcting."""
         values: dict[str, str] = {}
-        for name in FORM_FIELDS:
+        for name in (*FORM_FIELDS, NOT_PERSON):
             value = data.get(name)
             if isinstance(value, bool):
                 values[name] = "true" if value else "false"
@@ -155,12 +195,24 @@ class LearningCardDialog:
         )
 
     def finding_lines(self, texts: Texts, found: Sequence[FieldFindings]) -> tuple[str, ...]:
+        """One line per field: its label, the kinds found and masked examples (inert)."""
         return tuple(
             texts(
                 "learning.findings_line",
                 field=texts(f"learning.label.{item.field}"),
                 kinds=", ".join(texts(f"tekstsjekk.kind.{kind.value}") for kind in item.kinds),
-                examples=", ".join(item.masked[:3]) + (" …" if len(item.masked) > 3 else ""),
+                examples=_examples(item.masked),
+            )
+            for item in found
+        )
+
+    def name_lines(self, texts: Texts, found: Sequence[FieldFindings]) -> tuple[str, ...]:
+        """One line per field with possible names: its label and the names masked (inert)."""
+        return tuple(
+            texts(
+                "learning.names_line",
+                field=texts(f"learning.label.{item.field}"),
+                names=_examples(tuple(dict.fromkeys(item.masked))),
             )
             for item in found
         )
@@ -286,6 +338,11 @@ class LearningCardDialog:
             usage=usage_facts,
             list_url=list_url,
         )
+
+
+def _examples(masked: Sequence[str]) -> str:
+    shown = str(UserText(", ".join(masked[:MAX_EXAMPLES])))
+    return shown + (" …" if len(masked) > MAX_EXAMPLES else "")
 
 
 def _bars(counts: Sequence[tuple[str, int]], labels: Mapping[str, str]) -> tuple[Bar, ...]:

@@ -1,6 +1,11 @@
 """Læringskort as a flow: open the form, submit it (stored first, then "saved"), and the project
 leads' summary. Validation, the personal-data check, the follow-up flag and the summary figures are
-rules of `bot.core.learning_cards`; the cards come from `dialogs.learning_card`."""
+rules of `bot.core.learning_cards`; the cards come from `dialogs.learning_card`.
+
+The personal-data check: identity numbers and the like send the form back to be removed; possible
+person names (given the name lexicon) send it back to be removed or confirmed as "not a person".
+A confirmation covers the names shown, by their keys in the submit button's data; every way back
+keeps what the employee typed."""
 
 from __future__ import annotations
 
@@ -13,18 +18,25 @@ from bot.core.learning_cards import (
     CardDraft,
     LearningCard,
     follow_up,
-    personal_data,
     summarize,
     validate,
 )
+from bot.core.learning_cards.checks import check_personal_data, name_keys
 from bot.core.ownership import owns
 from bot.core.policy import Policy
+from bot.core.privacy.names import NameLexicon
 from bot.ports import LearningCardStore, StorageUnavailableError, UsageStats
 from cards.verbs import Verb
 from cards.views import CardView
 from content import Texts
 from dialogs.flow import Reply, Request, Routes
-from dialogs.learning_card import CARD_ID, LearningCardDialog, new_card_id
+from dialogs.learning_card import (
+    CARD_ID,
+    NAMES_STATE,
+    NOT_PERSON,
+    LearningCardDialog,
+    new_card_id,
+)
 
 
 class LearningFlow:
@@ -43,7 +55,10 @@ class LearningFlow:
         list_url: Callable[[], str] = lambda: "",
         on_stored: Callable[[], None] = lambda: None,
         sharepoint_delayed: Callable[[], bool] = lambda: False,
+        names: NameLexicon | None = None,
     ) -> None:
+        """`names`: the name lexicon (content/names.yaml); without it names are not looked for."""
+        self._names = names
         self._sharepoint_delayed = sharepoint_delayed
         self._dialog = dialog
         self._policy = policy
@@ -103,14 +118,14 @@ class LearningFlow:
                 self._dialog.returned_values(data),
                 problems=self._dialog.problem_lines(texts, checked),
             )
-        found = personal_data(checked)
-        if found:
-            return self._dialog.form(
-                texts,
-                card_id,
-                self._dialog.returned_values(data),
-                findings=self._dialog.finding_lines(texts, found),
-            )
+        values = self._dialog.returned_values(data)
+        asked_id = card_id
+        found = check_personal_data(checked, self._names, salt=card_id)
+        confirmed = found.confirmed_by(
+            name_keys(data.get(NAMES_STATE)) if values.get(NOT_PERSON) == "true" else ()
+        )
+        if found.hard or not confirmed:
+            return self._dialog.checked_form(texts, card_id, values, found, confirmed=confirmed)
         try:
             existing = await self._store.get(card_id)
             if existing is not None and not owns(existing.card, author):
@@ -130,11 +145,16 @@ class LearningFlow:
             )
             stored = await self._store.add(card)
         except StorageUnavailableError:
-            # not saved, and the employee is told so; what they wrote stays in the card
-            return self._dialog.form(
+            # not saved, and the employee is told so; what they wrote (and the confirmation of
+            # the names shown) stays in the card
+            if found.names and card_id != asked_id:  # keys go with the card id the form carries
+                found = check_personal_data(checked, self._names, salt=card_id)
+            return self._dialog.checked_form(
                 texts,
                 card_id,
-                self._dialog.returned_values(data),
+                values,
+                found,
+                confirmed=True,
                 notice=texts("learning.storage_down"),
             )
         if stored:

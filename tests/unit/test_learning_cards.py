@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -25,7 +27,15 @@ from bot.core.learning_cards import (
     summarize,
     validate,
 )
+from bot.core.learning_cards.checks import (
+    FieldFindings,
+    check_personal_data,
+    name_key,
+    name_keys,
+)
 from bot.core.privacy import FindingKind
+from bot.core.records import UsageSnapshot
+from cards.renderer import CardRenderer
 from dialogs.learning_card import LearningCardDialog
 
 CONTENT = load_content()
@@ -130,6 +140,128 @@ def test_personal_data_is_reported_per_field_masked() -> None:
     assert item.field == "result"
     assert item.kinds == (FindingKind.EMAIL,)
     assert "kari@example.no" not in item.masked[0]
+
+
+FNR = "150385-10018"  # a valid fødselsnummer, written the way people write it
+
+
+def test_hard_findings_and_possible_names_are_reported_apart() -> None:
+    found = check_personal_data(
+        draft(what=f"Svarte Kari Nordmann, fnr {FNR}.", result="Sendt til Ola."),
+        CONTENT.names,
+        salt="card-1",
+    )
+    [hard] = found.hard
+    assert (hard.field, hard.kinds) == ("what", (FindingKind.FODSELSNUMMER,))
+    assert [(item.field, item.masked) for item in found.names] == [
+        ("what", ("K••• N•••",)),
+        ("result", ("O•••",)),
+    ]
+    assert found.name_keys == (name_key("card-1", "Kari Nordmann"), name_key("card-1", "Ola"))
+    assert found.blocks(found.name_keys), "an identity number is never confirmed away"
+    assert personal_data(draft(what=f"Svarte Kari Nordmann, fnr {FNR}.")) == (hard,)
+
+
+def test_a_confirmation_covers_exactly_the_names_it_was_given() -> None:
+    shown = check_personal_data(draft(what="Brev til Kari."), CONTENT.names, salt="c")
+    assert shown.blocks()
+    assert not shown.blocks(shown.name_keys)
+    more = check_personal_data(draft(what="Brev til Kari og Ola."), CONTENT.names, salt="c")
+    assert more.blocks(shown.name_keys), "a name added after the confirmation is asked again"
+    other_card = check_personal_data(draft(what="Brev til Kari."), CONTENT.names, salt="d")
+    assert other_card.blocks(shown.name_keys), "keys belong to one card"
+    fewer = check_personal_data(draft(what="Brev til en innbygger."), CONTENT.names, salt="c")
+    assert not fewer.blocks(), "no name, nothing to confirm"
+
+
+def test_name_keys_hide_the_name_and_ignore_case_and_spacing() -> None:
+    key = name_key("c", "Kari  Nordmann")
+    assert key == name_key("c", "kari nordmann")
+    assert "kari" not in key.lower()
+    assert name_keys(f"{key} not-a-key {'0' * 40} {key}") == {key}
+    assert name_keys(["forged"]) == frozenset()
+    assert len(name_keys(" ".join(f"{n:016x}" for n in range(500)))) == 64
+
+
+def test_tool_and_product_names_are_not_taken_for_people() -> None:
+    found = check_personal_data(
+        draft(
+            title="Copilot i Microsoft Teams", what="Ba Copilot om et sammendrag i Microsoft Teams."
+        ),
+        CONTENT.names,
+    )
+    assert found.names == ()
+    assert found.hard == ()
+
+
+def test_without_a_name_lexicon_names_are_not_looked_for() -> None:
+    assert check_personal_data(draft(what="Brev til Kari Nordmann.")).names == ()
+
+
+def _shown(card: object) -> str:
+    """Every text, title and value a card shows, one per line (as Teams gets them)."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            found.extend(str(node[k]) for k in ("text", "title", "value") if k in node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(found)
+
+
+MARKDOWN_TITLE = "[Logg inn](https://evil.example) **fet**"
+INERT_TITLE = r"\[Logg inn\](https://evil.example) \*\*fet\*\*"
+
+
+def test_a_title_written_as_markdown_shows_as_typed_on_the_saved_card_and_the_summary() -> None:
+    dialog = LearningCardDialog(POLICY, CONTENT.service_areas)
+    texts = CONTENT.catalog.texts("nb")
+    renderer = CardRenderer()
+    flagged = stored("a", title=MARKDOWN_TITLE, tool="chatgpt", category="restricted")
+    parked = replace(
+        stored("b", DeliveryState.PARKED, title=MARKDOWN_TITLE), reason="**403** [x](y)"
+    )
+    saved = renderer.render(
+        dialog.saved(texts, flagged.card, to_sharepoint=True, repeated=False), texts
+    )
+    summary = renderer.render(
+        dialog.summary(
+            texts,
+            summarize([flagged, parked]),
+            UsageSnapshot(verdicts={}, feedback={}),
+            to_sharepoint=True,
+            list_url="",
+        ),
+        texts,
+    )
+    for card in (saved, summary):
+        shown = _shown(card)
+        assert INERT_TITLE in shown
+        assert MARKDOWN_TITLE not in shown
+        assert not re.search(r"(?<!\\)\]\(", shown), "no link can form"
+        assert not re.search(r"(?<!\\)\*\*", shown), "no bold can form"
+
+
+def test_masked_values_in_the_form_are_inert_too() -> None:
+    dialog = LearningCardDialog(POLICY, CONTENT.service_areas)
+    texts = CONTENT.catalog.texts("nb")
+    found = (FieldFindings("what", (FindingKind.NAME,), ("*K•••*", "[O•••](x)")),)
+    view = dialog.form(
+        texts,
+        "0" * 32,
+        {},
+        findings=dialog.finding_lines(texts, found),
+        names=dialog.name_lines(texts, found),
+    )
+    shown = _shown(CardRenderer().render(view, texts))
+    assert r"\*K•••\*, \[O•••\](x)" in shown
+    assert "*K•••*" not in shown
 
 
 def test_follow_up_when_information_is_more_sensitive_than_the_tool_allows() -> None:
