@@ -9,18 +9,20 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.bootstrap import open_stores
 from bot.core.broadcast import Progress, RecipientState
 from bot.core.learning_cards import DeliveryState, FollowUp, StoredCard
-from bot.core.records import StoredReference, Subscription
-from bot.ports import ETagConflictError, Stores
+from bot.core.records import Erasure, StoredReference, Subscription
+from bot.ports import ETagConflictError, Stores, UsageStats
 from bot.settings import Settings
 from tests.azurite import start_azurite
 from tests.integration.test_outbox import card
@@ -436,3 +438,280 @@ async def test_non_json_state_is_refused_with_a_clear_error(stores: Stores) -> N
     with pytest.raises(TypeError, match="JSON values only"):
         await stores.state.write({"k": {"when": object()}})
     assert await stores.state.read(["k"]) == {}
+
+
+# -- personal data (mine data, kivett privacy, retention) ----------------------------------------
+
+KARI, OLA = "aad-kari", "aad-ola"
+
+
+def _personal_reference(user: str, conversation_id: str) -> StoredReference:
+    reference = {
+        "channelId": "msteams",
+        "serviceUrl": "https://smba.example/",
+        "conversation": {"id": conversation_id, "conversationType": "personal"},
+        "user": {"id": f"29:{user}", "aadObjectId": user},
+    }
+    return StoredReference(conversation_id, "personal", "t", reference)
+
+
+def _channel_reference(conversation_id: str, user: str | None) -> StoredReference:
+    reference: dict[str, object] = {
+        "channelId": "msteams",
+        "serviceUrl": "https://smba.example/",
+        "conversation": {"id": conversation_id, "conversationType": "channel"},
+    }
+    if user is not None:
+        reference["user"] = {"id": f"29:{user}", "aadObjectId": user}
+    return StoredReference(conversation_id, "channel", "t", reference)
+
+
+async def _someone_with_everything(stores: Stores, user: str) -> None:
+    chat = f"a:{user}"
+    await stores.references.save(_personal_reference(user, chat))
+    await stores.state.write({f"msteams/conversations/{chat}": {"kivett": {"welcomed": True}}})
+    await stores.lessons.complete(user, 1)
+    await stores.lessons.complete(user, 3)
+    await stores.lessons.subscribe(
+        Subscription(user, chat, 0, "09:00", "Europe/Oslo", "nn", MONDAY_9)
+    )
+    await stores.learning_cards.add(replace(card(f"{user}-sent"), author=user))
+    await stores.learning_cards.add(replace(card(f"{user}-pending"), author=user))
+    await stores.learning_cards.delivered(f"{user}-sent", f"item-{user}")
+    await stores.broadcasts.create_job(
+        created_by=user,
+        due=datetime.now(UTC) + timedelta(days=1),
+        cards={"nb": {"type": "AdaptiveCard"}},
+        recipients=[("a:x", "nb")],
+        progress_service_url="https://smba.example/",
+        progress_conversation=chat,
+        progress_activity="activity-1",
+        progress_language="nb",
+    )
+
+
+async def test_mine_data_shows_everything_stored_about_the_person_and_no_one_else(
+    stores: Stores,
+) -> None:
+    await _someone_with_everything(stores, KARI)
+    await _someone_with_everything(stores, OLA)
+    await stores.references.save(_channel_reference("19:team@thread.tacv2", KARI))
+    playground = _personal_reference("x", "a:pg")
+    await stores.references.save(
+        replace(playground, reference={**playground.reference, "user": {"id": "29:pg"}})
+    )
+
+    kari = await stores.personal.person(KARI)
+    assert [r.conversation_id for r in kari.conversations] == [
+        "19:team@thread.tacv2",
+        f"a:{KARI}",
+    ]
+    assert all(r.last_seen is not None for r in kari.conversations)
+    assert kari.lessons_completed == frozenset({1, 3})
+    assert kari.subscription is not None
+    assert kari.subscription.language == "nn"
+    assert sorted(c.card.card_id for c in kari.learning_cards) == [
+        f"{KARI}-pending",
+        f"{KARI}-sent",
+    ]
+    assert [job.created_by for job in kari.broadcasts] == [KARI]
+    assert not kari.empty
+
+    by_teams_id = await stores.personal.person("29:pg")
+    assert [r.conversation_id for r in by_teams_id.conversations] == ["a:pg"]
+    assert (await stores.personal.person("aad-nobody")).empty
+
+
+async def test_erasing_removes_the_person_and_keeps_the_organisations_content(
+    stores: Stores,
+) -> None:
+    await _someone_with_everything(stores, KARI)
+    await _someone_with_everything(stores, OLA)
+    channel = "19:team@thread.tacv2"
+    await stores.references.save(_channel_reference(channel, KARI))
+    await stores.references.save(_channel_reference("19:other@thread.tacv2", OLA))
+
+    erased = await stores.personal.erase(KARI)
+
+    assert erased == Erasure(
+        conversations=2, lessons=2, subscription=True, learning_cards=2, broadcasts=1
+    )
+    assert (await stores.personal.person(KARI)).empty
+    assert await stores.references.get(f"a:{KARI}") is None, "their own chat is forgotten"
+    assert await stores.state.read([f"msteams/conversations/a:{KARI}"]) == {}
+    kept = await stores.references.get(channel)
+    assert kept is not None, "the channel can still be written to"
+    assert "user" not in kept.reference
+    assert kept.reference["conversation"] == {"id": channel, "conversationType": "channel"}
+    assert await stores.lessons.completed(KARI) == frozenset()
+    assert await stores.lessons.subscription(KARI) is None
+
+    cards = {s.card.card_id: s for s in await stores.learning_cards.all()}
+    assert len(cards) == 4, "the cards' content stays for the organisation"
+    sent, pending = cards[f"{KARI}-sent"], cards[f"{KARI}-pending"]
+    assert (sent.card.author, sent.state, sent.item_id) == (
+        "",
+        DeliveryState.REDACT,
+        f"item-{KARI}",
+    )
+    assert sent.card.draft == card(f"{KARI}-sent").draft
+    assert (pending.card.author, pending.state) == ("", DeliveryState.PENDING)
+    due = {s.card.card_id: s.state for s in await stores.learning_cards.due(time.time(), 10)}
+    assert due == {
+        f"{KARI}-sent": DeliveryState.REDACT,
+        f"{KARI}-pending": DeliveryState.PENDING,
+        f"{OLA}-pending": DeliveryState.PENDING,
+    }, "the delivered card goes back to the outbox to have its sender removed"
+    await stores.learning_cards.delivered(f"{KARI}-sent", f"item-{KARI}")
+    back = await stores.learning_cards.get(f"{KARI}-sent")
+    assert back is not None
+    assert back.state is DeliveryState.DELIVERED
+
+    ola = await stores.personal.person(OLA)
+    assert [r.conversation_id for r in ola.conversations] == ["19:other@thread.tacv2", f"a:{OLA}"]
+    assert ola.lessons_completed == frozenset({1, 3})
+    assert ola.subscription is not None
+    assert len(ola.learning_cards) == 2
+    assert len(ola.broadcasts) == 1
+    assert await stores.state.read([f"msteams/conversations/a:{OLA}"]) != {}
+
+    again = await stores.personal.erase(KARI)
+    assert again == Erasure(0, 0, False, 0, 0), "a second erasure finds nothing"
+
+
+async def test_a_parked_redaction_is_requeued_as_a_redaction_not_a_new_item(
+    stores: Stores,
+) -> None:
+    cards = stores.learning_cards
+    await cards.add(replace(card("c1"), author=KARI))
+    assert [s.card.card_id for s in await cards.due(time.time(), 10)] == ["c1"]
+    await cards.delivered("c1", "item-1")
+    await stores.personal.erase(KARI)
+    assert [s.state for s in await cards.due(time.time(), 10)] == [DeliveryState.REDACT]
+    await cards.park("c1", "403 accessDenied")
+    assert await cards.due(time.time(), 10) == []
+    assert await cards.requeue_parked() == 1
+    [again] = await cards.due(time.time(), 10)
+    assert (again.state, again.item_id) == (DeliveryState.REDACT, "item-1")
+
+
+async def test_conversations_not_seen_since_the_limit_are_forgotten(stores: Stores) -> None:
+    old, recent = MONDAY_9 - timedelta(days=400), MONDAY_9 - timedelta(days=3)
+    await stores.references.save(replace(_personal_reference(KARI, "a:kari"), last_seen=old))
+    await stores.references.save(replace(_personal_reference(OLA, "a:ola"), last_seen=recent))
+    await stores.references.save(
+        replace(_channel_reference("19:c@thread.tacv2", None), last_seen=old)
+    )
+    for user in (KARI, OLA):
+        chat = f"a:{user.removeprefix('aad-')}"
+        await stores.lessons.subscribe(_subscription(user, MONDAY_9))
+        await stores.lessons.subscribe(replace(_subscription(user, MONDAY_9), conversation_id=chat))
+        await stores.state.write({f"msteams/conversations/{chat}": {"n": 1}})
+    await stores.lessons.complete(KARI, 2)
+    stored = await stores.references.get("a:kari")
+    assert stored is not None
+    assert stored.last_seen == old
+
+    assert await stores.personal.prune(MONDAY_9 - timedelta(days=365)) == 2
+
+    assert await stores.references.get("a:kari") is None
+    assert await stores.references.get("19:c@thread.tacv2") is None
+    assert await stores.references.get("a:ola") is not None
+    assert await stores.lessons.subscription(KARI) is None
+    assert await stores.lessons.subscription(OLA) is not None
+    assert list(await stores.state.read(["msteams/conversations/a:kari"])) == []
+    assert list(await stores.state.read(["msteams/conversations/a:ola"])) == [
+        "msteams/conversations/a:ola"
+    ]
+    assert await stores.lessons.completed(KARI) == frozenset({2}), "progress is the person's"
+    assert await stores.personal.prune(MONDAY_9 - timedelta(days=365)) == 0
+
+
+async def test_saving_an_unchanged_reference_moves_its_last_seen_time(stores: Stores) -> None:
+    first, later = MONDAY_9 - timedelta(days=40), MONDAY_9
+    ref = _personal_reference(KARI, "a:kari")
+    assert await stores.references.save(replace(ref, last_seen=first)) is True
+    assert await stores.references.save(replace(ref, last_seen=later)) is False
+    stored = await stores.references.get("a:kari")
+    assert stored is not None
+    assert stored.last_seen == later
+    assert await stores.personal.prune(MONDAY_9 - timedelta(days=30)) == 0
+    [listed] = await stores.references.of_type("personal")
+    assert listed.last_seen == later
+
+
+def _usage_at(stores: Stores, clock: Callable[[], datetime]) -> UsageStats:
+    """The backend's usage counters with a clock, for counts in several months."""
+    backend = stores.backend
+    if isinstance(backend, SqliteDatabase):
+        return SqliteUsageStats(backend, clock=clock)
+    from bot.adapters.azure_storage.backend import AzureBackend
+    from bot.adapters.azure_storage.usage import AzureBlobUsageStats
+
+    assert isinstance(backend, AzureBackend)
+    return AzureBlobUsageStats(backend.blobs, clock=clock)
+
+
+async def _legacy_feedback_count(stores: Stores, count: int) -> None:
+    """A counter as written before counts were kept per month."""
+    backend = stores.backend
+    if isinstance(backend, SqliteDatabase):
+        await backend.transaction(
+            lambda conn: conn.execute(
+                "INSERT INTO usage_counts(metric, key, count) VALUES ('feedback', 'yes', ?)",
+                (count,),
+            )
+        )
+        return
+    from bot.adapters.azure_storage.backend import AzureBackend
+    from bot.adapters.azure_storage.blob import encode_meta, key_segment
+
+    assert isinstance(backend, AzureBackend)
+    await backend.blobs.container.upload_blob(
+        "usage/feedback/" + key_segment("yes"),
+        b"",
+        metadata={"key": encode_meta("yes"), "count": str(count)},
+    )
+
+
+async def test_usage_is_kept_per_month_and_old_months_are_dropped(stores: Stores) -> None:
+    moments = iter(
+        [datetime(2026, 10, 31, 23, 59, tzinfo=UTC)] * 3
+        + [datetime(2026, 11, 1, 0, 0, tzinfo=UTC)] * 2
+        + [datetime(2026, 12, 3, 9, 0, tzinfo=UTC)] * 2
+    )
+    usage = _usage_at(stores, lambda: next(moments))
+    verdict = ("yellow", "skrive_saksframlegg", "copilot", "begrenset")
+    await usage.record_verdict(*verdict)  # October
+    await usage.record_verdict(*verdict)
+    await usage.record_feedback(True)
+    await usage.record_verdict(*verdict)  # November
+    await usage.record_feedback(False)
+    await usage.record_verdict(*verdict)  # December
+    await usage.record_feedback(True)
+    await _legacy_feedback_count(stores, 5)
+
+    snapshot = await stores.usage.snapshot()
+    assert dict(snapshot.verdicts) == {verdict: 4}, "the totals of every month kept"
+    assert dict(snapshot.feedback) == {True: 7, False: 1}
+
+    assert await stores.usage.prune(datetime(2026, 10, 15, tzinfo=UTC)) == 1, (
+        "the counter without a month is the oldest"
+    )
+    assert dict((await stores.usage.snapshot()).feedback) == {True: 2, False: 1}
+    assert await stores.usage.prune(datetime(2026, 11, 30, tzinfo=UTC)) == 2, "October ended"
+    snapshot = await stores.usage.snapshot()
+    assert dict(snapshot.verdicts) == {verdict: 2}
+    assert dict(snapshot.feedback) == {True: 1, False: 1}
+    assert await stores.usage.prune(datetime(2026, 12, 1, tzinfo=UTC)) == 2, "November ended"
+    snapshot = await stores.usage.snapshot()
+    assert (dict(snapshot.verdicts), dict(snapshot.feedback)) == ({verdict: 1}, {True: 1, False: 0})
+    assert await stores.usage.prune(datetime(2026, 12, 1, tzinfo=UTC)) == 0
+
+
+async def test_todays_counts_survive_a_prune_until_the_month_has_ended(stores: Stores) -> None:
+    await stores.usage.record_feedback(True)
+    assert await stores.usage.prune(datetime.now(UTC)) == 0
+    assert (await stores.usage.snapshot()).feedback[True] == 1
+    assert await stores.usage.prune(datetime.now(UTC) + timedelta(days=32)) == 1
+    assert (await stores.usage.snapshot()).feedback[True] == 0
