@@ -2,12 +2,14 @@
 personal data.
 
 Runs `bot.core.privacy.names.find_names` (with content/names.yaml) over every snippet in
-tests/data/privacy_snippets.yaml and compares the names found with the labelled names: a found
+tests/data/privacy_snippets.yaml and tests/data/privacy_snippets_unseen.yaml and compares the
+names found with the labelled names: a found
 name is right when its text equals a labelled name of the snippet (each label counts once), so a
 name found with a word too many or too few is both a false finding and a miss. It also runs
 `bot.core.privacy.scan` (the number, e-mail and address check, unchanged) over the same snippets.
 
-Reports, for all snippets and per `set` (dev: tuned on; holdout: run once after tuning):
+Reports, for all snippets and per `set` (dev: tuned on; holdout: run once after tuning; unseen:
+names that are not in the lists, written before the rules for unlisted names):
 precision and recall for names; the same with the name lists emptied (context words only: how
 much a name that is not listed still gets found); and the share of negative snippets (no person
 in them) with any finding, names or `scan()`.
@@ -37,7 +39,10 @@ from bot.core.privacy.names import NameLexicon, find_names, parse_name_lexicon
 
 ROOT = Path(__file__).resolve().parents[1]
 LEXICON = ROOT / "content" / "names.yaml"
-SNIPPETS = ROOT / "tests" / "data" / "privacy_snippets.yaml"
+SNIPPETS = (
+    ROOT / "tests" / "data" / "privacy_snippets.yaml",
+    ROOT / "tests" / "data" / "privacy_snippets_unseen.yaml",
+)
 DOC = ROOT / "docs" / "privacy-detection.md"
 START, END = "<!-- bench:privacy:start -->", "<!-- bench:privacy:end -->"
 
@@ -63,8 +68,10 @@ class Outcome:
 
 def load() -> tuple[NameLexicon, list[dict[str, Any]]]:
     lexicon = parse_name_lexicon(yaml.safe_load(LEXICON.read_text(encoding="utf-8")))
-    snippets = yaml.safe_load(SNIPPETS.read_text(encoding="utf-8"))["snippets"]
-    return lexicon, list(snippets)
+    snippets: list[dict[str, Any]] = []
+    for path in SNIPPETS:
+        snippets.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["snippets"])
+    return lexicon, snippets
 
 
 def evaluate(lexicon: NameLexicon, snippets: Sequence[dict[str, Any]]) -> list[Outcome]:
@@ -116,7 +123,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
     scan_counts = Counter(k for o in outcomes for k in o.scan_kinds)
     scan_text = ", ".join(f"{k} {n}" for k, n in sorted(scan_counts.items())) or "nothing"
     lines = [
-        f"Snippets: `tests/data/privacy_snippets.yaml`; {sizes}.",
+        "Snippets: " + ", ".join(f"`{p.relative_to(ROOT)}`" for p in SNIPPETS) + f"; {sizes}.",
         "",
         "| group | name precision | name recall | precision, context only "
         "| recall, context only | negatives with a name found | negatives with any finding |",
@@ -150,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.privacy", description=__doc__)
     parser.add_argument("--write-docs", action="store_true", help="write into the docs page")
     parser.add_argument("--misses", action="store_true", help="list the snippets it gets wrong")
-    parser.add_argument("--set", help="only this set (dev or holdout)")
+    parser.add_argument("--set", help="only this set (dev, holdout or unseen)")
     args = parser.parse_args(argv)
     lexicon, snippets = load()
     if args.set:

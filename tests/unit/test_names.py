@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -102,9 +103,10 @@ def test_names_of_many_origins_are_found_mid_sentence(name: str) -> None:
     assert names_in(f"Vi har hatt samtale i dag, og {name} møtte opp.") == [name]
 
 
-def test_unlisted_name_is_found_after_a_context_word_only() -> None:
-    assert names_in("Saksbehandler Zyxo Quarnth har saken.") == ["Zyxo Quarnth"]
-    assert names_in("Vi venter svar, og Zyxo Quarnth har saken.") == []
+def test_unlisted_name_after_a_context_word_is_found_by_context() -> None:
+    assert find_names("Saksbehandler Zyxo Quarnth har saken.", lexicon()) == [
+        NameSpan(14, 26, "Zyxo Quarnth", "context")
+    ]
 
 
 def test_a_list_of_first_names_and_a_list_after_a_context_word() -> None:
@@ -175,6 +177,153 @@ def test_places_institutions_products_streets_and_dates_are_not_names(text: str)
 
 def test_a_name_next_to_an_institution_is_still_found() -> None:
     assert names_in("Kari Nordmann fra Asker kommune ringte NAV.") == ["Kari Nordmann"]
+
+
+# -- names that are not in the lists: rules that go by the shape of the text --
+
+
+def test_two_unlisted_capitalised_words_inside_a_sentence_are_a_name() -> None:
+    text = "Vi venter svar, og Zyxo Quarnth har saken."
+    assert find_names(text, lexicon()) == [NameSpan(19, 31, "Zyxo Quarnth", "shape")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Julekurvene deles ut av Røde Kors og Norsk Folkehjelp.",  # adjectives of organisations
+        "Leksehjelpen drives av Kirkens Bymisjon i vinter.",  # genitive noun
+        "Skjemaene flyttes til Power Automate neste år.",  # English product words
+        "Vi har avtale med Kvinesdal Frivilligsentral.",  # a noun ending makes an organisation
+    ],
+)
+def test_capitalised_runs_with_an_ordinary_word_are_not_names(text: str) -> None:
+    assert names_in(text) == []
+
+
+def test_two_unlisted_words_at_the_start_of_a_sentence_are_a_name() -> None:
+    assert names_in("Zyxo Quarnth ønsker besøk etter klokka ti.") == ["Zyxo Quarnth"]
+    assert names_in("Søknaden er mottatt. Brilo Vendt-Aas har levert alt.") == ["Brilo Vendt-Aas"]
+
+
+def test_an_organisation_at_the_start_of_a_sentence_is_not_a_name() -> None:
+    assert names_in("Trafikksikker kommune: Trygg Trafikk har godkjent oss.") == []
+    assert names_in("Norsk Folkehjelp og Frelsesarmeen deler ut mat.") == []
+
+
+def test_a_title_case_heading_is_not_a_name_but_a_listed_name_in_it_is() -> None:
+    assert names_in("Referat Fra Driftsmøte I Helse Og Omsorg") == []
+    assert names_in("Vedtak Om Tildeling Av Kommunal Bolig") == []
+    assert names_in("Referat Fra Samtale Med Kari Nordmann") == ["Kari Nordmann"]
+
+
+def test_a_function_word_starting_the_sentence_is_not_part_of_the_name() -> None:
+    assert names_in("Kan Zyxo Quarnth få time før jul?") == ["Zyxo Quarnth"]
+    assert names_in("Kan Norsk Folkehjelp stille med frivillige?") == []
+
+
+def test_a_role_noun_before_an_unlisted_name_at_sentence_start_is_dropped() -> None:
+    assert names_in("Avløser Zyxo Quarnth meldte fra om feber.") == ["Zyxo Quarnth"]
+    assert names_in("Hjemmehjelpen Brilo Van Quarn har fått nøkkel.") == ["Brilo Van Quarn"]
+    assert names_in("Hjemmetjenesten Nord melder om travle dager.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zyxo har vært borte fra skolen i fire dager.",
+        "Zyxo orienterte om ny turnus.",
+        "Zyxo fortel at ho ikkje får gå ut.",
+        "Sak 4/26: Zyxo la fram tallene.",
+        "I går sa kontaktlæreren at Zyxo trives.",
+    ],
+)
+def test_one_unlisted_word_followed_by_a_verb_is_a_name(text: str) -> None:
+    assert names_in(text) == ["Zyxo"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Saken har vært behandlet før.",  # definite noun
+        "Møtet var kort.",
+        "Avløser var på plass.",  # agent noun
+        "Nabovarsel er sendt.",  # long compound
+        "Ansatte kan søke om permisjon.",  # ordinary word
+        "Det har kommet en klage.",  # function word
+        "Datatilsynet og Bufdir har laget en veileder.",  # listed after an organisation
+        "Vi tror Frisklivskurs er nyttig.",  # longer than a single name tends to be
+    ],
+)
+def test_ordinary_words_before_a_verb_are_not_names(text: str) -> None:
+    assert names_in(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zyxo sin sønn kommer i helgen.",
+        "Zyxo (12 år) har flyttet.",
+        "Vi besøkte i dag Zyxo (78) hjemme.",
+        "Zyxo, f. 2011, begynner i 8A.",
+        "Bekymringsmelding om Zyxo, 9 år, fra skolen.",
+    ],
+)
+def test_one_unlisted_word_with_a_possessive_or_an_age_is_a_name(text: str) -> None:
+    assert names_in(text) == ["Zyxo"]
+
+
+def test_a_number_in_brackets_after_a_heading_word_is_no_age() -> None:
+    assert names_in("Vedlegg (3) følger saken.") == []
+    assert names_in("Tiltaksplan, f. eks. for skolen.") == []
+
+
+def test_verbs_of_contact_and_greetings_are_context() -> None:
+    assert names_in("Vi ringte Zyxo i formiddag.") == ["Zyxo"]
+    assert names_in("Ringde Zyxo i dag, ho var ikkje heime.") == ["Zyxo"]
+    assert names_in("Mvh\nZyxo Quarnth\nFagleder") == ["Zyxo Quarnth"]
+    assert names_in("Vi ringte Husbanken i formiddag.") == []
+    assert names_in("Vi besøkte Stovner i formiddag.") == []
+
+
+def test_a_label_with_a_colon_before_a_list_of_people() -> None:
+    assert names_in("Til stades: Zyxo, Brilo og Quarn.") == ["Zyxo", "Brilo", "Quarn"]
+    assert names_in("Til: Asker kommune, plan og bygg") == []
+
+
+def test_a_hyphenated_word_with_a_lowercase_part_is_no_name() -> None:
+    assert names_in("Spør IT-brukerstøtte om hjelp.") == []
+    assert names_in("Spør Zyxo-Lill Quarnth om hjelp.") == ["Zyxo-Lill Quarnth"]
+
+
+def test_sa_after_a_name_is_a_verb_and_SA_in_capitals_a_company_form() -> None:
+    assert names_in("Zyxo Quarnth sa at han ville flytte.") == ["Zyxo Quarnth"]
+    assert names_in("Avtalen med Zyxo Quarnth SA er sagt opp.") == []
+
+
+def test_a_list_ending_in_a_name_makes_the_words_before_it_names() -> None:
+    assert names_in("Zyxo, Brilo og Quarn skal lage plakat.") == ["Zyxo", "Brilo", "Quarn"]
+    assert names_in("Stavanger, Vedtak, Quarn og Kari Nordmann møttes.") == [
+        "Quarn",
+        "Kari Nordmann",
+    ]
+
+
+def test_a_short_name_ending_in_er_is_a_name_but_a_long_agent_noun_is_not() -> None:
+    assert names_in("Zyper har ringt tre ganger.") == ["Zyper"]
+    assert names_in("Tilsynsfører har ringt tre ganger.") == []
+
+
+def test_the_held_out_sets_hold_no_listed_name() -> None:
+    """The unseen and fresh sets measure names that are not listed: keep it so."""
+    listed = lexicon().first_names | lexicon().ambiguous_first_names | lexicon().surnames
+    data = NAMES_YAML.parents[1] / "tests" / "data"
+    for name in ("privacy_snippets_unseen.yaml", "privacy_snippets_fresh.yaml"):
+        snippets = yaml.safe_load((data / name).read_text(encoding="utf-8"))["snippets"]
+        for snippet in snippets:
+            for person in snippet["names"]:
+                assert person in snippet["text"]
+                words = {w.casefold() for w in re.split(r"[\s\-'’]+", person)}
+                assert not words & listed, f"{person} in {name} is listed in names.yaml"
 
 
 # -- the parser --

@@ -37,7 +37,7 @@ from bot.core.privacy.names_lexicon import NameLexicon, NameLexiconError, parse_
 
 __all__ = ["NameLexicon", "NameLexiconError", "NameSpan", "find_names", "parse_name_lexicon"]
 
-NameReason = Literal["list", "context"]
+NameReason = Literal["list", "context", "shape"]
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,32 @@ class NameSpan:
 
 _WORD: Final = re.compile(r"(?<![\w])[^\W\d_]+(?:['’\-][^\W\d_]+)*(?![\w])")
 _SAME_LINE_SPACE: Final = re.compile(r"[ \t\u00a0]+")
-_CONTEXT_GAP: Final = re.compile(r"\.?[ \t\u00a0]*[\n]?[ \t\u00a0]*|[ \t\u00a0]*,[ \t\u00a0]*")
+_CONTEXT_GAP: Final = re.compile(
+    r"\.?[ \t\u00a0]*[\n]?[ \t\u00a0]*|[ \t\u00a0]*[,:][ \t\u00a0]*[\n]?[ \t\u00a0]*"
+)
 _LIST_GAP: Final = re.compile(
     r"[ \t\u00a0]*(?:,|&|/)[ \t\u00a0]*|[ \t\u00a0]+(?:og|eller|samt)[ \t\u00a0]+"
 )
 _HOUSE_NUMBER: Final = re.compile(r"[ \t\u00a0]+\d")
 _SENTENCE_END: Final = '.!?:;\n•*–-("«'
+_NEXT_WORD: Final = re.compile(r"[ \t\u00a0]+([^\W\d_]+)")
+_AFTER_PERSON: Final = re.compile(
+    r"[ \t\u00a0]+(?:sin|si|sitt|sine)(?!\w)"  # "Eldbjørg sin sønn"
+    r"|[ \t\u00a0]*\([ \t\u00a0]*\d{1,3}[ \t\u00a0]*år[ \t\u00a0]*\)"  # "(14 år)"
+    r"|[ \t\u00a0]*,[ \t\u00a0]*(?:f\.|fødd?\b|født\b)[ \t\u00a0]*\d"  # ", f. 2014"
+    r"|[ \t\u00a0]*,[ \t\u00a0]*\d{1,3}[ \t\u00a0]*år(?!\w)"  # ", 9 år"
+)
+# "(78)" after one word counts inside a sentence only: "Vedlegg (3)" starts a line.
+_AGE: Final = re.compile(r"[ \t\u00a0]*\([ \t\u00a0]*\d{1,3}[ \t\u00a0]*\)")
+# A single word ending like a noun in the definite form or an agent noun ("Saken", "Møtet",
+# "Avløser", "Søknadene") is not a name by its shape alone.
+_DEFINITE_ENDINGS: Final = ("en", "et", "ne", "er")
+_LINE: Final = re.compile(r"[^\n]+")
+# A single unlisted word longer than this is a compound ("Nabovarsel", "Innbyggere"), not a name.
+_LONGEST_SINGLE: Final = 11
+_PREVIOUS_LIST_ITEM: Final = re.compile(
+    r"([^\W\d_]+)(?:[ \t\u00a0]*(?:,|&|/)[ \t\u00a0]*|[ \t\u00a0]+(?:og|eller|samt)[ \t\u00a0]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -186,14 +206,32 @@ def _followed_by_non_name(text: str, end: int, after: _Word | None, lex: NameLex
     key = after.key
     if key in lex.street_words:
         return True
+    if len(key) <= 3 and not after.text.isupper():
+        return False  # "AS", "SA", "IKS" count in capitals only: "Piera Logje sa at …"
     return any(key == s or (len(s) >= 5 and key.endswith(s)) for s in lex.organisation_suffixes)
+
+
+def _heading_lines(text: str, words: list[_Word], lex: NameLexicon) -> list[tuple[int, int]]:
+    """Lines written in title case ("Vedtak Om Tildeling Av Bolig"): a function word written
+    with a capital inside a sentence, and at least three capitalised words."""
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        on_line = [w for w in words if line.start() <= w.start < line.end()]
+        capitalised = [w for w in on_line if w.text[0].isupper()]
+        if len(capitalised) >= 3 and any(
+            w.key in lex.function_words and not _sentence_start(text, w.start) for w in capitalised
+        ):
+            spans.append(line.span())
+    return spans
 
 
 def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
     """Every person name found in `text`, in order of position, without overlaps."""
     words = _words(text)
     blocked = _blocked_phrases(text, names)
+    headings = _heading_lines(text, words, names)
     found: list[NameSpan] = []
+    unsure: list[NameSpan] = []  # name-like words not taken, in case a list shows they are names
     for run in _runs(text, words, names):
         after = words[run[1]] if run[1] < len(words) else None
         if _followed_by_non_name(text, words[run[1] - 1].end, after, names):
@@ -203,18 +241,99 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
         if before and before.key in names.place_prepositions and _SAME_LINE_SPACE.fullmatch(gap):
             continue
         context = bool(before and before.key in names.context_words and _CONTEXT_GAP.fullmatch(gap))
-        for i, j in _split_at_stops(run, words, names, blocked):
-            span = _judge(text, words[i:j], names, context=context and i == run[0], found=found)
+        heading = any(start <= words[run[0]].start < end for start, end in headings)
+        parts = _split_at_stops(run, words, names, blocked)
+        if heading:  # "Referat Fra Samtale Med Kari Nordmann": split at "Fra", "Med"
+            parts = [p for part in parts for p in _split_heading(part, words, names)]
+        for i, j in parts:
+            span = _judge(
+                text,
+                words[i:j],
+                names,
+                context=context and i == run[0],
+                found=found,
+                heading=heading,
+            )
             if span is not None:
+                _take_list_before(text, span, unsure, found)
                 found.append(span)
+            elif not heading:
+                word = _name_like(text, words[i:j], names)
+                if word is not None:
+                    unsure.append(NameSpan(word.start, word.end, word.text, "context"))
     return found
 
 
+def _name_like(text: str, run: list[_Word], lex: NameLexicon) -> _Word | None:
+    """The one word left of a run that could be a name if a list says so ("Noah" in "Noah,
+    Oliver og Ella skal …")."""
+    while run and (run[0].key in lex.context_words or run[0].key in lex.places):
+        run = run[1:]
+    if len(run) != 1:
+        return None
+    word = run[0]
+    if _ordinary(word, lex) or _definite(word) or len(word.text) > _LONGEST_SINGLE:
+        return None
+    return None if _after_organisation(text, word, lex) else word
+
+
+def _take_list_before(
+    text: str, span: NameSpan, unsure: list[NameSpan], found: list[NameSpan]
+) -> None:
+    """A name ends a list ("Sohail, Farzana og Mukhtar"): the words listed before it are names."""
+    taken: list[NameSpan] = []
+    end = span.start
+    while unsure and _LIST_GAP.fullmatch(text[unsure[-1].end : end]):
+        if found and found[-1].end > unsure[-1].start:
+            break
+        taken.insert(0, unsure.pop())
+        end = taken[0].start
+    found.extend(taken)
+
+
+def _split_heading(
+    part: tuple[int, int], words: list[_Word], lex: NameLexicon
+) -> list[tuple[int, int]]:
+    pieces: list[tuple[int, int]] = []
+    start = part[0]
+    for k in range(part[0], part[1]):
+        if words[k].key in lex.function_words or words[k].key in lex.context_words:
+            if k > start:
+                pieces.append((start, k))
+            start = k + 1
+    if part[1] > start:
+        pieces.append((start, part[1]))
+    return pieces
+
+
+def _span(text: str, run: list[_Word], reason: NameReason) -> NameSpan:
+    start, end = run[0].start, run[-1].end
+    return NameSpan(start, end, text[start:end], reason)
+
+
 def _judge(
-    text: str, run: list[_Word], lex: NameLexicon, *, context: bool, found: list[NameSpan]
+    text: str,
+    run: list[_Word],
+    lex: NameLexicon,
+    *,
+    context: bool,
+    found: list[NameSpan],
+    heading: bool,
 ) -> NameSpan | None:
     if found and _LIST_GAP.fullmatch(text[found[-1].end : run[0].start]):
         context = True
+    span = _by_list_or_context(text, run, lex, context=context)
+    if heading:  # a title-case heading: only a listed name counts
+        return span if span is not None and span.reason == "list" else None
+    if span is not None:
+        return span
+    shaped = _by_shape(text, run, lex)
+    return _span(text, shaped, "shape") if shaped else None
+
+
+def _by_list_or_context(
+    text: str, run: list[_Word], lex: NameLexicon, *, context: bool
+) -> NameSpan | None:
     while run:
         first = run[0]
         if first.key in lex.context_words:
@@ -239,15 +358,83 @@ def _judge(
         return None
     if all(w.key in lex.particles for w in run[:1]):
         return None
-    reason: NameReason | None = None
+    listed = any(
+        _is_first_name(w.text, lex, ambiguous=True) or _is_surname(w.text, lex) for w in run
+    )
+    if context and (listed or not any(_ordinary(w, lex) for w in run)):
+        return _span(text, run, "context")  # not "av Røde Kors", "med Kvinesdal Frivilligsentral"
     if context:
-        reason = "context"
-    elif any(
+        return None
+    if any(
         _is_first_name(w.text, lex, ambiguous=len(run) > 1 or not _sentence_start(text, w.start))
         for w in run
     ) or (len(run) > 1 and any(_is_surname(w.text, lex) for w in run)):
-        reason = "list"
-    if reason is None:
+        return _span(text, run, "list")
+    return None
+
+
+def _definite(word: _Word) -> bool:
+    """Ends like a noun in the definite form or an agent noun: "Saken", "Møtet", "Avløser"
+    (but "Per" and "Peter" are too short to be agent nouns)."""
+    key = word.key
+    return _ends_with(key, _DEFINITE_ENDINGS[:-1] if len(key) < 6 else _DEFINITE_ENDINGS)
+
+
+def _ordinary(word: _Word, lex: NameLexicon) -> bool:
+    if word.key in lex.particles:
+        return False  # "da" in "Jorge da Silva"
+    head, _, tail = word.text.partition("-")
+    return (
+        (bool(tail) and (tail[0].islower() or head.isupper()))  # "IT-brukerstøtte", "E-post"
+        or word.key in lex.common_words
+        or word.key in lex.function_words
+        or word.key in lex.context_words
+        or word.key in lex.places
+        or _ends_with(word.text, lex.noun_endings)
+        or _ends_with(word.text, lex.street_endings)
+    )
+
+
+def _after_organisation(text: str, word: _Word, lex: NameLexicon) -> bool:
+    """ "Datatilsynet og Digdir": the item before in a list is an organisation, product or place."""
+    previous = _PREVIOUS_LIST_ITEM.search(text, 0, word.start)
+    if previous is None:
+        return False
+    key = previous.group(1).casefold()
+    return (
+        key in lex.stop_words
+        or key in lex.places
+        or key in lex.organisation_suffixes
+        or _ends_with(key, lex.organisation_endings)
+    )
+
+
+def _by_shape(text: str, run: list[_Word], lex: NameLexicon) -> list[_Word] | None:
+    """An unlisted name: two or more capitalised words that are not ordinary words, or one
+    followed by a verb ("Kolbjørn har"), a possessive ("sin") or an age ("(78)", ", f. 2014")."""
+    while run and (run[0].key in lex.context_words or run[0].key in lex.places):
+        run = run[1:]
+    if run and _sentence_start(text, run[0].start):
+        while run and run[0].key in lex.function_words:
+            run = run[1:]
+        if len(run) >= 3 and (
+            _ordinary(run[0], lex) or (_definite(run[0]) and len(run[0].text) >= 7)
+        ):
+            run = run[1:]  # "Avløser Kanokwan Phromma", "Hjemmehjelpen Võ Hồng Nhung"
+    if not run or run[0].key in lex.particles or any(_ordinary(w, lex) for w in run):
         return None
-    start, end = run[0].start, run[-1].end
-    return NameSpan(start, end, text[start:end], reason)
+    if len(run) >= 2:
+        return run
+    word = run[0]
+    if _definite(word) or len(word.text) > _LONGEST_SINGLE:
+        return None
+    if _after_organisation(text, word, lex):
+        return None
+    if _AFTER_PERSON.match(text, word.end) or (
+        _AGE.match(text, word.end) and not _sentence_start(text, word.start)
+    ):
+        return run
+    following = _NEXT_WORD.match(text, word.end)
+    if following and following.group(1).casefold() in lex.verbs_after_name:
+        return run
+    return None

@@ -35,6 +35,10 @@ class NameLexicon:
     organisation_endings: tuple[str, ...]
     street_words: frozenset[str]
     street_endings: tuple[str, ...]
+    function_words: frozenset[str] = frozenset()
+    common_words: frozenset[str] = frozenset()
+    noun_endings: tuple[str, ...] = ()
+    verbs_after_name: frozenset[str] = frozenset()
 
 
 _REQUIRED: Final = ("first_names", "surnames", "context_words")
@@ -52,6 +56,10 @@ _SECTIONS: Final = (
     "organisation_endings",
     "street_words",
     "street_endings",
+    "function_words",
+    "common_words",
+    "noun_endings",
+    "verbs_after_name",
 )
 # Sections whose words are single words without spaces.
 _SINGLE_WORD: Final = frozenset(_SECTIONS) - {"stop_phrases"}
@@ -124,4 +132,8 @@ def parse_name_lexicon(raw: object) -> NameLexicon:
         organisation_endings=lists["organisation_endings"],
         street_words=frozenset(lists["street_words"]),
         street_endings=lists["street_endings"],
+        function_words=frozenset(lists["function_words"]),
+        common_words=frozenset(lists["common_words"]),
+        noun_endings=lists["noun_endings"],
+        verbs_after_name=frozenset(lists["verbs_after_name"]),
     )
