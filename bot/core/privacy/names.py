@@ -123,6 +123,8 @@ def _is_surname(word: str, lexicon: NameLexicon) -> bool:
 
 def _ends_with(word: str, endings: tuple[str, ...]) -> bool:
     key = word.casefold()
+    if not key.endswith(endings):  # one call in C for the common case
+        return False
     return any(key.endswith(e) and len(key) > len(e) for e in endings)
 
 
@@ -135,8 +137,8 @@ def _is_stop(word: _Word, lexicon: NameLexicon, blocked: list[tuple[int, int]]) 
 
 
 def _sentence_start(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t\u00a0")
-    return not before or before[-1] in _SENTENCE_END
+    before = text[max(0, start - 200) : start].rstrip(" \t\u00a0")
+    return start == 0 or not before or before[-1] in _SENTENCE_END
 
 
 def _blocked_phrases(text: str, lexicon: NameLexicon) -> list[tuple[int, int]]:
@@ -215,9 +217,15 @@ def _heading_lines(text: str, words: list[_Word], lex: NameLexicon) -> list[tupl
     """Lines written in title case ("Vedtak Om Tildeling Av Bolig"): a function word written
     with a capital inside a sentence, and at least three capitalised words."""
     spans: list[tuple[int, int]] = []
+    k = 0
     for line in _LINE.finditer(text):
-        on_line = [w for w in words if line.start() <= w.start < line.end()]
-        capitalised = [w for w in on_line if w.text[0].isupper()]
+        while k < len(words) and words[k].start < line.start():
+            k += 1
+        capitalised: list[_Word] = []
+        while k < len(words) and words[k].start < line.end():
+            if words[k].text[0].isupper():
+                capitalised.append(words[k])
+            k += 1
         if len(capitalised) >= 3 and any(
             w.key in lex.function_words and not _sentence_start(text, w.start) for w in capitalised
         ):
@@ -240,7 +248,13 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
         gap = text[before.end : words[run[0]].start] if before else ""
         if before and before.key in names.place_prepositions and _SAME_LINE_SPACE.fullmatch(gap):
             continue
-        context = bool(before and before.key in names.context_words and _CONTEXT_GAP.fullmatch(gap))
+        context = bool(
+            before
+            and before.key in names.context_words
+            and _CONTEXT_GAP.fullmatch(gap)
+            # a label ("Til stede:", "Referent:") may end in a colon; a header ("Til:") may not
+            and not (":" in gap and before.key in names.function_words)
+        )
         heading = any(start <= words[run[0]].start < end for start, end in headings)
         parts = _split_at_stops(run, words, names, blocked)
         if heading:  # "Referat Fra Samtale Med Kari Nordmann": split at "Fra", "Med"
@@ -397,7 +411,7 @@ def _ordinary(word: _Word, lex: NameLexicon) -> bool:
 
 def _after_organisation(text: str, word: _Word, lex: NameLexicon) -> bool:
     """ "Datatilsynet og Digdir": the item before in a list is an organisation, product or place."""
-    previous = _PREVIOUS_LIST_ITEM.search(text, 0, word.start)
+    previous = _PREVIOUS_LIST_ITEM.search(text, max(0, word.start - 40), word.start)
     if previous is None:
         return False
     key = previous.group(1).casefold()
