@@ -41,6 +41,7 @@ from bot.workers.broadcast import BroadcastWorker
 from bot.workers.lessons import LessonWorker
 from bot.workers.outbox import OutboxWorker
 from bot.workers.pacing import Pacer
+from bot.workers.retention import RetentionWorker
 from cards.renderer import CardRenderer
 from cards.views import CardView
 from content import LANGUAGES, Language
@@ -52,6 +53,7 @@ from dialogs.ki_check import KiCheckDialog, KiCheckFlow
 from dialogs.learning_card import LearningCardDialog
 from dialogs.learning_flow import LearningFlow
 from dialogs.lessons import LessonsDialog, LessonsFlow
+from dialogs.my_data import MyDataFlow
 from dialogs.text_check import TextCheckFlow
 
 DATABASE_FILE = "kivett.sqlite3"
@@ -71,6 +73,7 @@ class Overrides:
     run_scheduler: bool = True
     run_broadcaster: bool = True
     run_outbox: bool = True
+    run_retention: bool = True
     sink: LearningCardSink | None = None
     """A learning-card sink to use instead of the SharePoint list from settings."""
     sender: ProactiveSender | None = None
@@ -109,6 +112,7 @@ class Flows:
     lessons: LessonsFlow
     champion: ChampionFlow
     learning: LearningFlow
+    my_data: MyDataFlow
 
     def routes(self) -> Routes:
         return table(
@@ -118,6 +122,7 @@ class Flows:
             self.lessons.routes(),
             self.champion.routes(),
             self.learning.routes(),
+            self.my_data.routes(),
         )
 
 
@@ -132,6 +137,7 @@ class Services:
     pacer: Pacer
     lessons_worker: LessonWorker
     broadcaster: BroadcastWorker
+    retention: RetentionWorker
     sink: LearningCardSink | None = None
     outbox: OutboxWorker | None = None
 
@@ -183,7 +189,8 @@ def build_flows(
 ) -> Flows:
     """One flow per job over the stores. `sink` says whether cards go on to SharePoint;
     `list_url` where leads open the list."""
-    home_flow = HomeFlow(privacy_officer=content.policy.contacts["privacy_officer"].email)
+    privacy_officer = content.policy.contacts["privacy_officer"].email
+    home_flow = HomeFlow(privacy_officer=privacy_officer, retention_days=settings.retention_days)
     return Flows(
         home=home_flow,
         ki_check=KiCheckFlow(
@@ -220,6 +227,13 @@ def build_flows(
             list_url=list_url,
             on_stored=on_stored,
             sharepoint_delayed=sharepoint_delayed,
+            names=content.names,
+        ),
+        my_data=MyDataFlow(
+            personal=stores.personal,
+            lesson_count=len(content.lessons[settings.default_language].lessons),
+            privacy_officer=privacy_officer,
+            on_erased=on_stored,
         ),
     )
 
@@ -311,6 +325,12 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
             pacer=pacer,
             progress_card=progress_card,
             clock=lambda: clock().timestamp(),
+        ),
+        retention=RetentionWorker(
+            personal=stores.personal,
+            usage=stores.usage,
+            days=settings.retention_days,
+            clock=clock,
         ),
         sink=sink,
         outbox=outbox,

@@ -79,6 +79,30 @@ def _parser() -> argparse.ArgumentParser:
         "retry-parked", help="send the cards SharePoint refused again (after fixing the cause)"
     )
 
+    privacy = commands.add_parser(
+        "privacy", help="for the personvernombud: one person's data, and the retention limit"
+    )
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True)
+    privacy_export = privacy_commands.add_parser(
+        "export", help="write everything stored about one person as JSON (access request)"
+    )
+    privacy_export.add_argument("--user", required=True, help="the person's Entra object id")
+    privacy_export.add_argument(
+        "--out", type=Path, default=None, metavar="FILE", help="write to FILE (default: print)"
+    )
+    privacy_erase = privacy_commands.add_parser(
+        "erase",
+        help="do what 'Slett mine data' does: remove the person's progress, subscription and "
+        "conversation references, and their identity from their learning cards",
+    )
+    privacy_erase.add_argument("--user", required=True, help="the person's Entra object id")
+    privacy_erase.add_argument(
+        "--yes", action="store_true", help="erase (without it: only show what would be erased)"
+    )
+    privacy_commands.add_parser(
+        "prune", help="apply KIVETT_RETENTION_DAYS now (the running bot does it once a day)"
+    )
+
     content = commands.add_parser("content", help="work with the content files")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     content_commands.add_parser("check", help="validate every content file")
@@ -260,7 +284,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _retry_parked(settings)
     if args.command == "sharepoint":
         return _sharepoint_setup(args, settings)
+    if args.command == "privacy":
+        return _privacy(args, settings)
     return _serve(args, settings)
+
+
+def _privacy(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from bot.operator import privacy
+    from bot.operator.export import nothing_stored, store_name
+
+    if nothing_stored(settings):
+        return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR): nothing is stored")
+    now = datetime.now(UTC)
+    user = str(getattr(args, "user", "") or "").strip()
+    if args.privacy_command != "prune" and not user:
+        return _fail("--user: give the person's Entra object id")
+    try:
+        if args.privacy_command == "export":
+            document = asyncio.run(privacy.export_person(settings, user, now=now))
+            if args.out is None:
+                print(document)
+                return 0
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(document + "\n", encoding="utf-8")
+            print(f"kivett: wrote the data stored about {user} to {args.out}")
+            return 0
+        if args.privacy_command == "erase":
+            if not args.yes:
+                record = asyncio.run(privacy.person(settings, user))
+                if record.empty:
+                    print(f"kivett: nothing is stored about {user}")
+                    return 0
+                print(
+                    f"kivett: stored about {user}: {len(record.conversations)} conversation "
+                    f"reference(s), {len(record.lessons_completed)} completed lesson(s), "
+                    f"subscription: {'yes' if record.subscription else 'no'}, "
+                    f"{len(record.learning_cards)} learning card(s), "
+                    f"{len(record.broadcasts)} tip(s). Run again with --yes to erase."
+                )
+                return 0
+            erasure = asyncio.run(privacy.erase_person(settings, user))
+            print(f"kivett: erased what was stored about {user}")
+            for line in privacy.erasure_lines(erasure):
+                print(f"  {line}")
+            if erasure.learning_cards:
+                print(
+                    "  the sender is removed from items already in SharePoint the next time "
+                    "the bot's outbox runs"
+                )
+            return 0
+        conversations, counters = asyncio.run(privacy.prune(settings, now=now))
+    except StorageUnavailableError:
+        return _fail(f"could not use {store_name(settings)}")
+    except OSError as exc:
+        return _fail(f"could not write {args.out}: {exc.strerror or 'error'}")
+    print(
+        f"kivett: retention {settings.retention_days} days: forgot {conversations} "
+        f"conversation(s), removed {counters} monthly usage counter(s)"
+    )
+    return 0
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

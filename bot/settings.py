@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     )
     """How often the learning-card outbox looks for cards to write to SharePoint."""
 
+    retention_days: int = Field(
+        default=365, ge=30, le=3650, validation_alias="KIVETT_RETENTION_DAYS"
+    )
+    """How long the bot keeps a conversation nobody has written in (its reference, state and
+    subscription) and the monthly usage counts. Checked once a day."""
+
     @model_validator(mode="after")
     def _credentials_hang_together(self) -> Settings:
         if not self.app_id:
@@ -238,6 +244,7 @@ _ALLOWED: dict[str, str] = {
     "KIVETT_LOG_LEVEL": ", ".join(get_args(LogLevel)),
     "KIVETT_STORAGE": ", ".join(get_args(StorageKind)),
     "KIVETT_MAX_BODY_BYTES": "a whole number of bytes from 4096 to 4194304",
+    "KIVETT_RETENTION_DAYS": "a whole number of days from 30 to 3650",
     "KIVETT_DATA_DIR": "a directory path",
     "KIVETT_SCHEDULER_INTERVAL_SECONDS": "a number of seconds from 0.2 to 3600",
     "KIVETT_OUTBOX_INTERVAL_SECONDS": "a number of seconds from 0.05 to 3600",

@@ -28,6 +28,9 @@ class Verb(StrEnum):
     CARD_OPEN = "laeringskort.open"
     CARD_SUBMIT = "laeringskort.submit"
     SUMMARY = "oppsummering.show"
+    MY_DATA = "minedata.show"
+    MY_DATA_ERASE_ASK = "minedata.erase_ask"
+    MY_DATA_ERASE = "minedata.erase"
 
 
 PAYLOAD_VERSION = 1

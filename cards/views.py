@@ -45,6 +45,7 @@ class AboutView:
 
     template: ClassVar[str] = "about.json.j2"
     privacy_officer: str = ""
+    retention_days: int = 365
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,37 @@ class LearningSummaryView:
     empty: bool = False
 
 
+@dataclass(frozen=True)
+class MyDataView:
+    """`mine data`: what the bot holds about the person asking."""
+
+    template: ClassVar[str] = "my_data.json.j2"
+    cacheable: ClassVar[bool] = False
+    facts: tuple[Fact, ...]
+    card_titles: tuple[UserText, ...]
+    more_cards: str
+    has_data: bool
+    privacy_officer: str
+
+
+@dataclass(frozen=True)
+class MyDataEraseView:
+    """ "Slett mine data": what will happen, and the confirming button."""
+
+    template: ClassVar[str] = "my_data_erase.json.j2"
+
+
+@dataclass(frozen=True)
+class MyDataErasedView:
+    """After an erasure: what was removed, and what the person deletes themself in Teams."""
+
+    template: ClassVar[str] = "my_data_erased.json.j2"
+    lines: tuple[str, ...]
+    nothing: bool
+    sharepoint: bool
+    privacy_officer: str
+
+
 CardView = (
     WelcomeView
     | HelpView
@@ -335,4 +367,7 @@ CardView = (
     | LearningFormView
     | LearningSavedView
     | LearningSummaryView
+    | MyDataView
+    | MyDataEraseView
+    | MyDataErasedView
 )

@@ -23,8 +23,9 @@ UNKNOWN_VERB: CardView = HelpView()
 
 
 class HomeFlow:
-    def __init__(self, privacy_officer: str = "") -> None:
+    def __init__(self, privacy_officer: str = "", retention_days: int = 365) -> None:
         self._privacy_officer = privacy_officer
+        self._retention_days = retention_days
 
     def routes(self) -> Routes:
         return Routes(
@@ -36,7 +37,9 @@ class HomeFlow:
         return Reply(HelpView())
 
     async def about(self, request: Request) -> Reply:
-        return Reply(AboutView(privacy_officer=self._privacy_officer))
+        return Reply(
+            AboutView(privacy_officer=self._privacy_officer, retention_days=self._retention_days)
+        )
 
     async def fallback(self, request: Request) -> Reply:
         """Text that is no command and no question: the card that shows what the bot can do."""

@@ -22,6 +22,7 @@ class CommandName(StrEnum):
     TEXT_CHECK = "text_check"
     LEARNING_CARD = "learning_card"
     SUMMARY = "summary"
+    MY_DATA = "my_data"
     UNKNOWN = "unknown"
 
 
@@ -85,6 +86,15 @@ _WORDS: dict[str, CommandName] = {
     "samandrag": CommandName.SUMMARY,
     "samandraget": CommandName.SUMMARY,
     "summary": CommandName.SUMMARY,
+    "mine data": CommandName.MY_DATA,
+    "mine opplysninger": CommandName.MY_DATA,
+    "mine personopplysninger": CommandName.MY_DATA,
+    "personvern": CommandName.MY_DATA,
+    "dataa mine": CommandName.MY_DATA,
+    "my data": CommandName.MY_DATA,
+    "privacy": CommandName.MY_DATA,
+    "slett mine data": CommandName.MY_DATA,
+    "delete my data": CommandName.MY_DATA,
 }
 
 _TRIM = re.compile(r"^[\s.!,;:?]+|[\s.!,;:?]+$")

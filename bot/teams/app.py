@@ -54,8 +54,13 @@ def create_app(
             if chosen.run_outbox and services.outbox is not None
             else None
         )
+        retention = (
+            asyncio.create_task(services.retention.run_forever(), name="kivett-retention")
+            if chosen.run_retention
+            else None
+        )
         yield
-        for task in (scheduler, broadcaster, outbox):
+        for task in (scheduler, broadcaster, outbox, retention):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -1,0 +1,67 @@
+"""The retention limit (KIVETT_RETENTION_DAYS): once a day, forget what has outlived it.
+
+- Conversations nobody has written in for longer than the limit: their reference, conversation
+  state and subscription (`PersonalData.prune`). A person who left the municipality is no longer
+  written to, and nothing that names them stays behind.
+- Usage counts of calendar months that ended longer ago than the limit (`UsageStats.prune`). The
+  counts name no one; they are kept by month so that old ones can go.
+
+Learning cards are not pruned: they belong to the municipality's learning. Their sender is
+removed on request ("Slett mine data", `kivett privacy erase`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.logs import get_logger
+from bot.ports import PersonalData, UsageStats
+
+_log = get_logger("retention")
+
+DAY_SECONDS = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class Pruned:
+    cutoff: datetime
+    conversations: int
+    usage_counters: int
+
+
+class RetentionWorker:
+    def __init__(
+        self,
+        *,
+        personal: PersonalData,
+        usage: UsageStats,
+        days: int,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._personal = personal
+        self._usage = usage
+        self._keep = timedelta(days=days)
+        self._clock = clock
+        self._sleep = sleep
+
+    async def run_once(self) -> Pruned:
+        cutoff = self._clock() - self._keep
+        conversations = await self._personal.prune(cutoff)
+        counters = await self._usage.prune(cutoff)
+        _log.info(
+            "retention_pruned",
+            extra={"fields": {"conversations": conversations, "usage_counters": counters}},
+        )
+        return Pruned(cutoff=cutoff, conversations=conversations, usage_counters=counters)
+
+    async def run_forever(self, interval_seconds: float = DAY_SECONDS) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # the store failed: log, and try again at the next round
+                _log.exception("retention_round_failed")
+            await self._sleep(interval_seconds)

@@ -1,0 +1,148 @@
+"""`mine data` / `my data`: what the bot holds about the person asking, and "Slett mine data"
+behind a confirmation (GDPR art. 15 and 17, for the employee themself).
+
+The flow only ever looks up or erases the caller's own data (`request.caller.user_key`, which the
+Teams layer takes from the Entra object id Teams sends); nothing in a card's payload can name
+another person. The store does the work (`bot.ports.PersonalData`); the outbox then empties the
+sender column of the person's items in SharePoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.commands import CommandName
+from bot.core.records import Erasure, PersonRecord
+from bot.ports import PersonalData, StorageUnavailableError
+from cards.markdown import UserText
+from cards.verbs import Verb
+from cards.views import (
+    ButtonSpec,
+    CardView,
+    Fact,
+    MyDataErasedView,
+    MyDataEraseView,
+    MyDataView,
+    NoticeView,
+)
+from content import Texts
+from dialogs.flow import Reply, Request, Routes
+
+MAX_TITLES = 10
+"""Learning-card titles listed on the card; the rest are counted."""
+
+
+class MyDataFlow:
+    def __init__(
+        self,
+        *,
+        personal: PersonalData,
+        lesson_count: int,
+        privacy_officer: str,
+        on_erased: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._personal = personal
+        self._lesson_count = lesson_count
+        self._privacy_officer = privacy_officer
+        self._on_erased = on_erased
+
+    def routes(self) -> Routes:
+        return Routes(
+            commands={CommandName.MY_DATA: self._show},
+            verbs={
+                Verb.MY_DATA: self._show,
+                Verb.MY_DATA_ERASE_ASK: self._ask,
+                Verb.MY_DATA_ERASE: self._erase,
+            },
+        )
+
+    async def _show(self, request: Request) -> Reply:
+        try:
+            record = await self._personal.person(request.caller.user_key)
+        except StorageUnavailableError:
+            return Reply(_unavailable(request.texts), route="my_data:unavailable")
+        return Reply(self.overview(request.texts, record), route="my_data")
+
+    async def _ask(self, request: Request) -> Reply:
+        return Reply(MyDataEraseView(), route="my_data:ask")
+
+    async def _erase(self, request: Request) -> Reply:
+        try:
+            erasure = await self._personal.erase(request.caller.user_key)
+        except StorageUnavailableError:
+            return Reply(_unavailable(request.texts), route="my_data:unavailable")
+        self._on_erased()
+        return Reply(self.erased(request.texts, erasure), route="my_data:erased")
+
+    def overview(self, texts: Texts, record: PersonRecord) -> CardView:
+        facts: list[Fact] = []
+        if record.conversations:
+            facts.append(
+                Fact(
+                    texts("mydata.fact_conversations"),
+                    texts.count("mydata.conversations", len(record.conversations)),
+                )
+            )
+        done = len(record.lessons_completed)
+        facts.append(
+            Fact(
+                texts("mydata.fact_lessons"),
+                texts("mydata.lessons", done=done, total=self._lesson_count),
+            )
+        )
+        subscription = record.subscription
+        facts.append(
+            Fact(
+                texts("mydata.fact_subscription"),
+                texts("mydata.subscription_none")
+                if subscription is None
+                else texts(
+                    "mydata.subscription",
+                    day=texts(f"subscribe.weekday.{subscription.weekday}"),
+                    time=subscription.at,
+                ),
+            )
+        )
+        cards = record.learning_cards
+        facts.append(Fact(texts("mydata.fact_cards"), texts.count("mydata.cards", len(cards))))
+        if record.broadcasts:
+            facts.append(
+                Fact(texts("mydata.fact_tips"), texts.count("mydata.tips", len(record.broadcasts)))
+            )
+        titles = tuple(UserText(stored.card.draft.title) for stored in cards[:MAX_TITLES])
+        more = len(cards) - len(titles)
+        return MyDataView(
+            facts=tuple(facts),
+            card_titles=titles,
+            more_cards=texts.count("mydata.more_cards", more) if more > 0 else "",
+            has_data=not record.empty,
+            privacy_officer=self._privacy_officer,
+        )
+
+    def erased(self, texts: Texts, erasure: Erasure) -> CardView:
+        lines: list[str] = []
+        if erasure.conversations:
+            lines.append(texts.count("mydata.erased_conversations", erasure.conversations))
+        if erasure.lessons:
+            lines.append(texts.count("mydata.erased_lessons", erasure.lessons))
+        if erasure.subscription:
+            lines.append(texts("mydata.erased_subscription"))
+        if erasure.learning_cards:
+            lines.append(texts.count("mydata.erased_cards", erasure.learning_cards))
+        if erasure.broadcasts:
+            lines.append(texts.count("mydata.erased_tips", erasure.broadcasts))
+        return MyDataErasedView(
+            lines=tuple(lines),
+            nothing=not lines,
+            sharepoint=erasure.learning_cards > 0,
+            privacy_officer=self._privacy_officer,
+        )
+
+
+def _unavailable(texts: Texts) -> CardView:
+    """The store is down: nothing was shown or deleted, and the person is told to try again."""
+    return NoticeView(
+        title=texts("mydata.unavailable_title"),
+        body=texts("mydata.unavailable_body"),
+        buttons=(ButtonSpec(texts("mydata.button_retry"), Verb.MY_DATA.value),),
+    )
