@@ -42,6 +42,7 @@ LEXICON = ROOT / "content" / "names.yaml"
 SNIPPETS = (
     ROOT / "tests" / "data" / "privacy_snippets.yaml",
     ROOT / "tests" / "data" / "privacy_snippets_unseen.yaml",
+    ROOT / "tests" / "data" / "privacy_snippets_fresh.yaml",
 )
 DOC = ROOT / "docs" / "privacy-detection.md"
 START, END = "<!-- bench:privacy:start -->", "<!-- bench:privacy:end -->"

@@ -73,6 +73,10 @@ _AGE: Final = re.compile(r"[ \t\u00a0]*\([ \t\u00a0]*\d{1,3}[ \t\u00a0]*\)")
 # "Avløser", "Søknadene") is not a name by its shape alone.
 _DEFINITE_ENDINGS: Final = ("en", "et", "ne", "er")
 _LINE: Final = re.compile(r"[^\n]+")
+_VERB_ENDINGS: Final = ("et", "te", "de", "er")
+_SUBJECT_AFTER: Final = re.compile(
+    r"[ \t\u00a0]+(?:hun|han|ho|de|dei|vi|me|jeg|eg|du|dere|dykk|man|det|den)(?!\w)"
+)
 # A single unlisted word longer than this is a compound ("Nabovarsel", "Innbyggere"), not a name.
 _LONGEST_SINGLE: Final = 11
 _PREVIOUS_LIST_ITEM: Final = re.compile(
@@ -248,9 +252,10 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
         gap = text[before.end : words[run[0]].start] if before else ""
         if before and before.key in names.place_prepositions and _SAME_LINE_SPACE.fullmatch(gap):
             continue
+        weak = bool(before and before.key in names.function_words)  # "til", "fra", "med" …
         context = bool(
             before
-            and before.key in names.context_words
+            and _is_context(before, names)
             and _CONTEXT_GAP.fullmatch(gap)
             # a label ("Til stede:", "Referent:") may end in a colon; a header ("Til:") may not
             and not (":" in gap and before.key in names.function_words)
@@ -265,6 +270,7 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
                 words[i:j],
                 names,
                 context=context and i == run[0],
+                weak=weak,
                 found=found,
                 heading=heading,
             )
@@ -281,14 +287,14 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
 def _name_like(text: str, run: list[_Word], lex: NameLexicon) -> _Word | None:
     """The one word left of a run that could be a name if a list says so ("Noah" in "Noah,
     Oliver og Ella skal …")."""
-    while run and (run[0].key in lex.context_words or run[0].key in lex.places):
+    while run and (_is_context(run[0], lex) or run[0].key in lex.places):
         run = run[1:]
     if len(run) != 1:
         return None
     word = run[0]
-    if _ordinary(word, lex) or _definite(word) or len(word.text) > _LONGEST_SINGLE:
+    if not _single_may_be_name(word, lex) or _after_organisation(text, word, lex):
         return None
-    return None if _after_organisation(text, word, lex) else word
+    return word
 
 
 def _take_list_before(
@@ -311,7 +317,7 @@ def _split_heading(
     pieces: list[tuple[int, int]] = []
     start = part[0]
     for k in range(part[0], part[1]):
-        if words[k].key in lex.function_words or words[k].key in lex.context_words:
+        if words[k].key in lex.function_words or _is_context(words[k], lex):
             if k > start:
                 pieces.append((start, k))
             start = k + 1
@@ -331,12 +337,13 @@ def _judge(
     lex: NameLexicon,
     *,
     context: bool,
+    weak: bool,
     found: list[NameSpan],
     heading: bool,
 ) -> NameSpan | None:
     if found and _LIST_GAP.fullmatch(text[found[-1].end : run[0].start]):
-        context = True
-    span = _by_list_or_context(text, run, lex, context=context)
+        context, weak = True, False
+    span = _by_list_or_context(text, run, lex, context=context, weak=weak)
     if heading:  # a title-case heading: only a listed name counts
         return span if span is not None and span.reason == "list" else None
     if span is not None:
@@ -346,12 +353,12 @@ def _judge(
 
 
 def _by_list_or_context(
-    text: str, run: list[_Word], lex: NameLexicon, *, context: bool
+    text: str, run: list[_Word], lex: NameLexicon, *, context: bool, weak: bool
 ) -> NameSpan | None:
     while run:
         first = run[0]
-        if first.key in lex.context_words:
-            run, context = run[1:], True
+        if _is_context(first, lex):
+            run, context, weak = run[1:], True, first.key in lex.function_words
         elif first.key in lex.places:
             run, context = run[1:], False
         elif (
@@ -375,7 +382,14 @@ def _by_list_or_context(
     listed = any(
         _is_first_name(w.text, lex, ambiguous=True) or _is_surname(w.text, lex) for w in run
     )
-    if context and (listed or not any(_ordinary(w, lex) for w in run)):
+    if context and (
+        listed
+        or (
+            not any(_ordinary(w, lex) for w in run)
+            # after a preposition one unlisted word must look like a name: not "til Solstrand"
+            and not (weak and len(run) == 1 and not _single_may_be_name(run[0], lex))
+        )
+    ):
         return _span(text, run, "context")  # not "av Røde Kors", "med Kvinesdal Frivilligsentral"
     if context:
         return None
@@ -385,6 +399,23 @@ def _by_list_or_context(
     ) or (len(run) > 1 and any(_is_surname(w.text, lex) for w in run)):
         return _span(text, run, "list")
     return None
+
+
+def _is_context(word: _Word, lex: NameLexicon) -> bool:
+    """A context word, or a compound that ends in one ("Spesialpedagog", "Avdelingsleder")."""
+    return word.key in lex.context_words or _ends_with(word.key, lex.context_endings)
+
+
+def _single_may_be_name(word: _Word, lex: NameLexicon) -> bool:
+    """One unlisted word standing alone: not a definite noun, not a long compound, not a place
+    by its ending ("Solstrand", "Nesbygda")."""
+    longest = max(len(part) for part in word.text.split("-"))
+    return not (
+        _definite(word)
+        or longest > _LONGEST_SINGLE
+        or _ends_with(word.key, lex.place_endings)
+        or _ordinary(word, lex)
+    )
 
 
 def _definite(word: _Word) -> bool:
@@ -402,7 +433,7 @@ def _ordinary(word: _Word, lex: NameLexicon) -> bool:
         (bool(tail) and (tail[0].islower() or head.isupper()))  # "IT-brukerstøtte", "E-post"
         or word.key in lex.common_words
         or word.key in lex.function_words
-        or word.key in lex.context_words
+        or _is_context(word, lex)
         or word.key in lex.places
         or _ends_with(word.text, lex.noun_endings)
         or _ends_with(word.text, lex.street_endings)
@@ -420,13 +451,14 @@ def _after_organisation(text: str, word: _Word, lex: NameLexicon) -> bool:
         or key in lex.places
         or key in lex.organisation_suffixes
         or _ends_with(key, lex.organisation_endings)
+        or _ends_with(key, lex.place_endings)
     )
 
 
 def _by_shape(text: str, run: list[_Word], lex: NameLexicon) -> list[_Word] | None:
     """An unlisted name: two or more capitalised words that are not ordinary words, or one
     followed by a verb ("Kolbjørn har"), a possessive ("sin") or an age ("(78)", ", f. 2014")."""
-    while run and (run[0].key in lex.context_words or run[0].key in lex.places):
+    while run and (_is_context(run[0], lex) or run[0].key in lex.places):
         run = run[1:]
     if run and _sentence_start(text, run[0].start):
         while run and run[0].key in lex.function_words:
@@ -440,15 +472,28 @@ def _by_shape(text: str, run: list[_Word], lex: NameLexicon) -> list[_Word] | No
     if len(run) >= 2:
         return run
     word = run[0]
-    if _definite(word) or len(word.text) > _LONGEST_SINGLE:
-        return None
-    if _after_organisation(text, word, lex):
+    if not _single_may_be_name(word, lex) or _after_organisation(text, word, lex):
         return None
     if _AFTER_PERSON.match(text, word.end) or (
         _AGE.match(text, word.end) and not _sentence_start(text, word.start)
     ):
         return run
     following = _NEXT_WORD.match(text, word.end)
-    if following and following.group(1).casefold() in lex.verbs_after_name:
+    if following is None:
+        return None
+    verb = following.group(1)
+    if _SUBJECT_AFTER.match(text, following.end()):
+        return None  # "Lunsj spiste hun ikke": the subject comes after the verb
+    if verb.casefold() in lex.verbs_after_name:
+        return run
+    # a verb by its form ("nektet", "klager", "sover"), after a word that does not end in -e
+    # like an adjective does ("Aktuelle saker")
+    if (
+        verb.islower()
+        and len(verb) >= 4
+        and verb.endswith(_VERB_ENDINGS)
+        and verb not in lex.function_words
+        and not word.key.endswith("e")
+    ):
         return run
     return None

@@ -39,6 +39,8 @@ class NameLexicon:
     common_words: frozenset[str] = frozenset()
     noun_endings: tuple[str, ...] = ()
     verbs_after_name: frozenset[str] = frozenset()
+    context_endings: tuple[str, ...] = ()
+    place_endings: tuple[str, ...] = ()
 
 
 _REQUIRED: Final = ("first_names", "surnames", "context_words")
@@ -60,6 +62,8 @@ _SECTIONS: Final = (
     "common_words",
     "noun_endings",
     "verbs_after_name",
+    "context_endings",
+    "place_endings",
 )
 # Sections whose words are single words without spaces.
 _SINGLE_WORD: Final = frozenset(_SECTIONS) - {"stop_phrases"}
@@ -136,4 +140,6 @@ def parse_name_lexicon(raw: object) -> NameLexicon:
         common_words=frozenset(lists["common_words"]),
         noun_endings=lists["noun_endings"],
         verbs_after_name=frozenset(lists["verbs_after_name"]),
+        context_endings=lists["context_endings"],
+        place_endings=lists["place_endings"],
     )
