@@ -43,6 +43,7 @@ SNIPPETS = (
     ROOT / "tests" / "data" / "privacy_snippets.yaml",
     ROOT / "tests" / "data" / "privacy_snippets_unseen.yaml",
     ROOT / "tests" / "data" / "privacy_snippets_fresh.yaml",
+    ROOT / "tests" / "data" / "privacy_snippets_final.yaml",
 )
 DOC = ROOT / "docs" / "privacy-detection.md"
 START, END = "<!-- bench:privacy:start -->", "<!-- bench:privacy:end -->"

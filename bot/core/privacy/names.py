@@ -74,6 +74,11 @@ _AGE: Final = re.compile(r"[ \t\u00a0]*\([ \t\u00a0]*\d{1,3}[ \t\u00a0]*\)")
 _DEFINITE_ENDINGS: Final = ("en", "et", "ne", "er")
 _LINE: Final = re.compile(r"[^\n]+")
 _VERB_ENDINGS: Final = ("et", "te", "de", "er")
+_PERSONAL_PRONOUN: Final = re.compile(
+    r"(?<!\w)(?:han|hun|ho|ham|honom|henne|hans|hennes|hennar|hen)(?!\w)", re.IGNORECASE
+)
+_SENTENCE_STOP: Final = re.compile(r"[.!?\n]")
+_PRONOUN_REACH: Final = 160
 _SUBJECT_AFTER: Final = re.compile(
     r"[ \t\u00a0]+(?:hun|han|ho|de|dei|vi|me|jeg|eg|du|dere|dykk|man|det|den)(?!\w)"
 )
@@ -284,16 +289,36 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
     return found
 
 
+def _without_leading_noun(run: list[_Word]) -> list[_Word]:
+    """Drop a long definite noun before a name: "Ungdomsklubben Bakgarden", "Tvillingene Mykyta"."""
+    if len(run) >= 2 and len(run[0].text) >= 9 and run[0].key.endswith(("en", "ene", "ane")):
+        return run[1:]
+    return run
+
+
 def _name_like(text: str, run: list[_Word], lex: NameLexicon) -> _Word | None:
     """The one word left of a run that could be a name if a list says so ("Noah" in "Noah,
     Oliver og Ella skal …")."""
     while run and (_is_context(run[0], lex) or run[0].key in lex.places):
         run = run[1:]
+    run = _without_leading_noun(run)
     if len(run) != 1:
         return None
     word = run[0]
-    if not _single_may_be_name(word, lex) or _after_organisation(text, word, lex):
+    if _after_organisation(text, word, lex):
         return None
+    if not _single_may_be_name(word, lex):
+        # "Kacper sier at han …": a verb and a pronoun in the sentence outweigh the ending -er
+        if not (
+            word.key.endswith("er")
+            and not _ordinary(word, lex)
+            and len(word.text) <= _LONGEST_SINGLE
+            and not _ends_with(word.key, lex.place_endings)
+            and _followed_by_verb(text, word, lex)
+            and _pronoun_follows(text, word, sentences=1)
+        ):
+            return None
+        return run
     return word
 
 
@@ -385,9 +410,15 @@ def _by_list_or_context(
     if context and (
         listed
         or (
-            not any(_ordinary(w, lex) for w in run)
+            not _ordinary_run(run, lex, after_role=not weak)
             # after a preposition one unlisted word must look like a name: not "til Solstrand"
-            and not (weak and len(run) == 1 and not _single_may_be_name(run[0], lex))
+            # after a preposition, one unlisted word needs a person to be talked about after it
+            # ("snakket med Borghild …, hun vil"), not "avtale med Atea om levering"
+            and not (
+                weak
+                and len(run) == 1
+                and not (_single_may_be_name(run[0], lex) and _pronoun_follows(text, run[0]))
+            )
         )
     ):
         return _span(text, run, "context")  # not "av Røde Kors", "med Kvinesdal Frivilligsentral"
@@ -399,6 +430,15 @@ def _by_list_or_context(
     ) or (len(run) > 1 and any(_is_surname(w.text, lex) for w in run)):
         return _span(text, run, "list")
     return None
+
+
+def _pronoun_follows(text: str, word: _Word, *, sentences: int = 2) -> bool:
+    """A personal pronoun (han, hun, ho, henne …) follows within this many sentences."""
+    rest = text[word.end : word.end + _PRONOUN_REACH]
+    ends = [m.end() for m in _SENTENCE_STOP.finditer(rest)]
+    if len(ends) >= sentences:
+        rest = rest[: ends[sentences - 1]]
+    return bool(_PERSONAL_PRONOUN.search(rest))
 
 
 def _is_context(word: _Word, lex: NameLexicon) -> bool:
@@ -425,7 +465,13 @@ def _definite(word: _Word) -> bool:
     return _ends_with(key, _DEFINITE_ENDINGS[:-1] if len(key) < 6 else _DEFINITE_ENDINGS)
 
 
-def _ordinary(word: _Word, lex: NameLexicon) -> bool:
+def _ordinary_run(run: list[_Word], lex: NameLexicon, *, after_role: bool = False) -> bool:
+    """Any word of the run is ordinary. After a role or a verb of contact, a place after the
+    first word is a surname ("ringe Haldor Kinn")."""
+    return any(_ordinary(w, lex, places=i == 0 or not after_role) for i, w in enumerate(run))
+
+
+def _ordinary(word: _Word, lex: NameLexicon, *, places: bool = True) -> bool:
     if word.key in lex.particles:
         return False  # "da" in "Jorge da Silva"
     head, _, tail = word.text.partition("-")
@@ -434,7 +480,7 @@ def _ordinary(word: _Word, lex: NameLexicon) -> bool:
         or word.key in lex.common_words
         or word.key in lex.function_words
         or _is_context(word, lex)
-        or word.key in lex.places
+        or (places and word.key in lex.places)
         or _ends_with(word.text, lex.noun_endings)
         or _ends_with(word.text, lex.street_endings)
     )
@@ -467,33 +513,49 @@ def _by_shape(text: str, run: list[_Word], lex: NameLexicon) -> list[_Word] | No
             _ordinary(run[0], lex) or (_definite(run[0]) and len(run[0].text) >= 7)
         ):
             run = run[1:]  # "Avløser Kanokwan Phromma", "Hjemmehjelpen Võ Hồng Nhung"
-    if not run or run[0].key in lex.particles or any(_ordinary(w, lex) for w in run):
+    run = _without_leading_noun(run)
+    if not run or run[0].key in lex.particles or _ordinary_run(run, lex):
         return None
     if len(run) >= 2:
         return run
     word = run[0]
-    if not _single_may_be_name(word, lex) or _after_organisation(text, word, lex):
+    if _after_organisation(text, word, lex):
         return None
+    if not _single_may_be_name(word, lex):
+        # "Kacper sier at han …": a verb and a pronoun in the sentence outweigh the ending -er
+        if not (
+            word.key.endswith("er")
+            and not _ordinary(word, lex)
+            and len(word.text) <= _LONGEST_SINGLE
+            and not _ends_with(word.key, lex.place_endings)
+            and _followed_by_verb(text, word, lex)
+            and _pronoun_follows(text, word, sentences=1)
+        ):
+            return None
+        return run
     if _AFTER_PERSON.match(text, word.end) or (
         _AGE.match(text, word.end) and not _sentence_start(text, word.start)
     ):
         return run
+    return run if _followed_by_verb(text, word, lex) else None
+
+
+def _followed_by_verb(text: str, word: _Word, lex: NameLexicon) -> bool:
+    """A verb follows the word and the word is its subject: "Kolbjørn har", "Arnfinn nektet"."""
     following = _NEXT_WORD.match(text, word.end)
     if following is None:
-        return None
+        return False
     verb = following.group(1)
     if _SUBJECT_AFTER.match(text, following.end()):
-        return None  # "Lunsj spiste hun ikke": the subject comes after the verb
+        return False  # "Lunsj spiste hun ikke": the subject comes after the verb
     if verb.casefold() in lex.verbs_after_name:
-        return run
+        return True
     # a verb by its form ("nektet", "klager", "sover"), after a word that does not end in -e
     # like an adjective does ("Aktuelle saker")
-    if (
+    return (
         verb.islower()
         and len(verb) >= 4
         and verb.endswith(_VERB_ENDINGS)
         and verb not in lex.function_words
         and not word.key.endswith("e")
-    ):
-        return run
-    return None
+    )
