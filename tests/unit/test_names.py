@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -434,3 +435,20 @@ def test_a_listed_first_name_after_a_context_word_is_always_found(
     spans = find_names(text, _LEX)
     assert [s.text for s in spans] == [shown]
     assert text[spans[0].start : spans[0].end] == shown
+
+
+# -- property: any text gives ordered spans that are exactly the text they point at --
+
+_PIECES = [
+    "Zyxo", "Quarnth", "Kacper", "Tvillingene", "Saken", "Kari", "Nordmann", "til", "med",
+    "og", "sier", "har", "at", "han", "hun", "Oslo", "kommune", "Røde", "Kors", "sin",
+    "(12 år)", ",", ".", ":", "\n", "Til", "stede", "f. 2011", "Mvh", "Om", "Av",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_spans_are_ordered_exact_and_do_not_overlap(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    spans = find_names(text, _LEX)
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    assert all(a.end <= b.start for a, b in pairwise(spans))

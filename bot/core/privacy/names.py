@@ -305,20 +305,8 @@ def _name_like(text: str, run: list[_Word], lex: NameLexicon) -> _Word | None:
     if len(run) != 1:
         return None
     word = run[0]
-    if _after_organisation(text, word, lex):
+    if _after_organisation(text, word, lex) or not _single_may_be_name(word, lex):
         return None
-    if not _single_may_be_name(word, lex):
-        # "Kacper sier at han …": a verb and a pronoun in the sentence outweigh the ending -er
-        if not (
-            word.key.endswith("er")
-            and not _ordinary(word, lex)
-            and len(word.text) <= _LONGEST_SINGLE
-            and not _ends_with(word.key, lex.place_endings)
-            and _followed_by_verb(text, word, lex)
-            and _pronoun_follows(text, word, sentences=1)
-        ):
-            return None
-        return run
     return word
 
 
