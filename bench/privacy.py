@@ -1,21 +1,22 @@
 """bench/privacy: how well the text check finds person names, and what it finds in texts without
 personal data.
 
-Runs `bot.core.privacy.names.find_names` (with content/names.yaml) over every snippet in
-tests/data/privacy_snippets.yaml and tests/data/privacy_snippets_unseen.yaml and compares the
-names found with the labelled names: a found
-name is right when its text equals a labelled name of the snippet (each label counts once), so a
-name found with a word too many or too few is both a false finding and a miss. It also runs
-`bot.core.privacy.scan` (the number, e-mail and address check, unchanged) over the same snippets.
+Runs `bot.core.privacy.names.find_names` (with content/names.yaml) over every snippet in the
+files of SNIPPETS and compares the names found with the labelled names: a found name is right
+when its text equals a labelled name of the snippet (each label counts once), so a name found
+with a word too many or too few is both a false finding and a miss. It also runs
+`bot.core.privacy.scan` (the number, e-mail and address check, without names) over the same
+snippets.
 
-Reports, for all snippets and per `set` (dev: tuned on; holdout: run once after tuning; unseen:
-names that are not in the lists, written before the rules for unlisted names):
-precision and recall for names; the same with the name lists emptied (context words only: how
-much a name that is not listed still gets found); and the share of negative snippets (no person
-in them) with any finding, names or `scan()`.
+Reports, for all snippets and per `set`: precision and recall for names; the same with the name
+lists emptied (first names and surnames; what a name that is not listed still gets); and the
+share of negative snippets (no person in them) with a name found, and with any finding. The
+sets: dev (tuned on), holdout (run once after the first tuning), unseen, fresh and final (names
+that are not in the lists; see the header of each file for when it was written and first run).
 
     .venv/bin/python -m bench.privacy               # prints the table
     .venv/bin/python -m bench.privacy --misses      # and every snippet it gets wrong
+    .venv/bin/python -m bench.privacy --set final   # one set only
     .venv/bin/python -m bench.privacy --write-docs  # and writes it into docs/privacy-detection.md
 
 The result is deterministic: the same files give the same table.
@@ -127,8 +128,8 @@ def table(outcomes: Sequence[Outcome]) -> str:
     lines = [
         "Snippets: " + ", ".join(f"`{p.relative_to(ROOT)}`" for p in SNIPPETS) + f"; {sizes}.",
         "",
-        "| group | name precision | name recall | precision, context only "
-        "| recall, context only | negatives with a name found | negatives with any finding |",
+        "| group | name precision | name recall | precision, lists emptied "
+        "| recall, lists emptied | negatives with a name found | negatives with any finding |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, group in groups.items():
@@ -159,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.privacy", description=__doc__)
     parser.add_argument("--write-docs", action="store_true", help="write into the docs page")
     parser.add_argument("--misses", action="store_true", help="list the snippets it gets wrong")
-    parser.add_argument("--set", help="only this set (dev, holdout or unseen)")
+    parser.add_argument("--set", help="only this set (dev, holdout, unseen, fresh or final)")
     args = parser.parse_args(argv)
     lexicon, snippets = load()
     if args.set:

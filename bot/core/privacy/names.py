@@ -9,22 +9,36 @@ How it reads a text:
    capitals only (NAV, NTNU) are never names. Capitalised words standing next to each other on
    one line, with nothing but spaces between, form a run; lowercase particles inside a run
    ("van der", "bin", "dela") and prefixed words ("al-Hassan") belong to it.
-2. A run is trimmed from the front: a context word written with a capital ("Eleven", "Fru",
-   "Hilsen") is dropped and counts as context; a stop word (organisation, product, weekday,
-   month) or a place at the front is dropped; an unknown word at the start of a sentence is
-   dropped (it is an ordinary word written with a capital). A stop word anywhere splits the run.
-3. A run is left alone when it follows a place preposition ("i Drammen", "på Stovner"), when a
+2. A run is left alone when it follows a place preposition ("i Drammen", "på Stovner"), when a
    word after it makes it an organisation or a street ("Asker kommune", "Kong Haakons gate",
    "Storgata 12"), or when one of its words ends like an organisation or a street
-   ("Datatilsynet", "Drammensveien"). Names in content/names.yaml's stop_phrases are skipped.
-4. What is left is a name when a context word stands right before it ("saksbehandler Fatima
-   Ali", "dr. Hansen", "Mor, Helen Berhane") or when it continues a list of names ("Kari og
-   Per", "Semhar Tesfay og Yonas Gebremedhin"): reason "context"; or when one of its words is a
-   listed first name, or it has two words or more and one is a listed surname: reason "list".
+   ("Datatilsynet", "Drammensveien"). A stop word (organisation, product, weekday, month) or a
+   stop phrase splits it. On a line written in title case ("Vedtak Om Tildeling Av Bolig") only
+   listed names count.
+3. "list" and "context": a run is a name when one of its words is a listed first name, or it
+   has two words or more and one is a listed surname ("list"); or when a context word stands
+   right before it: a role, relation or title ("saksbehandler Fatima Ali", "dr. Hansen", also
+   compounds ending in one: "Spesialpedagog …"), a verb of contact ("ringte", "møtte"), a
+   greeting or a label ("Hei", "Mvh", "Til stede:"), or it continues a list of names ("Kari og
+   Per") ("context"). After a preposition ("til", "med", "hos") one unlisted word counts only
+   when it looks like a name and a personal pronoun follows ("snakket med Borghild …, hun"), and
+   a run with an ordinary word in it never counts ("av Røde Kors").
+4. "shape", for names that are not listed: two or more capitalised words in a row that are not
+   ordinary words (function words, common words, titles, nouns by their endings, places, places
+   by their endings), anywhere in a sentence ("Torgeir Skjelbred ønsker …"); a function word or
+   a long noun before them is dropped ("Kan Bashiir Aadan …", "Tvillingene Mykyta …"). One such
+   word counts when it is followed by a verb whose subject it is ("Kolbjørn har", "Arnfinn
+   nektet", but not "Lunsj spiste hun"), by "sin"/"si" or by an age ("(14 år)", ", f. 2014"),
+   unless it ends like a definite noun ("Saken", "Møtet"), is longer than a name tends to be or
+   follows an organisation in a list. A list that ends in a name makes the words listed before
+   it names ("Sohail, Farzana og Mukhtar lager …").
 
-What it does not find: names written in lower case, nicknames and short forms that are not
-listed, a lone surname without a context word ("Hansen sa …"), and anything that identifies a
-person without a name (health details, "the only Somali-speaking teacher at the school").
+What it does not find: names written in lower case, one unlisted word with nothing around it
+that says person ("ble Zaid holdt igjen"), a name addressed at the end of a sentence ("Takk,
+Ewelina."), names that look like definite nouns ("Yevhen har"), and anything that identifies a
+person without a name (health details, "the only Somali-speaking teacher at the school"). It
+may take a single unknown organisation or product that is followed by a verb ("Tekna har") for
+a name.
 """
 
 from __future__ import annotations
