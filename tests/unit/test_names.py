@@ -366,6 +366,7 @@ def test_the_held_out_sets_hold_no_listed_name() -> None:
         "privacy_snippets_unseen.yaml",
         "privacy_snippets_fresh.yaml",
         "privacy_snippets_final.yaml",
+        "privacy_snippets_check.yaml",
     ):
         snippets = yaml.safe_load((data / name).read_text(encoding="utf-8"))["snippets"]
         for snippet in snippets:
