@@ -318,3 +318,39 @@ async def test_after_erasure_no_blob_or_queue_message_names_the_person(
         assert ola.lessons_completed == frozenset({1, 2})
     finally:
         await stores.backend.close()
+
+
+async def test_a_reference_stored_before_the_id_digest_was_kept_is_still_found_and_erased(
+    azure_settings: Settings, azurite: str
+) -> None:
+    from bot.adapters.azure_storage.backend import AzureBackend
+    from bot.adapters.azure_storage.blob import dump_json, encode_meta, key_segment
+
+    stores = await open_stores(azure_settings)
+    try:
+        backend = stores.backend
+        assert isinstance(backend, AzureBackend)
+        turn = TurnContext(
+            TestAdapter(), Activity().deserialize(teams_message(KARI, KARI.channel, "channel"))
+        )
+        reference = TurnContext.get_conversation_reference(turn.activity).serialize()
+        record = {
+            "conversation_id": KARI.channel,
+            "conversation_type": "channel",
+            "tenant_id": TENANT,
+            "reference": reference,
+        }
+        await backend.blobs.container.upload_blob(  # as an earlier version wrote it
+            "refs/" + key_segment(KARI.channel),
+            dump_json(record),
+            metadata={"ctype": encode_meta("channel")},
+        )
+        [found] = (await stores.personal.person(KARI.aad)).conversations
+        assert found.conversation_id == KARI.channel
+        assert (await stores.personal.erase(KARI.aad)).conversations == 1
+        assert await account_naming(azurite, KARI) == {}
+        kept = await stores.references.get(KARI.channel)
+        assert kept is not None
+        assert "user" not in kept.reference
+    finally:
+        await stores.backend.close()

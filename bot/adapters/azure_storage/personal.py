@@ -30,9 +30,13 @@ from bot.adapters.azure_storage.broadcast import AzureBroadcastStore
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.outbox import AzureLearningCardStore
 from bot.adapters.azure_storage.state import (
+    WHO_META,
     AzureBlobConversationReferences,
     AzureBlobStateStorage,
     last_seen,
+    person_digest,
+    reference_name,
+    who_meta,
 )
 from bot.core.caller import PERSONAL
 from bot.core.records import Erasure, PersonRecord, StoredReference
@@ -88,21 +92,29 @@ class AzurePersonalData:
         self._cards = learning_cards
         self._broadcasts = broadcasts
 
-    async def _all_references(self) -> list[tuple[str, JsonBlob]]:
+    async def _naming(self, user_key: str) -> list[tuple[str, JsonBlob]]:
+        """The references that name the person. One listing finds them by the digest of their
+        id in the blobs' metadata; only those (and references written before the digest was
+        kept) are downloaded."""
         container = self._blobs.container
+        digest = person_digest(user_key)
         async with unavailable_on_error("list conversation references"):
-            names = [blob.name async for blob in container.list_blobs(name_starts_with=_REFS)]
+            names = [
+                blob.name
+                async for blob in container.list_blobs(name_starts_with=_REFS, include="metadata")
+                if not (who := (blob.metadata or {}).get(WHO_META)) or digest in who.split(",")
+            ]
         found = await gather_bounded(
             (read_json_blob(container, name) for name in names), _DOWNLOADS_AT_ONCE
         )
-        return [(name, blob) for name, blob in zip(names, found, strict=True) if blob is not None]
+        return [
+            (name, blob)
+            for name, blob in zip(names, found, strict=True)
+            if blob is not None and names_person(blob.data.get("reference") or {}, user_key)
+        ]
 
     async def person(self, user_key: str) -> PersonRecord:
-        references = [
-            _stored(blob)
-            for _, blob in await self._all_references()
-            if names_person(blob.data.get("reference") or {}, user_key)
-        ]
+        references = [_stored(blob) for _, blob in await self._naming(user_key)]
         return PersonRecord(
             user_key=user_key,
             conversations=tuple(sorted(references, key=lambda r: r.conversation_id)),
@@ -116,14 +128,17 @@ class AzurePersonalData:
         subscription = await self._lessons.subscription(user_key)
         own_chat = subscription.conversation_id if subscription is not None else None
         conversations = 0
-        for name, blob in await self._all_references():
-            reference = blob.data.get("reference") or {}
-            personal = blob.data.get("conversation_type") == PERSONAL
-            if personal and (
-                names_person(reference, user_key) or blob.data.get("conversation_id") == own_chat
-            ):
+        naming = await self._naming(user_key)
+        if own_chat is not None and own_chat not in {
+            b.data.get("conversation_id") for _, b in naming
+        }:
+            found = await read_json_blob(self._blobs.container, reference_name(own_chat))
+            if found is not None:
+                naming.append((reference_name(own_chat), found))
+        for name, blob in naming:
+            if blob.data.get("conversation_type") == PERSONAL:
                 conversations += await self._forget_chat(blob)
-            elif names_person(reference, user_key):
+            else:
                 conversations += await self._strip_person(name, user_key)
         lessons = await self._lessons.forget_progress(user_key)
         ended = await self._lessons.unsubscribe(user_key)
@@ -146,7 +161,7 @@ class AzurePersonalData:
                 return 0
             data = dict(current.data)
             data["reference"] = {k: v for k, v in data["reference"].items() if k != "user"}
-            metadata = dict(current.metadata)
+            metadata = {**current.metadata, WHO_META: who_meta(data["reference"])}
             if await replace_json(container, name, data, etag=current.etag, metadata=metadata):
                 return 1
         raise StorageUnavailableError("conversation reference: too many concurrent writers")

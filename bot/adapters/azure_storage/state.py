@@ -10,6 +10,7 @@ retention limit can pick them from one listing.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
@@ -47,6 +48,8 @@ _STATE = "state/"
 _REFS = "refs/"
 _TYPE_META = "ctype"
 SEEN_META = "seen"  # ISO time (UTC) the bot last heard from the conversation
+WHO_META = "who"  # digests of the ids of the person the reference names ("-" for nobody)
+NOBODY = "-"  # (metadata cannot hold an empty value)
 _DOWNLOADS_AT_ONCE = 16
 
 
@@ -184,10 +187,30 @@ def reference_name(conversation_id: str) -> str:
     return _REFS + key_segment(conversation_id)
 
 
-def reference_metadata(conversation_type: str, seen: datetime) -> dict[str, str]:
+def person_digest(user_key: str) -> str:
+    """A short one-way digest of a user id: lets `mine data` find a person's references from
+    one listing without the listing holding the id itself."""
+    return hashlib.sha256(user_key.encode("utf-8")).hexdigest()[:32]
+
+
+def who_meta(reference: Mapping[str, Any]) -> str:
+    """The WHO_META value for a reference: digests of its user's Entra object id and Teams id."""
+    user = reference.get("user")
+    ids = (
+        [str(user[key]) for key in ("aadObjectId", "id") if user.get(key)]
+        if isinstance(user, Mapping)
+        else []
+    )
+    return ",".join(person_digest(user_id) for user_id in ids) or NOBODY
+
+
+def reference_metadata(
+    conversation_type: str, seen: datetime, reference: Mapping[str, Any]
+) -> dict[str, str]:
     return {
         _TYPE_META: encode_meta(conversation_type),
         SEEN_META: seen.astimezone(UTC).isoformat(),
+        WHO_META: who_meta(reference),
     }
 
 
@@ -204,7 +227,7 @@ class AzureBlobConversationReferences:
         name = reference_name(reference.conversation_id)
         record = _reference_record(reference)
         metadata = reference_metadata(
-            reference.conversation_type, reference.last_seen or self._clock()
+            reference.conversation_type, reference.last_seen or self._clock(), reference.reference
         )
         current = await read_json(container, name)
         if current is not None and current[0] == record:
