@@ -162,10 +162,14 @@ class SqliteDatabase:
     async def ping(self) -> None:
         await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self) -> bool:
         """Copy the write-ahead log into the database file and truncate it to nothing, so page
-        images from before an erasure no longer exist in the -wal file."""
-        await self.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+        images from before an erasure no longer exist in the -wal file. Waits (busy timeout) for
+        readers in other processes; False if one still held an old snapshot."""
+        row = await self.run(
+            lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        )
+        return row is None or int(row[0]) == 0
 
     async def journal_mode(self) -> str:
         row = await self.run(lambda conn: conn.execute("PRAGMA journal_mode").fetchone())

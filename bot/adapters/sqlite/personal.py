@@ -22,6 +22,7 @@ from bot.adapters.sqlite.lessons import SUBSCRIPTION_COLUMNS, subscription_recor
 from bot.adapters.sqlite.state import iso_moment, stored_reference, utc_now
 from bot.core.caller import PERSONAL
 from bot.core.records import Erasure, PersonRecord
+from bot.logs import get_logger
 
 _REF_COLUMNS = "conversation_id, conversation_type, tenant_id, reference, updated_at"
 # A stored reference names the person who last wrote in the conversation (`user`), by Entra
@@ -31,6 +32,8 @@ _NAMES_PERSON = (
     "OR json_extract(reference, '$.user.id') = :user)"
 )
 DEFAULT_CHANNEL = "msteams"
+_CHECKPOINT_ATTEMPTS = 3
+_log = get_logger("sqlite_personal")
 
 
 def state_keys(conversation_id: str, reference: Mapping[str, Any]) -> list[str]:
@@ -151,7 +154,7 @@ class SqlitePersonalData:
             )
 
         erasure = await self._db.transaction(work)
-        await self._db.checkpoint()
+        await self._truncate_log()
         return erasure
 
     async def prune(self, last_seen_before: datetime) -> int:
@@ -175,5 +178,13 @@ class SqlitePersonalData:
 
         forgotten = await self._db.transaction(work)
         if forgotten:
-            await self._db.checkpoint()
+            await self._truncate_log()
         return forgotten
+
+    async def _truncate_log(self) -> None:
+        for _ in range(_CHECKPOINT_ATTEMPTS):
+            if await self._db.checkpoint():
+                return
+        # another process kept reading all along: the log is written again from its start after
+        # the next complete checkpoint, which overwrites the old page images
+        _log.warning("erasure_wal_not_truncated", extra={"fields": {}})
