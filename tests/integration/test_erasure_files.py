@@ -220,9 +220,26 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
     assert files_naming(data_dir, KARI) == {}, "and once the bot has stopped"
 
 
+async def _chat_state_gone(stores: Stores) -> None:
+    """The state botbuilder's ConversationState wrote for the person's chat is gone (under the key
+    it uses), the other employee's is there."""
+    turns = {
+        person: TurnContext(
+            TestAdapter(), Activity().deserialize(teams_message(person, person.chat, "personal"))
+        )
+        for person in (KARI, OLA)
+    }
+    state = ConversationState(stores.state)
+    keys = {person: state.get_storage_key(turn) for person, turn in turns.items()}
+    assert isinstance(keys[KARI], str)
+    found = await stores.state.read([str(keys[KARI]), str(keys[OLA])])
+    assert list(found) == [keys[OLA]]
+
+
 async def _cards_kept_without_the_person(
     stores: Stores, settings: Settings, tmp_path: Path
 ) -> None:
+    await _chat_state_gone(stores)
     cards = {s.card.card_id: s for s in await stores.learning_cards.all()}
     mine = [cards[f"{KARI.aad[:8]}-sent"], cards[f"{KARI.aad[:8]}-waiting"]]
     assert [(s.card.author, s.state) for s in mine] == [
