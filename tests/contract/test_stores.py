@@ -715,3 +715,28 @@ async def test_todays_counts_survive_a_prune_until_the_month_has_ended(stores: S
     assert (await stores.usage.snapshot()).feedback[True] == 1
     assert await stores.usage.prune(datetime.now(UTC) + timedelta(days=32)) == 1
     assert (await stores.usage.snapshot()).feedback[True] == 0
+
+
+async def test_a_card_erased_while_its_item_was_created_has_its_sender_removed_after(
+    stores: Stores,
+) -> None:
+    cards = stores.learning_cards
+    await cards.add(replace(card("c1"), author=KARI))
+    await cards.add(replace(card("c2"), author=OLA))
+    assert {s.card.card_id for s in await cards.due(time.time(), 10)} == {"c1", "c2"}
+    await stores.personal.erase(KARI)  # pressed while the outbox creates c1's item, with Kari
+    await cards.delivered("c1", "item-1")
+    await cards.delivered("c2", "item-2")
+    [again] = await cards.due(time.time(), 10)
+    assert (again.card.card_id, again.state, again.item_id, again.card.author) == (
+        "c1",
+        DeliveryState.REDACT,
+        "item-1",
+        "",
+    )
+    await cards.delivered("c1", "item-1")
+    assert [(s.card.card_id, s.state) for s in await cards.all()] == [
+        ("c1", DeliveryState.DELIVERED),
+        ("c2", DeliveryState.DELIVERED),
+    ]
+    assert await cards.due(time.time(), 10) == []

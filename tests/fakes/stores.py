@@ -235,9 +235,12 @@ class FakeLearningCards(_Switch):
         return None
 
     async def delivered(self, card_id: str, item_id: str) -> None:
-        self.cards[card_id] = replace(
-            self.cards[card_id], state=DeliveryState.DELIVERED, item_id=item_id
-        )
+        """As the real stores: a pending card whose sender was erased meanwhile goes on to
+        REDACT; everything else (a REDACT card too) is DELIVERED."""
+        stored = self.cards[card_id]
+        erased = stored.state is DeliveryState.PENDING and stored.card.author == ""
+        state = DeliveryState.REDACT if erased else DeliveryState.DELIVERED
+        self.cards[card_id] = replace(stored, state=state, item_id=item_id)
 
     async def retry(self, card_id: str, at: float, reason: str) -> None:
         return None

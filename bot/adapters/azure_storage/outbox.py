@@ -147,10 +147,20 @@ class AzureLearningCardStore:
         return None  # the queue knows; the worker looks again at its interval
 
     async def delivered(self, card_id: str, item_id: str) -> None:
-        await self._update(
-            card_id, state=DeliveryState.DELIVERED.value, item_id=item_id, reason="", bump=True
+        """The card's item exists. A pending card whose sender was erased meanwhile (perhaps
+        while its item was being created, with the sender) goes on to REDACT with a new
+        message, so the item's sender column is emptied too; a REDACT card is DELIVERED again."""
+        found = await read_json(self._container, self._name(card_id))
+        erased = (
+            found is not None
+            and found[0].get("state") == DeliveryState.PENDING.value
+            and found[0].get("author") == ""
         )
+        state = DeliveryState.REDACT if erased else DeliveryState.DELIVERED
+        await self._update(card_id, state=state.value, item_id=item_id, reason="", bump=True)
         await self._release(card_id)
+        if erased:
+            await send(self._queue, card_id)
 
     async def retry(self, card_id: str, at: float, reason: str) -> None:
         await self._update(card_id, reason=reason, bump=True)

@@ -115,9 +115,16 @@ class SqliteLearningCardStore:
         return await self._db.run(work)
 
     async def delivered(self, card_id: str, item_id: str) -> None:
+        """The card's item exists. A pending card whose sender was erased meanwhile (perhaps
+        while its item was being created, with the sender) goes on to REDACT, due now, so the
+        item's sender column is emptied too; a REDACT card is DELIVERED again."""
         await self._update(
-            "UPDATE learning_cards SET state = 'delivered', item_id = ?, reason = '', "
-            "attempts = attempts + 1 WHERE card_id = ?",
+            "UPDATE learning_cards SET item_id = ?, reason = '', attempts = attempts + 1, "
+            "state = CASE WHEN state = 'pending' AND author = '' THEN 'redact' "
+            "ELSE 'delivered' END, "
+            "next_attempt = CASE WHEN state = 'pending' AND author = '' THEN 0 "
+            "ELSE next_attempt END "
+            "WHERE card_id = ?",
             (item_id, card_id),
         )
 
