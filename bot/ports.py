@@ -245,8 +245,8 @@ class PersonalData(Protocol):
         ...
 
     async def prune(self, last_seen_before: datetime) -> int:
-        """Forget conversations nobody has written in since `last_seen_before`: their reference,
-        state and subscription. Return how many conversations were forgotten."""
+        """Forget conversations nobody has written in since `last_seen_before` and that no one
+        subscribes to lessons in: their reference and state. Return how many were forgotten."""
         ...
 
 

@@ -41,6 +41,9 @@ class Reply:
     """A detail for the turn log (never user text), added to the command or verb."""
     remember_conversation: bool = False
     """The conversation will be written to later (a subscription): store its reference now."""
+    conversation_forgotten: bool = False
+    """The flow removed this conversation's reference from the store (an erasure): the next
+    message stores it anew instead of trusting what this process saved earlier today."""
 
 
 Handler = Callable[[Request], Awaitable[Reply]]

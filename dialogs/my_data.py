@@ -72,7 +72,11 @@ class MyDataFlow:
         except StorageUnavailableError:
             return Reply(_unavailable(request.texts), route="my_data:unavailable")
         self._on_erased()
-        return Reply(self.erased(request.texts, erasure), route="my_data:erased")
+        return Reply(
+            self.erased(request.texts, erasure),
+            route="my_data:erased",
+            conversation_forgotten=erasure.conversations > 0,
+        )
 
     def overview(self, texts: Texts, record: PersonRecord) -> CardView:
         facts: list[Fact] = []

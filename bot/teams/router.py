@@ -156,6 +156,9 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
             _note(turn_context, answer.route if ":" in answer.route else f"{route}:{answer.route}")
         if answer.remember_conversation:
             await self._references.remember(turn_context, force=True)
+        conversation = turn_context.activity.conversation
+        if answer.conversation_forgotten and conversation is not None and conversation.id:
+            self._references.forget_memo(conversation.id)
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """The adapter's on_turn_error: log the detail, tell the user kindly."""

@@ -597,16 +597,19 @@ async def test_a_parked_redaction_is_requeued_as_a_redaction_not_a_new_item(
 
 async def test_conversations_not_seen_since_the_limit_are_forgotten(stores: Stores) -> None:
     old, recent = MONDAY_9 - timedelta(days=400), MONDAY_9 - timedelta(days=3)
+    per = "aad-per"
     await stores.references.save(replace(_personal_reference(KARI, "a:kari"), last_seen=old))
     await stores.references.save(replace(_personal_reference(OLA, "a:ola"), last_seen=recent))
+    await stores.references.save(replace(_personal_reference(per, "a:per"), last_seen=old))
     await stores.references.save(
         replace(_channel_reference("19:c@thread.tacv2", None), last_seen=old)
     )
-    for user in (KARI, OLA):
+    for user in (KARI, OLA, per):
         chat = f"a:{user.removeprefix('aad-')}"
-        await stores.lessons.subscribe(_subscription(user, MONDAY_9))
-        await stores.lessons.subscribe(replace(_subscription(user, MONDAY_9), conversation_id=chat))
         await stores.state.write({f"msteams/conversations/{chat}": {"n": 1}})
+    # Per gets his lesson every week without writing: a subscriber is not gone
+    await stores.lessons.subscribe(replace(_subscription(per, MONDAY_9), conversation_id="a:per"))
+    await stores.lessons.subscribe(replace(_subscription(OLA, MONDAY_9), conversation_id="a:ola"))
     await stores.lessons.complete(KARI, 2)
     stored = await stores.references.get("a:kari")
     assert stored is not None
@@ -617,11 +620,12 @@ async def test_conversations_not_seen_since_the_limit_are_forgotten(stores: Stor
     assert await stores.references.get("a:kari") is None
     assert await stores.references.get("19:c@thread.tacv2") is None
     assert await stores.references.get("a:ola") is not None
-    assert await stores.lessons.subscription(KARI) is None
+    assert await stores.references.get("a:per") is not None
+    assert await stores.lessons.subscription(per) is not None
     assert await stores.lessons.subscription(OLA) is not None
     assert list(await stores.state.read(["msteams/conversations/a:kari"])) == []
-    assert list(await stores.state.read(["msteams/conversations/a:ola"])) == [
-        "msteams/conversations/a:ola"
+    assert list(await stores.state.read(["msteams/conversations/a:per"])) == [
+        "msteams/conversations/a:per"
     ]
     assert await stores.lessons.completed(KARI) == frozenset({2}), "progress is the person's"
     assert await stores.personal.prune(MONDAY_9 - timedelta(days=365)) == 0

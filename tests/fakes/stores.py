@@ -381,18 +381,18 @@ class FakePersonalData(_Switch):
 
     async def prune(self, last_seen_before: datetime) -> int:
         self._check()
+        subscribed = {s.conversation_id for s in self.lessons.subscriptions.values()}
         old = [
             ref
             for ref in self.references.items.values()
-            if ref.last_seen is not None and ref.last_seen < last_seen_before
+            if ref.last_seen is not None
+            and ref.last_seen < last_seen_before
+            and ref.conversation_id not in subscribed  # a subscriber is not gone
         ]
         for ref in old:
             del self.references.items[ref.conversation_id]
             if self.state is not None:
                 await self.state.delete(_state_keys(ref))
-            for user_key, subscription in list(self.lessons.subscriptions.items()):
-                if subscription.conversation_id == ref.conversation_id:
-                    del self.lessons.subscriptions[user_key]
         return len(old)
 
 

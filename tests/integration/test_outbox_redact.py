@@ -448,12 +448,6 @@ class ErasingDuringCreate(FakeSink):
         return item_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: an erasure while the card's item is being created leaves the sender in "
-    "the item (the store's delivered() would have to turn a pending card whose sender is gone "
-    "into REDACT)",
-)
 async def test_an_erasure_during_the_create_still_empties_the_sender_in_the_list(
     sqlite: tuple[SqliteLearningCardStore, Clock, SqlitePersonalData],
 ) -> None:

@@ -121,12 +121,6 @@ class AzureBlobLessonStore:
         names = await blob_names(container, _done_prefix(user_key))
         return sum(await gather_bounded(delete_if_present(container, name) for name in names))
 
-    async def unsubscribe_conversation(self, conversation_id: str) -> int:
-        """End every subscription delivered to this conversation; how many."""
-        container = self._store.container
-        gone = [s.user_key for s in await self._all() if s.conversation_id == conversation_id]
-        return sum([await delete_if_present(container, _sub_name(user)) for user in gone])
-
     async def _all(self) -> list[Subscription]:
         container = self._store.container
         found: list[Subscription] = []

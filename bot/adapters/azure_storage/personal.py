@@ -175,10 +175,15 @@ class AzurePersonalData:
                 if (seen := last_seen(blob.metadata or {}, blob.last_modified)) is not None
                 and seen < last_seen_before
             ]
+        # a subscriber gets a lesson every week without writing: not gone (when they leave,
+        # Teams refuses the delivery and the lesson worker drops the subscription)
+        subscribed = {conversation for conversation, _ in await self._lessons.subscribers()}
         forgotten = 0
         for name in old:
             blob = await read_json_blob(container, name)
             if blob is None:
+                continue
+            if str(blob.data.get("conversation_id", "")) in subscribed:
                 continue
             seen = last_seen(blob.metadata, blob.last_modified)
             if seen is None or seen >= last_seen_before:
@@ -189,6 +194,5 @@ class AzurePersonalData:
                 continue
             conversation_id = str(blob.data.get("conversation_id", ""))
             await self._state.delete(state_keys(conversation_id, blob.data.get("reference") or {}))
-            await self._lessons.unsubscribe_conversation(conversation_id)
             forgotten += 1
         return forgotten

@@ -161,16 +161,16 @@ class SqlitePersonalData:
         cutoff = iso_moment(last_seen_before)
 
         def work(conn: sqlite3.Connection) -> int:
+            # a subscriber gets a lesson every week without writing: not gone (when they leave,
+            # Teams refuses the delivery and the lesson worker drops the subscription)
             old = conn.execute(
-                "SELECT conversation_id, reference FROM conversation_refs WHERE updated_at < ?",
+                "SELECT conversation_id, reference FROM conversation_refs WHERE updated_at < ? "
+                "AND conversation_id NOT IN (SELECT conversation_id FROM subscriptions)",
                 (cutoff,),
             ).fetchall()
             for conversation_id, text in old:
                 keys = state_keys(conversation_id, json.loads(text))
                 conn.executemany("DELETE FROM state WHERE key = ?", [(key,) for key in keys])
-                conn.execute(
-                    "DELETE FROM subscriptions WHERE conversation_id = ?", (conversation_id,)
-                )
                 conn.execute(
                     "DELETE FROM conversation_refs WHERE conversation_id = ?", (conversation_id,)
                 )
