@@ -31,14 +31,23 @@ How it reads a text:
    nektet", but not "Lunsj spiste hun"), by "sin"/"si" or by an age ("(14 år)", ", f. 2014"),
    unless it ends like a definite noun ("Saken", "Møtet"), is longer than a name tends to be or
    follows an organisation in a list. A list that ends in a name makes the words listed before
-   it names ("Sohail, Farzana og Mukhtar lager …").
+   it names ("Sohail, Farzana og Mukhtar lager …"). One word inside a sentence, right after a
+   verb or another lowercase word that is not a function word, counts when a personal pronoun
+   follows within two sentences ("fant Marjatta på gulvet. Hun …").
+5. What organisations, events and products look like: a run followed by a verb of companies
+   ("Hafslund varsler", "… lanserer") is not a name by its shape unless a personal pronoun
+   follows in the sentence; event words ("Festival", "Cup", "Dagene", "-festivalen") and
+   English product words ("Book", "Creator", "-ator") are ordinary words; and a run after a
+   product cue ("appen Showbie", "lisenser til Kahoot", "leverandøren …"), or listed after such a
+   run ("… og Book Creator"), counts only when it holds a listed name.
 
 What it does not find: names written in lower case, one unlisted word with nothing around it
 that says person ("ble Zaid holdt igjen"), a name addressed at the end of a sentence ("Takk,
 Ewelina."), names that look like definite nouns ("Yevhen har"), and anything that identifies a
 person without a name (health details, "the only Somali-speaking teacher at the school"). It
 may take a single unknown organisation or product that is followed by a verb ("Tekna har") for
-a name.
+a name, or a product mid-sentence when a pronoun about someone else follows ("Vi bestilte
+Kahoot. Han i IT …"); an unlisted name right after a product cue is missed.
 """
 
 from __future__ import annotations
@@ -98,6 +107,7 @@ _SUBJECT_AFTER: Final = re.compile(
 )
 # A single unlisted word longer than this is a compound ("Nabovarsel", "Innbyggere"), not a name.
 _LONGEST_SINGLE: Final = 11
+_PREVIOUS_WORD: Final = re.compile(r"([^\W\d_]+)[ \t\u00a0]+$")
 _PREVIOUS_LIST_ITEM: Final = re.compile(
     r"([^\W\d_]+)(?:[ \t\u00a0]*(?:,|&|/)[ \t\u00a0]*|[ \t\u00a0]+(?:og|eller|samt)[ \t\u00a0]+)$"
 )
@@ -263,6 +273,7 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
     headings = _heading_lines(text, words, names)
     found: list[NameSpan] = []
     unsure: list[NameSpan] = []  # name-like words not taken, in case a list shows they are names
+    product_end = -1  # end of the last run that named a product ("lisenser til Kahoot")
     for run in _runs(text, words, names):
         after = words[run[1]] if run[1] < len(words) else None
         if _followed_by_non_name(text, words[run[1] - 1].end, after, names):
@@ -280,6 +291,21 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
             and not (":" in gap and before.key in names.function_words)
         )
         heading = any(start <= words[run[0]].start < end for start, end in headings)
+        # a product or a list of them ("lisenser til Kahoot og Book Creator"): only a listed
+        # name counts ("appen til Kari Hansen")
+        product = (
+            (
+                _after_product_cue(text, words, run[0], names)
+                or (
+                    run[1] - run[0] > 1 and words[run[0]].key in names.product_cues
+                )  # "Appen Showbie"
+            )
+            or bool(
+                product_end >= 0 and _LIST_GAP.fullmatch(text[product_end : words[run[0]].start])
+            )
+        )
+        if product:
+            product_end = words[run[1] - 1].end
         parts = _split_at_stops(run, words, names, blocked)
         if heading:  # "Referat Fra Samtale Med Kari Nordmann": split at "Fra", "Med"
             parts = [p for part in parts for p in _split_heading(part, words, names)]
@@ -293,14 +319,36 @@ def find_names(text: str, names: NameLexicon) -> list[NameSpan]:
                 found=found,
                 heading=heading,
             )
+            if product and span is not None and not _listed(words[i:j], names):
+                continue
             if span is not None:
                 _take_list_before(text, span, unsure, found)
                 found.append(span)
-            elif not heading:
+            elif not heading and not product:
                 word = _name_like(text, words[i:j], names)
                 if word is not None:
                     unsure.append(NameSpan(word.start, word.end, word.text, "context"))
     return found
+
+
+def _listed(run: list[_Word], lex: NameLexicon) -> bool:
+    """A listed first name, or a listed surname with another word next to it."""
+    return any(_is_first_name(w.text, lex, ambiguous=False) for w in run) or (
+        len(run) > 1 and any(_is_surname(w.text, lex) for w in run)
+    )
+
+
+def _after_product_cue(text: str, words: list[_Word], i: int, lex: NameLexicon) -> bool:
+    """The run at words[i] follows a word that says a product or supplier follows, right before
+    it or before a preposition: "appen Showbie", "lisenser til Kahoot", "leverandøren Tieto"."""
+    k = i - 1
+    if k >= 0 and words[k].key in lex.function_words and words[k].key not in lex.product_cues:
+        k -= 1
+    if k < 0 or words[k].key not in lex.product_cues:
+        return False
+    return all(
+        _SAME_LINE_SPACE.fullmatch(text[words[m].end : words[m + 1].start]) for m in range(k, i)
+    )
 
 
 def _without_leading_noun(run: list[_Word]) -> list[_Word]:
@@ -519,6 +567,14 @@ def _by_shape(text: str, run: list[_Word], lex: NameLexicon) -> list[_Word] | No
     if not run or run[0].key in lex.particles or _ordinary_run(run, lex):
         return None
     if len(run) >= 2:
+        last = run[-1]
+        following = _NEXT_WORD.match(text, last.end)
+        if (
+            following is not None
+            and following.group(1).casefold() in lex.organisation_verbs
+            and not _pronoun_follows(text, last, sentences=1)
+        ):
+            return None  # "Lyngdal Bryggeri lanserer …"
         return run
     word = run[0]
     if _after_organisation(text, word, lex):
@@ -539,7 +595,27 @@ def _by_shape(text: str, run: list[_Word], lex: NameLexicon) -> list[_Word] | No
         _AGE.match(text, word.end) and not _sentence_start(text, word.start)
     ):
         return run
-    return run if _followed_by_verb(text, word, lex) else None
+    if _followed_by_verb(text, word, lex):
+        return run
+    return run if _confirmed_by_pronoun(text, word, lex) else None
+
+
+def _confirmed_by_pronoun(text: str, word: _Word, lex: NameLexicon) -> bool:
+    """One word inside a sentence, right after a verb or another lowercase word that is not a
+    function word, and a personal pronoun after it: "fant Marjatta på gulvet. Hun …", "lovet
+    Hanife at noen ringer henne"."""
+    if _sentence_start(text, word.start):
+        return False
+    before = _PREVIOUS_WORD.search(text, max(0, word.start - 40), word.start)
+    if before is None:
+        return False
+    previous = before.group(1)
+    return (
+        previous.islower()
+        and previous not in lex.function_words
+        and previous not in lex.product_cues
+        and _pronoun_follows(text, word)
+    )
 
 
 def _followed_by_verb(text: str, word: _Word, lex: NameLexicon) -> bool:
@@ -550,6 +626,9 @@ def _followed_by_verb(text: str, word: _Word, lex: NameLexicon) -> bool:
     verb = following.group(1)
     if _SUBJECT_AFTER.match(text, following.end()):
         return False  # "Lunsj spiste hun ikke": the subject comes after the verb
+    if verb.casefold() in lex.organisation_verbs:
+        # "Hafslund varsler strømbrudd": what companies do, unless a person is talked about
+        return _pronoun_follows(text, word, sentences=1)
     if verb.casefold() in lex.verbs_after_name:
         return True
     # a verb by its form ("nektet", "klager", "sover"), after a word that does not end in -e

@@ -41,6 +41,8 @@ class NameLexicon:
     verbs_after_name: frozenset[str] = frozenset()
     context_endings: tuple[str, ...] = ()
     place_endings: tuple[str, ...] = ()
+    organisation_verbs: frozenset[str] = frozenset()
+    product_cues: frozenset[str] = frozenset()
 
 
 _REQUIRED: Final = ("first_names", "surnames", "context_words")
@@ -64,6 +66,8 @@ _SECTIONS: Final = (
     "verbs_after_name",
     "context_endings",
     "place_endings",
+    "organisation_verbs",
+    "product_cues",
 )
 # Sections whose words are single words without spaces.
 _SINGLE_WORD: Final = frozenset(_SECTIONS) - {"stop_phrases"}
@@ -141,5 +145,7 @@ def parse_name_lexicon(raw: object) -> NameLexicon:
         noun_endings=lists["noun_endings"],
         verbs_after_name=frozenset(lists["verbs_after_name"]),
         context_endings=lists["context_endings"],
+        organisation_verbs=frozenset(lists["organisation_verbs"]),
+        product_cues=frozenset(lists["product_cues"]),
         place_endings=lists["place_endings"],
     )
