@@ -11,8 +11,9 @@ snippets.
 Reports, for all snippets and per `set`: precision and recall for names; the same with the name
 lists emptied (first names and surnames; what a name that is not listed still gets); and the
 share of negative snippets (no person in them) with a name found, and with any finding. The
-sets: dev (tuned on), holdout (run once after the first tuning), unseen, fresh, final and check
-(names that are not in the lists; see the header of each file for when it was written and run).
+sets: dev (tuned on), holdout (run once after the first tuning), unseen, fresh, final, check and
+verify (names that are not in the lists; see the header of each file for when it was written and
+run; verify is the one not tuned on).
 
     .venv/bin/python -m bench.privacy               # prints the table
     .venv/bin/python -m bench.privacy --misses      # and every snippet it gets wrong
@@ -46,6 +47,7 @@ SNIPPETS = (
     ROOT / "tests" / "data" / "privacy_snippets_fresh.yaml",
     ROOT / "tests" / "data" / "privacy_snippets_final.yaml",
     ROOT / "tests" / "data" / "privacy_snippets_check.yaml",
+    ROOT / "tests" / "data" / "privacy_snippets_verify.yaml",
 )
 DOC = ROOT / "docs" / "privacy-detection.md"
 START, END = "<!-- bench:privacy:start -->", "<!-- bench:privacy:end -->"
@@ -161,7 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.privacy", description=__doc__)
     parser.add_argument("--write-docs", action="store_true", help="write into the docs page")
     parser.add_argument("--misses", action="store_true", help="list the snippets it gets wrong")
-    parser.add_argument("--set", help="only this set (dev, holdout, unseen, fresh, final, check)")
+    parser.add_argument(
+        "--set", help="only this set (dev, holdout, unseen, fresh, final, check, verify)"
+    )
     args = parser.parse_args(argv)
     lexicon, snippets = load()
     if args.set:
