@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import os
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -308,7 +309,10 @@ def _privacy(args: argparse.Namespace, settings: Settings) -> int:
                 print(document)
                 return 0
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(document + "\n", encoding="utf-8")
+            # personal data: readable by the operator only
+            handle = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(document + "\n")
             print(f"kivett: wrote the data stored about {user} to {args.out}")
             return 0
         if args.privacy_command == "erase":

@@ -152,8 +152,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         default=365, ge=30, le=3650, validation_alias="KIVETT_RETENTION_DAYS"
     )
-    """How long the bot keeps a conversation nobody has written in (its reference, state and
-    subscription) and the monthly usage counts. Checked once a day."""
+    """How long the bot keeps a conversation nobody has written in and no one subscribes to
+    lessons in (its reference and state), and the monthly usage counts. Checked once a day."""
 
     @model_validator(mode="after")
     def _credentials_hang_together(self) -> Settings:

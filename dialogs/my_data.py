@@ -57,6 +57,9 @@ class MyDataFlow:
         )
 
     async def _show(self, request: Request) -> Reply:
+        refused = _refused(request)
+        if refused is not None:
+            return refused
         try:
             record = await self._personal.person(request.caller.user_key)
         except StorageUnavailableError:
@@ -64,13 +67,17 @@ class MyDataFlow:
         return Reply(self.overview(request.texts, record), route="my_data")
 
     async def _ask(self, request: Request) -> Reply:
-        return Reply(MyDataEraseView(), route="my_data:ask")
+        return _refused(request) or Reply(MyDataEraseView(), route="my_data:ask")
 
     async def _erase(self, request: Request) -> Reply:
+        refused = _refused(request)
+        if refused is not None:
+            return refused
         try:
             erasure = await self._personal.erase(request.caller.user_key)
         except StorageUnavailableError:
-            return Reply(_unavailable(request.texts), route="my_data:unavailable")
+            # on Azure Storage an erasure is several writes: part of it may be done
+            return Reply(_erase_failed(request.texts), route="my_data:erase_failed")
         self._on_erased()
         return Reply(
             self.erased(request.texts, erasure),
@@ -141,6 +148,32 @@ class MyDataFlow:
             sharepoint=erasure.learning_cards > 0,
             privacy_officer=self._privacy_officer,
         )
+
+
+def _refused(request: Request) -> Reply | None:
+    """`mine data` only in the person's own chat with the bot: in a channel or group chat the card
+    would show their data to everyone there. And never without a user id to look up."""
+    texts = request.texts
+    if not request.caller.conversation.is_personal:
+        return Reply(
+            NoticeView(
+                title=texts("mydata.personal_only_title"),
+                body=texts("mydata.personal_only_body"),
+                buttons=(),
+            ),
+            route="my_data:not_personal",
+        )
+    if not request.caller.user_key.strip():
+        return Reply(_unavailable(texts), route="my_data:no_user")
+    return None
+
+
+def _erase_failed(texts: Texts) -> CardView:
+    return NoticeView(
+        title=texts("mydata.erase_failed_title"),
+        body=texts("mydata.erase_failed_body"),
+        buttons=(ButtonSpec(texts("mydata.button_retry"), Verb.MY_DATA_ERASE_ASK.value),),
+    )
 
 
 def _unavailable(texts: Texts) -> CardView:

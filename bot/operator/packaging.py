@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("abonner", "manifest.cmd_subscribe"),
     ("læringskort", "manifest.cmd_cards"),
     ("om", "manifest.cmd_about"),
+    ("mine data", "manifest.cmd_mydata"),
 )
 ICONS = ("color.png", "outline.png")
 

@@ -1,8 +1,9 @@
 """The retention limit (KIVETT_RETENTION_DAYS): once a day, forget what has outlived it.
 
-- Conversations nobody has written in for longer than the limit: their reference, conversation
-  state and subscription (`PersonalData.prune`). A person who left the municipality is no longer
-  written to, and nothing that names them stays behind.
+- Conversations nobody has written in for longer than the limit and that no one subscribes to
+  lessons in: their reference and conversation state (`PersonalData.prune`). A subscriber is not
+  gone: when they leave the municipality, Teams refuses the weekly delivery and the lesson worker
+  drops their subscription and reference. Lesson progress stays until the person erases it.
 - Usage counts of calendar months that ended longer ago than the limit (`UsageStats.prune`). The
   counts name no one; they are kept by month so that old ones can go.
 

@@ -14,7 +14,14 @@ import pytest
 from cards.verbs import Verb
 from content import load_catalog
 from tests.e2e.conftest import Stack
-from tests.e2e.playground import Message, card_actions, card_texts, connect, run_bot, run_playground
+from tests.e2e.playground import (
+    Message,
+    card_actions,
+    card_texts,
+    connect,
+    run_bot,
+    run_playground,
+)
 from tests.e2e.test_lessons_playground import PLAYGROUND_USER_AAD
 
 pytestmark = pytest.mark.e2e
@@ -97,8 +104,10 @@ async def test_a_person_sees_and_deletes_what_is_stored_about_them(stack: Stack)
         assert _files_holding(stack.bot.data_dir, PLAYGROUND_USER_AAD) == []
         assert _files_holding(stack.bot.data_dir, display_name) == []
 
+        # writing again stores the conversation anew (so replies and a new subscription work);
+        # nothing else came back
         await pg.say("my data")
-        after = await pg.next_message()
-        assert EN("mydata.intro_empty") in card_texts(after.card)
-        verbs = [a.get("verb") for a in card_actions(after.card)]
-        assert Verb.MY_DATA_ERASE_ASK.value not in verbs, "nothing left to delete"
+        after = _facts((await pg.next_message()).card)
+        assert after[EN("mydata.fact_subscription")] == EN("mydata.subscription_none")
+        assert after[EN("mydata.fact_conversations")] == EN.count("mydata.conversations", 1)
+        assert after[EN("mydata.fact_cards")] == EN.count("mydata.cards", 0)

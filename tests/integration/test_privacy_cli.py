@@ -89,7 +89,9 @@ def test_export_writes_everything_stored_about_one_person(
     asyncio.run(_seed(configured))
     assert main(["privacy", "export", "--user", KARI, "--out", "innsyn/kari.json"]) == 0
     assert "innsyn/kari.json" in capsys.readouterr().out
-    document = json.loads((tmp_path / "innsyn" / "kari.json").read_text(encoding="utf-8"))
+    written = tmp_path / "innsyn" / "kari.json"
+    assert written.stat().st_mode & 0o777 == 0o600, "personal data: the operator's eyes only"
+    document = json.loads(written.read_text(encoding="utf-8"))
     assert document["user"] == KARI
     assert document["lessons_completed"] == [1, 2]
     assert document["subscription"]["at"] == "09:00"

@@ -159,12 +159,42 @@ async def test_pressing_confirm_again_says_there_is_nothing_more() -> None:
     assert not again.view.lines
 
 
-async def test_a_store_outage_deletes_nothing_and_says_so() -> None:
+async def test_a_store_outage_is_told_truthfully() -> None:
     world = World()
     world.personal.down = True
-    for verb in (Verb.MY_DATA, Verb.MY_DATA_ERASE):
-        reply = await world.flow.routes().verbs[verb](request(verb=verb))
-        assert isinstance(reply.view, NoticeView)
-        assert reply.view.title == CONTENT.catalog.texts("nb")("mydata.unavailable_title")
+    texts = CONTENT.catalog.texts("nb")
+    shown = await world.flow.routes().verbs[Verb.MY_DATA](request(verb=Verb.MY_DATA))
+    assert isinstance(shown.view, NoticeView)
+    assert shown.view.title == texts("mydata.unavailable_title")
+    erase = await world.flow.routes().verbs[Verb.MY_DATA_ERASE](request(verb=Verb.MY_DATA_ERASE))
+    assert isinstance(erase.view, NoticeView)
+    assert erase.view.title == texts("mydata.erase_failed_title"), "part may be done: said so"
+    assert [b.verb for b in erase.view.buttons] == [Verb.MY_DATA_ERASE_ASK.value], "try again"
     assert world.woken == []
     assert "a:kari" in world.references.items
+
+
+async def test_in_a_channel_or_group_chat_nothing_is_shown_or_deleted() -> None:
+    world = World()
+    texts = CONTENT.catalog.texts("nb")
+    for kind in ("channel", "groupChat"):
+        someone = caller(kind=kind)
+        for verb in (Verb.MY_DATA, Verb.MY_DATA_ERASE_ASK, Verb.MY_DATA_ERASE):
+            reply = await world.flow.routes().verbs[verb](request(someone, verb=verb))
+            assert isinstance(reply.view, NoticeView), (kind, verb)
+            assert reply.view.title == texts("mydata.personal_only_title")
+        typed = await world.flow.routes().commands[CommandName.MY_DATA](
+            request(someone, text="mine data")
+        )
+        assert isinstance(typed.view, NoticeView)
+    assert world.personal.erased == []
+    assert world.lessons.done["aad-kari"] == {1, 2, 3}
+
+
+async def test_without_a_user_id_nothing_is_looked_up() -> None:
+    world = World()
+    nobody = caller(user_key="")
+    for verb in (Verb.MY_DATA, Verb.MY_DATA_ERASE):
+        reply = await world.flow.routes().verbs[verb](request(nobody, verb=verb))
+        assert isinstance(reply.view, NoticeView)
+    assert world.personal.erased == []
