@@ -9,17 +9,18 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from azure.storage.queue.aio import QueueClient
 
-from bot.adapters.azure_storage.blob import AzureBlobStore, decode_meta
+from bot.adapters.azure_storage.blob import AzureBlobStore, decode_meta, read_json
 from bot.adapters.azure_storage.broadcast import AzureBroadcastStore, LeaseLostError
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.outbox import AzureLearningCardStore
 from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
 from bot.core.broadcast import RecipientState
-from bot.core.learning_cards import DeliveryState
+from bot.core.learning_cards import DeliveryState, StoredCard
 from bot.core.records import StoredReference, Subscription
 from bot.workers.outbox import OutboxWorker
 from tests.fakes.learning_sink import FakeSink
@@ -261,3 +262,69 @@ async def test_a_scheduled_broadcast_stays_hidden_until_it_is_due(
     )
     assert await store.runnable(datetime.now(UTC).timestamp()) == []
     await store.close()
+
+
+async def test_an_erase_between_deliverys_read_and_write_ends_with_the_sender_removed(
+    blob_store: AzureBlobStore,
+    other_instance: AzureBlobStore,
+    queues: Queues,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outbox reads the pending card (sender still there), the person erases their data on
+    another instance, then the outbox writes DELIVERED: the card must go on to REDACT so the
+    sender leaves the SharePoint item too."""
+    worker = cards_store(blob_store, queues)
+    eraser = cards_store(other_instance, queues)
+    await worker.add(card("c1"))
+    [taken] = await worker.due(0, 10)
+    real_read = read_json
+    armed = [True]
+
+    async def read_then_erase(container: Any, name: str) -> Any:
+        found = await real_read(container, name)
+        if armed[0] and container is blob_store.container:
+            armed[0] = False
+            assert await eraser.remove_author("aad-1") == 1
+        return found
+
+    monkeypatch.setattr("bot.adapters.azure_storage.outbox.read_json", read_then_erase)
+    await worker.delivered(taken.card.card_id, "item-1")
+    monkeypatch.setattr("bot.adapters.azure_storage.outbox.read_json", real_read)
+    assert not armed[0]  # the erase did run between the read and the write
+    stored = await worker.get("c1")
+    assert stored is not None
+    assert stored.card.author == ""
+    assert stored.state is DeliveryState.REDACT
+    assert stored.item_id == "item-1"
+    [again] = await worker.due(0, 10)  # the outbox gets the card again to empty the sender
+    assert again.state is DeliveryState.REDACT
+
+
+async def test_a_delivery_between_the_erases_look_and_its_write_ends_with_the_sender_removed(
+    blob_store: AzureBlobStore,
+    other_instance: AzureBlobStore,
+    queues: Queues,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The erase finds the card pending, the outbox delivers it, then the erase writes: the
+    card must still go to REDACT with a new message."""
+    worker = cards_store(blob_store, queues)
+    eraser = cards_store(other_instance, queues)
+    await worker.add(card("c1"))
+    [taken] = await worker.due(0, 10)
+    real_by_author = eraser.by_author
+
+    async def look_then_deliver(user_key: str) -> list[StoredCard]:
+        found = await real_by_author(user_key)
+        assert [s.state for s in found] == [DeliveryState.PENDING]
+        await worker.delivered(taken.card.card_id, "item-1")
+        return found
+
+    monkeypatch.setattr(eraser, "by_author", look_then_deliver)
+    assert await eraser.remove_author("aad-1") == 1
+    stored = await worker.get("c1")
+    assert stored is not None
+    assert stored.card.author == ""
+    assert stored.state is DeliveryState.REDACT
+    [again] = await worker.due(0, 10)
+    assert again.state is DeliveryState.REDACT

@@ -137,7 +137,7 @@ class AzureLearningCardStore:
                 continue
             if (message.dequeue_count or 0) > self._poison_after:
                 await self._to_poison(message)
-                await self._update(card_id, state=DeliveryState.PARKED.value, reason="poison")
+                await self._set(card_id, state=DeliveryState.PARKED.value, reason="poison")
                 continue
             self._held[card_id] = message
             due.append(stored)
@@ -149,27 +149,30 @@ class AzureLearningCardStore:
     async def delivered(self, card_id: str, item_id: str) -> None:
         """The card's item exists. A pending card whose sender was erased meanwhile (perhaps
         while its item was being created, with the sender) goes on to REDACT with a new
-        message, so the item's sender column is emptied too; a REDACT card is DELIVERED again."""
-        found = await read_json(self._container, self._name(card_id))
-        erased = (
-            found is not None
-            and found[0].get("state") == DeliveryState.PENDING.value
-            and found[0].get("author") == ""
-        )
-        state = DeliveryState.REDACT if erased else DeliveryState.DELIVERED
-        await self._update(card_id, state=state.value, item_id=item_id, reason="", bump=True)
+        message, so the item's sender column is emptied too; a REDACT card is DELIVERED again.
+        The state is decided on the document being replaced, so an erase between this read and
+        this write is not overwritten."""
+
+        def change(data: dict[str, Any]) -> dict[str, Any]:
+            erased = data.get("author") == "" and data.get("state") == DeliveryState.PENDING.value
+            state = DeliveryState.REDACT if erased else DeliveryState.DELIVERED
+            data.update(state=state.value, item_id=item_id, reason="")
+            data["attempts"] = int(data.get("attempts", 0)) + 1
+            return data
+
+        written = await self._update(card_id, change)
         await self._release(card_id)
-        if erased:
+        if written is not None and written.get("state") == DeliveryState.REDACT.value:
             await send(self._queue, card_id)
 
     async def retry(self, card_id: str, at: float, reason: str) -> None:
-        await self._update(card_id, reason=reason, bump=True)
+        await self._set(card_id, reason=reason, bump=True)
         message = self._held.pop(card_id, None)
         if message is not None:
             await self._hide(message, at - self._clock())
 
     async def park(self, card_id: str, reason: str) -> None:
-        await self._update(card_id, state=DeliveryState.PARKED.value, reason=reason, bump=True)
+        await self._set(card_id, state=DeliveryState.PARKED.value, reason=reason, bump=True)
         await self._release(card_id)
 
     async def requeue_parked(self) -> int:
@@ -179,7 +182,7 @@ class AzureLearningCardStore:
         for stored in await self.all():
             if stored.state is DeliveryState.PARKED:
                 state = DeliveryState.REDACT if stored.item_id else DeliveryState.PENDING
-                await self._update(stored.card.card_id, state=state.value)
+                await self._set(stored.card.card_id, state=state.value)
                 await send(self._queue, stored.card.card_id)
                 count += 1
         return count
@@ -190,16 +193,32 @@ class AzureLearningCardStore:
 
     async def remove_author(self, user_key: str) -> int:
         """Remove the sender from every card of this person; a card already in SharePoint goes
-        back to the outbox (state `redact`, with a new message). Returns how many cards."""
+        back to the outbox (state `redact`, with a new message). Returns how many cards. Each
+        card is decided on the document being replaced, so a delivery racing the erase cannot
+        leave the sender in SharePoint."""
+        if not user_key.strip():
+            raise ValueError("an empty user key matches no one")
+
+        to_redact = [False]  # whether the replace that was written turned the card to REDACT
+
+        def change(data: dict[str, Any]) -> dict[str, Any] | None:
+            to_redact[0] = False
+            if data.get("author") != user_key:
+                return None
+            data["author"] = ""
+            if data.get("state") == DeliveryState.DELIVERED.value and data.get("item_id"):
+                data["state"] = DeliveryState.REDACT.value
+                to_redact[0] = True
+            return data
+
         count = 0
         for stored in await self.by_author(user_key):
             card_id = stored.card.card_id
-            if stored.state is DeliveryState.DELIVERED and stored.item_id:
-                await self._update(card_id, author="", state=DeliveryState.REDACT.value)
-                await send(self._queue, card_id)
-            else:
-                await self._update(card_id, author="")
+            if await self._update(card_id, change) is None:
+                continue
             count += 1
+            if to_redact[0]:
+                await send(self._queue, card_id)
         return count
 
     async def set_lead_statuses(self, statuses: Mapping[str, str]) -> int:
@@ -207,22 +226,35 @@ class AzureLearningCardStore:
         for card_id, status in statuses.items():
             found = await read_json(self._container, self._name(card_id))
             if found is not None and found[0].get("lead_status") != status:
-                await self._update(card_id, lead_status=status)
+                await self._set(card_id, lead_status=status)
                 changed += 1
         return changed
 
-    async def _update(self, card_id: str, *, bump: bool = False, **changes: Any) -> None:
-        """Change a card's document with optimistic concurrency (re-read on a lost race)."""
-        for _ in range(10):
-            found = await read_json(self._container, self._name(card_id))
-            if found is None:
-                return
-            data, etag = found
+    async def _set(self, card_id: str, *, bump: bool = False, **changes: Any) -> None:
+        def change(data: dict[str, Any]) -> dict[str, Any]:
             data.update(changes)
             if bump:
                 data["attempts"] = int(data.get("attempts", 0)) + 1
-            if await replace_json(self._container, self._name(card_id), data, etag=etag):
-                return
+            return data
+
+        await self._update(card_id, change)
+
+    async def _update(
+        self, card_id: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """Apply `change` to the freshly read document and replace it with optimistic
+        concurrency (re-read and re-apply on a lost race). `change` returning None leaves the
+        card as it is. Returns the document written, or None if nothing was written."""
+        for _ in range(10):
+            found = await read_json(self._container, self._name(card_id))
+            if found is None:
+                return None
+            data, etag = found
+            changed = change(data)
+            if changed is None:
+                return None
+            if await replace_json(self._container, self._name(card_id), changed, etag=etag):
+                return changed
         raise StorageUnavailableError("card document: too many concurrent writers")
 
     async def _release(self, card_id: str) -> None:
