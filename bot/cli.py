@@ -364,8 +364,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"could not write {args.csv}: {exc.strerror or 'error'}")
     except ContentError as exc:
         return _fail(f"content: {exc}")
-    print(f"kivett: wrote {count} learning cards to {args.csv}")
+    print(f"kivett: wrote {_cards(count)} to {args.csv}")
     return 0
+
+
+def _cards(count: int, kind: str = "") -> str:
+    """ "1 learning card", "3 parked learning cards": an operator's line in plain English."""
+    return f"{count} {kind}learning card{'' if count == 1 else 's'}"
 
 
 def _retry_parked(settings: Settings) -> int:
@@ -377,7 +382,7 @@ def _retry_parked(settings: Settings) -> int:
         count = asyncio.run(retry_parked(settings))
     except StorageUnavailableError:
         return _fail(f"could not use {store_name(settings)}")
-    print(f"kivett: {count} parked learning cards will be sent again")
+    print(f"kivett: {_cards(count, 'parked ')} will be sent again")
     return 0
 
 

@@ -122,7 +122,7 @@ def test_the_cli_puts_parked_cards_back_in_the_outbox_of_the_configured_store(
     asyncio.run(_store(configured, [card("c1"), card("c2")], park={"c1"}))
 
     assert main(["outbox", "retry-parked"]) == 0
-    assert capsys.readouterr().out.strip() == "kivett: 1 parked learning cards will be sent again"
+    assert capsys.readouterr().out.strip() == "kivett: 1 parked learning card will be sent again"
     state, handed_out = asyncio.run(_pending_again(configured, "c1"))
     assert state is DeliveryState.PENDING
     assert handed_out, "the outbox delivers it again"
