@@ -25,6 +25,13 @@ from bot.core.records import Erasure, StoredReference, Subscription
 from bot.ports import ETagConflictError, Stores, UsageStats
 from bot.settings import Settings
 from tests.azurite import start_azurite
+from tests.fakes.stores import (
+    FakeBroadcasts,
+    FakeLearningCards,
+    FakeLessons,
+    FakePersonalData,
+    FakeReferences,
+)
 from tests.integration.test_outbox import card
 
 MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -744,3 +751,26 @@ async def test_a_card_erased_while_its_item_was_created_has_its_sender_removed_a
         ("c2", DeliveryState.DELIVERED),
     ]
     assert await cards.due(time.time(), 10) == []
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+async def test_an_empty_person_key_is_refused_not_matched_to_every_erased_card(
+    stores: Stores, blank: str
+) -> None:
+    """An erased card's sender and a tip without creator are "": an empty key would show and
+    erase them all as one person's."""
+    await _someone_with_everything(stores, KARI)
+    await stores.personal.erase(KARI)
+    fake = FakePersonalData(
+        references=FakeReferences(),
+        lessons=FakeLessons(),
+        broadcasts=FakeBroadcasts(),
+        learning_cards=FakeLearningCards(),
+    )
+    for personal in (stores.personal, fake):
+        with pytest.raises(ValueError, match="empty"):
+            await personal.person(blank)
+        with pytest.raises(ValueError, match="empty"):
+            await personal.erase(blank)
+    cards = await stores.learning_cards.all()
+    assert [s.state for s in cards if s.card.card_id == f"{KARI}-sent"] == [DeliveryState.REDACT]

@@ -23,6 +23,7 @@ from bot.core.records import (
     Subscription,
     UsageSnapshot,
 )
+from bot.core.state_keys import conversation_state_keys, require_user_key
 from bot.ports import StateStore, StorageUnavailableError
 
 
@@ -319,6 +320,7 @@ class FakePersonalData(_Switch):
 
     async def person(self, user_key: str) -> PersonRecord:
         self._check()
+        require_user_key(user_key)
         return PersonRecord(
             user_key=user_key,
             conversations=tuple(
@@ -341,6 +343,7 @@ class FakePersonalData(_Switch):
 
     async def erase(self, user_key: str) -> Erasure:
         self._check()
+        require_user_key(user_key)
         self.erased.append(user_key)
         subscription = self.lessons.subscriptions.pop(user_key, None)
         conversations = 0
@@ -354,7 +357,9 @@ class FakePersonalData(_Switch):
             if own_chat:
                 del self.references.items[ref.conversation_id]
                 if self.state is not None:
-                    await self.state.delete(_state_keys(ref))
+                    await self.state.delete(
+                        conversation_state_keys(ref.conversation_id, ref.reference)
+                    )
                 conversations += 1
             elif _names(ref, user_key):
                 without = {k: v for k, v in ref.reference.items() if k != "user"}
@@ -392,11 +397,5 @@ class FakePersonalData(_Switch):
         for ref in old:
             del self.references.items[ref.conversation_id]
             if self.state is not None:
-                await self.state.delete(_state_keys(ref))
+                await self.state.delete(conversation_state_keys(ref.conversation_id, ref.reference))
         return len(old)
-
-
-def _state_keys(reference: StoredReference) -> list[str]:
-    channel = str(reference.reference.get("channelId") or "msteams")
-    key = f"{channel}/conversations/{reference.conversation_id}"
-    return [key, key + "/"]

@@ -30,6 +30,7 @@ from bot.adapters.azure_storage.blob import (
 )
 from bot.adapters.azure_storage.queues import delete_message, hide, receive, send
 from bot.core.learning_cards import CardDraft, DeliveryState, FollowUp, LearningCard, StoredCard
+from bot.core.state_keys import require_user_key
 from bot.logs import get_logger
 from bot.ports import StorageUnavailableError
 
@@ -196,8 +197,7 @@ class AzureLearningCardStore:
         back to the outbox (state `redact`, with a new message). Returns how many cards. Each
         card is decided on the document being replaced, so a delivery racing the erase cannot
         leave the sender in SharePoint."""
-        if not user_key.strip():
-            raise ValueError("an empty user key matches no one")
+        require_user_key(user_key)
 
         to_redact = [False]  # whether the replace that was written turned the card to REDACT
 

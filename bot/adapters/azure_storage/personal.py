@@ -40,21 +40,12 @@ from bot.adapters.azure_storage.state import (
 )
 from bot.core.caller import PERSONAL
 from bot.core.records import Erasure, PersonRecord, StoredReference
+from bot.core.state_keys import conversation_state_keys, require_user_key
 from bot.ports import StorageUnavailableError
 
 _REFS = "refs/"
 _DOWNLOADS_AT_ONCE = 16
 _ATTEMPTS = 10
-DEFAULT_CHANNEL = "msteams"
-
-
-# The same rules as bot/adapters/sqlite/personal.py.
-def state_keys(conversation_id: str, reference: Mapping[str, Any]) -> list[str]:
-    """The keys Bot Framework's ConversationState uses for a conversation (with and without the
-    trailing slash: versions of botbuilder differ)."""
-    channel = str(reference.get("channelId") or DEFAULT_CHANNEL)
-    key = f"{channel}/conversations/{conversation_id}"
-    return [key, key + "/"]
 
 
 def names_person(reference: Mapping[str, Any], user_key: str) -> bool:
@@ -114,6 +105,7 @@ class AzurePersonalData:
         ]
 
     async def person(self, user_key: str) -> PersonRecord:
+        require_user_key(user_key)
         references = [_stored(blob) for _, blob in await self._naming(user_key)]
         return PersonRecord(
             user_key=user_key,
@@ -125,6 +117,7 @@ class AzurePersonalData:
         )
 
     async def erase(self, user_key: str) -> Erasure:
+        require_user_key(user_key)
         subscription = await self._lessons.subscription(user_key)
         own_chat = subscription.conversation_id if subscription is not None else None
         conversations = 0
@@ -149,7 +142,9 @@ class AzurePersonalData:
     async def _forget_chat(self, blob: JsonBlob) -> int:
         """Delete the person's own chat: its reference and its conversation state."""
         conversation_id = str(blob.data.get("conversation_id", ""))
-        await self._state.delete(state_keys(conversation_id, blob.data.get("reference") or {}))
+        await self._state.delete(
+            conversation_state_keys(conversation_id, blob.data.get("reference") or {})
+        )
         return int(await self._references.remove(conversation_id))
 
     async def _strip_person(self, name: str, user_key: str) -> int:
@@ -193,6 +188,8 @@ class AzurePersonalData:
             if not await delete_unless_changed(container, name, blob.etag):
                 continue
             conversation_id = str(blob.data.get("conversation_id", ""))
-            await self._state.delete(state_keys(conversation_id, blob.data.get("reference") or {}))
+            await self._state.delete(
+                conversation_state_keys(conversation_id, blob.data.get("reference") or {})
+            )
             forgotten += 1
         return forgotten

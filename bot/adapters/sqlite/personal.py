@@ -22,6 +22,7 @@ from bot.adapters.sqlite.lessons import SUBSCRIPTION_COLUMNS, subscription_recor
 from bot.adapters.sqlite.state import iso_moment, stored_reference, utc_now
 from bot.core.caller import PERSONAL
 from bot.core.records import Erasure, PersonRecord
+from bot.core.state_keys import conversation_state_keys, require_user_key
 from bot.logs import get_logger
 
 _REF_COLUMNS = "conversation_id, conversation_type, tenant_id, reference, updated_at"
@@ -31,17 +32,8 @@ _NAMES_PERSON = (
     "(json_extract(reference, '$.user.aadObjectId') = :user "
     "OR json_extract(reference, '$.user.id') = :user)"
 )
-DEFAULT_CHANNEL = "msteams"
 _CHECKPOINT_ATTEMPTS = 3
 _log = get_logger("sqlite_personal")
-
-
-def state_keys(conversation_id: str, reference: Mapping[str, Any]) -> list[str]:
-    """The keys Bot Framework's ConversationState uses for a conversation (with and without the
-    trailing slash: versions of botbuilder differ)."""
-    channel = str(reference.get("channelId") or DEFAULT_CHANNEL)
-    key = f"{channel}/conversations/{conversation_id}"
-    return [key, key + "/"]
 
 
 def without_user(reference: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,6 +47,8 @@ class SqlitePersonalData:
         self._clock = clock
 
     async def person(self, user_key: str) -> PersonRecord:
+        require_user_key(user_key)
+
         def work(conn: sqlite3.Connection) -> PersonRecord:
             who = {"user": user_key}
             references = conn.execute(
@@ -91,6 +85,7 @@ class SqlitePersonalData:
         return await self._db.run(work)
 
     async def erase(self, user_key: str) -> Erasure:
+        require_user_key(user_key)
         now = self._clock().timestamp()
 
         def work(conn: sqlite3.Connection) -> Erasure:
@@ -113,7 +108,7 @@ class SqlitePersonalData:
                 if kind == PERSONAL:  # the person's own chat with the bot: forget it
                     conn.executemany(
                         "DELETE FROM state WHERE key = ?",
-                        [(key,) for key in state_keys(conversation_id, reference)],
+                        [(key,) for key in conversation_state_keys(conversation_id, reference)],
                     )
                     conn.execute(
                         "DELETE FROM conversation_refs WHERE conversation_id = ?",
@@ -169,7 +164,7 @@ class SqlitePersonalData:
                 (cutoff,),
             ).fetchall()
             for conversation_id, text in old:
-                keys = state_keys(conversation_id, json.loads(text))
+                keys = conversation_state_keys(conversation_id, json.loads(text))
                 conn.executemany("DELETE FROM state WHERE key = ?", [(key,) for key in keys])
                 conn.execute(
                     "DELETE FROM conversation_refs WHERE conversation_id = ?", (conversation_id,)
