@@ -346,6 +346,13 @@ class FakePersonalData(_Switch):
         require_user_key(user_key)
         self.erased.append(user_key)
         subscription = self.lessons.subscriptions.pop(user_key, None)
+        own_chats = {
+            ref.conversation_id
+            for ref in self.references.items.values()
+            if ref.conversation_type == PERSONAL and _names(ref, user_key)
+        }
+        if subscription is not None:
+            own_chats.add(subscription.conversation_id)
         conversations = 0
         for ref in list(self.references.items.values()):
             own_chat = ref.conversation_type == PERSONAL and (
@@ -378,9 +385,14 @@ class FakePersonalData(_Switch):
             )
             cards += 1
         jobs = 0
-        for job in self.broadcasts.jobs:
+        for index, job in enumerate(self.broadcasts.jobs):
+            job.recipients = [
+                (f"erased:{index}-{n}" if cid in own_chats else cid, language)
+                for n, (cid, language) in enumerate(job.recipients)
+            ]
             if job.created_by == user_key:
                 job.created_by = ""
+                job.progress_conversation = job.progress_activity = ""
                 jobs += 1
         return Erasure(conversations, lessons, subscription is not None, cards, jobs)
 

@@ -31,6 +31,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity
 
 from bot.bootstrap import open_stores
+from bot.core.broadcast import RecipientState
 from bot.core.learning_cards import DeliveryState
 from bot.core.records import StoredReference, Subscription
 from bot.operator.export import export_csv
@@ -54,7 +55,8 @@ class Person:
 
     @property
     def secrets(self) -> list[str]:
-        return [self.aad, self.name]
+        """What names the person: ids, name, and the id of their own chat with the bot."""
+        return [self.aad, self.name, self.teams_id, self.chat]
 
 
 KARI = Person(
@@ -150,6 +152,38 @@ async def settle_in(stores: Stores, person: Person) -> None:
     )
 
 
+async def tip_delivered(stores: Stores, sender: Person, to: list[Person]) -> str:
+    """A tip `sender` created that has gone out: sent to the first of `to`, not to the rest."""
+    now = datetime.now(UTC)
+    await stores.broadcasts.create_job(
+        created_by=sender.aad,
+        due=now - timedelta(minutes=1),
+        cards={"nb": {"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "Sendt"}]}},
+        recipients=[(person.chat, "nb") for person in to],
+        progress_service_url=SERVICE_URL,
+        progress_conversation=sender.chat,
+        progress_activity="1764663244000",
+        progress_language="nb",
+    )
+    [job] = await stores.broadcasts.runnable(now.timestamp())
+    await stores.broadcasts.start(job.id, now.timestamp())
+    await stores.broadcasts.record(
+        job.id,
+        [(to[0].chat, RecipientState.SENT, 1, 0.0, 201)]
+        + [(person.chat, RecipientState.FAILED, 1, 0.0, 500) for person in to[1:]],
+    )
+    await stores.broadcasts.finish(job.id, now.timestamp())
+    return job.id
+
+
+async def tips_kept(stores: Stores, to_kari: str, by_kari: str) -> None:
+    """The tips stay with their counts (that no file names Kari's chat is checked above)."""
+    now = datetime.now(UTC).timestamp()
+    for job_id in (to_kari, by_kari):
+        progress = await stores.broadcasts.progress(job_id, now)
+        assert (progress.total, progress.sent, progress.failed) == (2, 1, 1)
+
+
 def forms(secret: str) -> list[bytes]:
     """The ways a text is written in the store's files: UTF-8, and JSON-escaped (ASCII)."""
     escaped = json.dumps(secret)[1:-1]
@@ -201,6 +235,8 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
     try:
         await settle_in(stores, KARI)
         await settle_in(stores, OLA)
+        to_kari = await tip_delivered(stores, OLA, [KARI, OLA])
+        by_kari = await tip_delivered(stores, KARI, [OLA, KARI])
         before = files_naming(data_dir, KARI)
         assert set(before.get("kivett.sqlite3-wal", [])) == set(KARI.secrets), (
             "the check sees the person while they are stored"
@@ -213,8 +249,9 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
         assert files_naming(data_dir, KARI) == {}, "database, -wal and -shm while running"
         assert set(files_naming(data_dir, OLA).get("kivett.sqlite3", [])) == set(OLA.secrets)
         await _cards_kept_without_the_person(stores, sqlite_settings, tmp_path)
+        await tips_kept(stores, to_kari, by_kari)
         ola = await stores.personal.person(OLA.aad)
-        assert (len(ola.conversations), len(ola.learning_cards), len(ola.broadcasts)) == (2, 2, 1)
+        assert (len(ola.conversations), len(ola.learning_cards), len(ola.broadcasts)) == (2, 2, 2)
     finally:
         await stores.backend.close()
     assert files_naming(data_dir, KARI) == {}, "and once the bot has stopped"
@@ -320,6 +357,8 @@ async def test_after_erasure_no_blob_or_queue_message_names_the_person(
     try:
         await settle_in(stores, KARI)
         await settle_in(stores, OLA)
+        to_kari = await tip_delivered(stores, OLA, [KARI, OLA])
+        by_kari = await tip_delivered(stores, KARI, [OLA, KARI])
         before = await account_naming(azurite, KARI)
         assert any(KARI.name in found for found in before.values()), before
         assert any(where.endswith("lessons name") for where in before), "and ids in blob names"
@@ -330,8 +369,9 @@ async def test_after_erasure_no_blob_or_queue_message_names_the_person(
         assert await account_naming(azurite, KARI) == {}
         assert await account_naming(azurite, OLA) != {}, "the other employee is still there"
         await _cards_kept_without_the_person(stores, azure_settings, tmp_path)
+        await tips_kept(stores, to_kari, by_kari)
         ola = await stores.personal.person(OLA.aad)
-        assert (len(ola.conversations), len(ola.learning_cards), len(ola.broadcasts)) == (2, 2, 1)
+        assert (len(ola.conversations), len(ola.learning_cards), len(ola.broadcasts)) == (2, 2, 2)
         assert ola.lessons_completed == frozenset({1, 2})
     finally:
         await stores.backend.close()

@@ -324,11 +324,45 @@ class AzureBroadcastStore:
         return sorted(mine, key=lambda job: (job.due, job.id))
 
     async def remove_creator(self, user_key: str) -> int:
-        """Remove this person from every job they created; returns how many."""
+        """Remove this person from every job they created, and the progress card in their chat
+        (it stops being updated); returns how many."""
         jobs = await self.created_by(user_key)
         for job in jobs:
-            await self._set_job(job.id, created_by="")
+            await self._set_job(
+                job.id,
+                created_by="",
+                progress_conversation="",
+                progress_activity="",
+                progress_service_url="",
+            )
         return len(jobs)
+
+    async def forget_recipients(self, conversation_ids: set[str]) -> int:
+        """Give these conversations, wherever a job lists them, an id that names no one; the
+        jobs' counts stay (one still waiting is then "not found"). Returns how many entries.
+        A job running on another instance at this moment writes its shard back from memory:
+        its entry keeps the id until the next erasure."""
+        if not conversation_ids:
+            return 0
+        names = [n for n in await blob_names(self._container, BROADCASTS) if "/shard-" in n]
+        changed = 0
+        for name in names:
+            for _ in range(10):
+                found = await read_json(self._container, name)
+                if found is None:
+                    break
+                recipients, etag = found
+                hits = [cid for cid in recipients if cid in conversation_ids]
+                if not hits:
+                    break
+                for cid in hits:
+                    recipients[f"erased:{uuid.uuid4().hex}"] = recipients.pop(cid)
+                if await replace_json(self._container, name, recipients, etag=etag):
+                    changed += len(hits)
+                    break
+            else:
+                raise StorageUnavailableError("recipient shard: too many concurrent writers")
+        return changed
 
     async def _set_job(self, job_id: str, **changes: Any) -> None:
         for _ in range(10):

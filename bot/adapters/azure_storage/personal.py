@@ -128,8 +128,10 @@ class AzurePersonalData:
             found = await read_json_blob(self._blobs.container, reference_name(own_chat))
             if found is not None:
                 naming.append((reference_name(own_chat), found))
+        own_chats: set[str] = set()
         for name, blob in naming:
             if blob.data.get("conversation_type") == PERSONAL:
+                own_chats.add(str(blob.data.get("conversation_id", "")))
                 conversations += await self._forget_chat(blob)
             else:
                 conversations += await self._strip_person(name, user_key)
@@ -137,6 +139,7 @@ class AzurePersonalData:
         ended = await self._lessons.unsubscribe(user_key)
         cards = await self._cards.remove_author(user_key)
         jobs = await self._broadcasts.remove_creator(user_key)
+        await self._broadcasts.forget_recipients(own_chats)
         return Erasure(conversations, lessons, ended, cards, jobs)
 
     async def _forget_chat(self, blob: JsonBlob) -> int:

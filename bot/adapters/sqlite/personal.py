@@ -114,6 +114,14 @@ class SqlitePersonalData:
                         "DELETE FROM conversation_refs WHERE conversation_id = ?",
                         (conversation_id,),
                     )
+                    # tips sent to the chat keep their counts under an id that names no one
+                    # (one still waiting is then "not found": the chat is forgotten)
+                    conn.execute(
+                        "UPDATE broadcast_recipients "
+                        "SET conversation_id = 'erased:' || lower(hex(randomblob(12))) "
+                        "WHERE conversation_id = ?",
+                        (conversation_id,),
+                    )
                     conversations += 1
                 elif "user" in reference:  # a shared chat or channel: keep it, without them
                     conn.execute(
@@ -137,8 +145,11 @@ class SqlitePersonalData:
                 "WHERE author = :user",
                 {"user": user_key, "now": now},
             )
+            # their tips stay, without them and without the progress card in their chat
             jobs = conn.execute(
-                "UPDATE broadcast_jobs SET created_by = '' WHERE created_by = :user", who
+                "UPDATE broadcast_jobs SET created_by = '', progress_conversation = '', "
+                "progress_activity = '', progress_service_url = '' WHERE created_by = :user",
+                who,
             )
             return Erasure(
                 conversations=conversations,
