@@ -411,3 +411,107 @@ async def test_a_reference_stored_before_the_id_digest_was_kept_is_still_found_a
         assert "user" not in kept.reference
     finally:
         await stores.backend.close()
+
+
+# -- references stored by earlier versions -------------------------------------------------------
+
+
+def old_reference(person: Person, conversation: str, kind: str) -> dict[str, Any]:
+    """A reference as an earlier version stored it: Teams' own, with the display name."""
+    turn = TurnContext(
+        TestAdapter(), Activity().deserialize(teams_message(person, conversation, kind))
+    )
+    reference = TurnContext.get_conversation_reference(turn.activity).serialize()
+    assert reference["user"]["name"] == person.name
+    return {
+        "conversation_id": conversation,
+        "conversation_type": kind,
+        "tenant_id": TENANT,
+        "reference": reference,
+    }
+
+
+async def test_names_in_references_from_an_earlier_version_are_gone_once_the_store_opens(
+    sqlite_settings: Settings,
+) -> None:
+    from bot.adapters.sqlite.db import SqliteDatabase
+
+    data_dir = sqlite_settings.data_dir
+    stores = await open_stores(sqlite_settings)
+    backend = stores.backend
+    assert isinstance(backend, SqliteDatabase)
+    rows = [
+        old_reference(KARI, KARI.chat, "personal"),
+        old_reference(KARI, KARI.channel, "channel"),
+    ]
+
+    def write_as_version_1(conn: Any) -> None:
+        for row in rows:
+            conn.execute(
+                "INSERT INTO conversation_refs(conversation_id, conversation_type, tenant_id, "
+                "reference) VALUES (?, ?, ?, ?)",
+                (
+                    row["conversation_id"],
+                    row["conversation_type"],
+                    TENANT,
+                    json.dumps(row["reference"]),
+                ),
+            )
+        conn.execute("PRAGMA user_version=1")
+
+    await backend.transaction(write_as_version_1)
+    await backend.close()
+    assert KARI.name in files_naming(data_dir, KARI)["kivett.sqlite3"]
+
+    stores = await open_stores(sqlite_settings)
+    try:
+        assert all(KARI.name not in found for found in files_naming(data_dir, KARI).values())
+        chat = await stores.references.get(KARI.chat)
+        assert chat is not None
+        assert chat.reference["user"] == {"id": KARI.teams_id, "aadObjectId": KARI.aad}
+        channel = await stores.references.get(KARI.channel)
+        assert channel is not None
+        assert "user" not in channel.reference
+        assert channel.reference["conversation"]["id"] == KARI.channel
+    finally:
+        await stores.backend.close()
+    assert all(KARI.name not in found for found in files_naming(data_dir, KARI).values())
+
+
+async def test_names_in_reference_blobs_from_an_earlier_version_are_gone_once_the_store_opens(
+    azure_settings: Settings, azurite: str
+) -> None:
+    from bot.adapters.azure_storage.backend import AzureBackend
+    from bot.adapters.azure_storage.blob import dump_json, encode_meta, key_segment
+
+    stores = await open_stores(azure_settings)
+    backend = stores.backend
+    assert isinstance(backend, AzureBackend)
+    for row in (
+        old_reference(KARI, KARI.chat, "personal"),
+        old_reference(KARI, KARI.channel, "channel"),
+    ):
+        await backend.blobs.container.upload_blob(  # as an earlier version wrote it
+            "refs/" + key_segment(str(row["conversation_id"])),
+            dump_json(row),
+            metadata={"ctype": encode_meta(str(row["conversation_type"]))},
+        )
+    await backend.close()
+    before = await account_naming(azurite, KARI)
+    assert any(KARI.name in found for found in before.values())
+
+    stores = await open_stores(azure_settings)
+    try:
+        after = await account_naming(azurite, KARI)
+        assert all(KARI.name not in found for found in after.values()), after
+        chat = await stores.references.get(KARI.chat)
+        assert chat is not None
+        assert chat.reference["user"] == {"id": KARI.teams_id, "aadObjectId": KARI.aad}
+        assert [
+            r.conversation_id for r in (await stores.personal.person(KARI.aad)).conversations
+        ] == [KARI.chat]
+        channel = await stores.references.get(KARI.channel)
+        assert channel is not None
+        assert "user" not in channel.reference
+    finally:
+        await stores.backend.close()

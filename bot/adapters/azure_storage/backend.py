@@ -98,6 +98,11 @@ async def azure_stores(settings: Settings) -> Stores:
         raise StorageUnavailableError(f"queues: {type(exc).__name__}") from exc
     outbox, outbox_poison, jobs, jobs_poison = queues
     references = AzureBlobConversationReferences(blobs)
+    try:
+        await references.minimise_old()  # references stored by earlier versions
+    except StorageUnavailableError:
+        await backend.close()
+        raise
     lease = settings.azure_lease_seconds
     broadcasts = AzureBroadcastStore(
         blobs.container, jobs, jobs_poison, references, lease_seconds=lease

@@ -239,6 +239,33 @@ class AzureBlobConversationReferences:
             return False
         return await replace_json(container, name, record, metadata=metadata)
 
+    async def minimise_old(self) -> int:
+        """Rewrite references stored before they were minimised (those without WHO_META): no
+        display name in a personal chat, no last speaker elsewhere. Run once at start; a blob
+        changed meanwhile is left to its writer (who writes it minimised). Returns how many."""
+        container = self._store.container
+        async with unavailable_on_error("list conversation references"):
+            names = [
+                blob.name
+                async for blob in container.list_blobs(name_starts_with=_REFS, include="metadata")
+                if WHO_META not in (blob.metadata or {})
+            ]
+        rewritten = 0
+        for name in names:
+            found = await read_json_blob(container, name)
+            if found is None:
+                continue
+            data = dict(found.data)
+            reference = dict(data.get("reference") or {})
+            user = reference.pop("user", None)
+            if data.get("conversation_type") == "personal" and isinstance(user, Mapping):
+                reference["user"] = {k: v for k, v in user.items() if k != "name"}
+            data["reference"] = reference
+            metadata = {**found.metadata, WHO_META: who_meta(reference)}
+            if await replace_json(container, name, data, etag=found.etag, metadata=metadata):
+                rewritten += 1
+        return rewritten
+
     async def remove(self, conversation_id: str) -> bool:
         return await delete_if_present(self._store.container, reference_name(conversation_id))
 

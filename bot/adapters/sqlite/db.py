@@ -20,7 +20,8 @@ from bot.ports import StorageUnavailableError
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 2: references no longer hold the display name (personal chats) or the last speaker (others)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
@@ -103,6 +104,27 @@ CREATE TABLE IF NOT EXISTS conversation_refs (
 """
 
 
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a database written by an earlier version up to date, once."""
+    if version < 2:
+        # references stored before they were minimised: no display name in a personal chat,
+        # no last speaker in a shared chat or channel; then VACUUM rewrites the file, so the
+        # old pages (and their free space) hold none of it
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "UPDATE conversation_refs SET reference = json_remove(reference, '$.user.name') "
+            "WHERE conversation_type = 'personal' "
+            "AND json_type(reference, '$.user.name') IS NOT NULL"
+        )
+        conn.execute(
+            "UPDATE conversation_refs SET reference = json_remove(reference, '$.user') "
+            "WHERE conversation_type <> 'personal' AND json_type(reference, '$.user') IS NOT NULL"
+        )
+        conn.execute("COMMIT")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 class SqliteDatabase:
     """Owns the connection and the thread it lives on."""
 
@@ -129,7 +151,10 @@ class SqliteDatabase:
         # Deleted and overwritten content is zeroed on disk (in pages and free pages), so a
         # person's erased data is not left readable in the file (issue 13, "Slett mine data").
         conn.execute("PRAGMA secure_delete=ON")
+        (found,) = conn.execute("PRAGMA user_version").fetchone()
         conn.executescript(_SCHEMA)
+        if int(found) < SCHEMA_VERSION:
+            _migrate(conn, int(found))
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return conn
 
