@@ -45,7 +45,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "azure"])
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     values = {"KIVETT_DATA_DIR": str(tmp_path)}
     if request.param == "azure":
         values |= {
@@ -53,7 +53,12 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
             "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
             "KIVETT_AZURE_CONTAINER": f"contract-{uuid.uuid4().hex[:12]}",
         }
-    opened = await open_stores(Settings.model_validate(values))
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+async def stores(store_settings: Settings) -> AsyncIterator[Stores]:
+    opened = await open_stores(store_settings)
     await opened.backend.ping()
     yield opened
     await opened.backend.close()
@@ -718,6 +723,30 @@ async def test_usage_is_kept_per_month_and_old_months_are_dropped(stores: Stores
     snapshot = await stores.usage.snapshot()
     assert (dict(snapshot.verdicts), dict(snapshot.feedback)) == ({verdict: 1}, {True: 1, False: 0})
     assert await stores.usage.prune(datetime(2026, 12, 1, tzinfo=UTC)) == 0
+
+
+async def test_counts_from_before_the_upgrade_survive_the_first_retention_round(
+    store_settings: Settings,
+) -> None:
+    """The retention worker prunes right at start: counters written before months were kept
+    are this month's once the store has opened, not the oldest month."""
+    stores = await open_stores(store_settings)
+    try:
+        await stores.usage.record_feedback(True)
+        await _legacy_feedback_count(stores, 5)
+    finally:
+        await stores.backend.close()
+    stores = await open_stores(store_settings)
+    try:
+        # (a day back: the month the store opened in, even if the clock just passed midnight)
+        assert await stores.usage.prune(datetime.now(UTC) - timedelta(days=1)) == 0
+        assert dict((await stores.usage.snapshot()).feedback) == {True: 6, False: 0}
+        assert await stores.usage.prune(datetime.now(UTC) + timedelta(days=32)) == 1, (
+            "one counter for the month, the old count added to it"
+        )
+        assert dict((await stores.usage.snapshot()).feedback) == {True: 0, False: 0}
+    finally:
+        await stores.backend.close()
 
 
 async def test_todays_counts_survive_a_prune_until_the_month_has_ended(stores: Stores) -> None:

@@ -98,8 +98,10 @@ async def azure_stores(settings: Settings) -> Stores:
         raise StorageUnavailableError(f"queues: {type(exc).__name__}") from exc
     outbox, outbox_poison, jobs, jobs_poison = queues
     references = AzureBlobConversationReferences(blobs)
+    usage = AzureBlobUsageStats(blobs)
     try:
         await references.minimise_old()  # references stored by earlier versions
+        await usage.date_monthless()  # counters from before months were kept
     except StorageUnavailableError:
         await backend.close()
         raise
@@ -117,7 +119,7 @@ async def azure_stores(settings: Settings) -> Stores:
         backend=backend,
         state=state,
         references=references,
-        usage=AzureBlobUsageStats(blobs),
+        usage=usage,
         lessons=lessons,
         broadcasts=broadcasts,
         learning_cards=learning_cards,

@@ -168,6 +168,30 @@ class AzureBlobUsageStats:
                     feedback[key == "yes"] += count
         return UsageSnapshot(verdicts=verdicts, feedback=feedback)
 
+    async def date_monthless(self) -> int:
+        """Move counters written before months were kept into the current month (adding to a
+        counter already there), so the first retention round does not take them as the oldest
+        month. Run at start. Returns how many. (A stop between adding and deleting would count
+        one twice; it only happens once, on the first start after the upgrade.)"""
+        container = self._store.container
+        month = month_of(self._clock())
+        async with unavailable_on_error("list usage"):
+            old = [
+                (blob.name, blob.metadata or {})
+                async for blob in container.list_blobs(name_starts_with=_USAGE, include="metadata")
+                if _metric_and_month(blob.name)[1] == OLDEST
+            ]
+        moved = 0
+        for name, metadata in old:
+            if _KEY_META not in metadata or _COUNT_META not in metadata:
+                continue
+            metric, _ = _metric_and_month(name)
+            key, count = decode_meta(metadata[_KEY_META]), int(metadata[_COUNT_META])
+            await self._add(f"{_USAGE}{metric}/{month}/{key_segment(key)}", metric, key, count)
+            await delete_if_present(container, name)
+            moved += 1
+        return moved
+
     async def prune(self, before: datetime) -> int:
         """Delete the counters of every month that ended before `before` (and those without a
         month)."""

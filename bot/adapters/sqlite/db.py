@@ -13,6 +13,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -125,6 +126,19 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def _date_old_usage(conn: sqlite3.Connection) -> None:
+    """Usage counters from before months were kept count as this month (see usage.py)."""
+    from bot.adapters.sqlite.usage import date_monthless_counts, month_of  # usage imports db
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        date_monthless_counts(conn, month_of(datetime.now(UTC)))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class SqliteDatabase:
     """Owns the connection and the thread it lives on."""
 
@@ -156,6 +170,7 @@ class SqliteDatabase:
         if int(found) < SCHEMA_VERSION:
             _migrate(conn, int(found))
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        _date_old_usage(conn)
         return conn
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -39,6 +39,22 @@ def split_month(metric: str, key: str) -> tuple[str, str]:
     return OLDEST, key
 
 
+def date_monthless_counts(conn: sqlite3.Connection, month: str) -> int:
+    """Move counters written before months were kept into `month` (adding to a counter already
+    there), so the first retention round does not take them as the oldest month. Returns how
+    many. Runs in the caller's transaction."""
+    rows = conn.execute("SELECT metric, key, count FROM usage_counts").fetchall()
+    old = [row for row in rows if split_month(str(row[0]), str(row[1]))[0] == OLDEST]
+    for metric, key, count in old:
+        conn.execute(
+            "INSERT INTO usage_counts(metric, key, count) VALUES (?, ?, ?) "
+            "ON CONFLICT(metric, key) DO UPDATE SET count = count + excluded.count",
+            (metric, f"{month}{_SEP}{key}", count),
+        )
+        conn.execute("DELETE FROM usage_counts WHERE metric = ? AND key = ?", (metric, key))
+    return len(old)
+
+
 class SqliteUsageStats:
     def __init__(self, db: SqliteDatabase, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self._db = db
