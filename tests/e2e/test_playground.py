@@ -46,7 +46,9 @@ async def test_install_welcomes_and_hjelp_gets_help_and_a_button_updates_the_car
         assert body["type"] == "application/vnd.microsoft.card.adaptive"
         assert card_texts(body["value"])[0] == EN("about.title")
 
-        [back_button] = card_actions(body["value"])
+        mydata_button, back_button = card_actions(body["value"])
+        assert mydata_button["verb"] == Verb.MY_DATA
+        assert back_button["verb"] == Verb.HELP
         status, body = await pg.press(help_message, back_button)
         assert card_texts(body["value"])[0] == EN("help.title")
 
