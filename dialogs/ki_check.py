@@ -46,7 +46,7 @@ from dialogs.ki_payload import (
     button_state,
     flags_answer,
 )
-from dialogs.ki_verdict import VERDICT_NAMES, verdict_view
+from dialogs.ki_verdict import VERDICT_NAMES, tool_name, verdict_view
 
 _log = get_logger("ki_check")
 
@@ -240,7 +240,7 @@ class KiCheckDialog:
         if step == "task":
             return tuple(Choice(t.id, texts(f"task.{t.id}")) for t in self._policy.tasks)
         if step == "tool":
-            return tuple(Choice(t.id, t.name) for t in self._policy.tools)
+            return tuple(Choice(t.id, tool_name(texts, t)) for t in self._policy.tools)
         return (
             *(
                 Choice(c, f"{texts(f'category.{c}.name')} – {texts(f'category.{c}.description')}")
@@ -273,7 +273,7 @@ class KiCheckDialog:
         if step == "task":
             return texts(f"task.{value}")
         if step == "tool":
-            return self._policy.tool(value).name
+            return tool_name(texts, self._policy.tool(value))
         if value == UNSURE:
             return texts("kisjekk.category_unsure")
         return texts(f"category.{value}.name")

@@ -3,7 +3,7 @@ sources (article or section, linked), the steps that answer its cause, and the l
 
 from __future__ import annotations
 
-from bot.core.policy import Assessment, NextStep, Policy, Verdict
+from bot.core.policy import Assessment, NextStep, Policy, Tool, Verdict
 from cards.views import Fact, KiVerdictView, ReasonLine, State
 from content import Texts
 
@@ -11,6 +11,13 @@ VERDICT_NAMES = {Verdict.GREEN: "green", Verdict.YELLOW: "yellow", Verdict.RED: 
 AI_ACT = "ai_act_"
 INFOSEC_STEPS = frozenset({NextStep.CONTACT_INFOSEC, NextStep.SECURITY_ROUTINE})
 PRIVACY_STEPS = frozenset({NextStep.CONTACT_PRIVACY_OFFICER, NextStep.IMPACT_ASSESSMENT})
+
+
+def tool_name(texts: Texts, tool: Tool) -> str:
+    """The tool's name as the reader sees it. Product names stay as policy.yaml has them; a tool
+    whose name is a description ("Et annet verktøy") is translated as `tool_name.<id>`."""
+    key = f"tool_name.{tool.id}"
+    return texts(key) if texts.has(key) else tool.name
 
 
 def step_text(policy: Policy, texts: Texts, step: NextStep, reference: str) -> str:
@@ -56,7 +63,7 @@ def verdict_view(
             for key in result.conditions
         ),
         next_steps=tuple(step_text(policy, texts, s, reference) for s in result.next_steps),
-        alternatives=", ".join(policy.tool(t).name for t in result.alternatives),
+        alternatives=", ".join(tool_name(texts, policy.tool(t)) for t in result.alternatives),
         vettregler=tuple(f"{n}. {texts(f'vettregel.{n}.title')}" for n in result.vettregler),
         state=state,
         offer_text_check=NextStep.REMOVE_PERSONAL_DATA in result.next_steps,

@@ -37,6 +37,7 @@ from cards.views import (
     NoticeView,
 )
 from content import Texts
+from dialogs.ki_verdict import tool_name
 
 CARD_ID = re.compile(r"^[0-9a-f]{32}$")
 FORM_FIELDS = (
@@ -86,7 +87,7 @@ class LearningCardDialog:
         self.options: CardOptions = card_options(policy, service_areas)
 
     def labels(self, texts: Texts) -> Labels:
-        tools = {tool.id: tool.name for tool in self._policy.tools}
+        tools = {tool.id: tool_name(texts, tool) for tool in self._policy.tools}
         tools[OTHER_TOOL] = texts("learning.tool_other_choice")
         return Labels(
             service_areas={a: texts(f"learning.area.{a}") for a in self.options.service_areas},

@@ -28,7 +28,7 @@ from bot.core.policy import (
     flag_options,
 )
 from content import Texts
-from dialogs.ki_verdict import VERDICT_NAMES, step_text
+from dialogs.ki_verdict import VERDICT_NAMES, step_text, tool_name
 
 COLUMNS = (
     "task",
@@ -120,7 +120,7 @@ def next_steps_of(policy: Policy, texts: Texts, result: Assessment) -> tuple[str
     reference = result.assessment_reference
     steps = [step_text(policy, texts, step, reference) for step in result.next_steps]
     if result.alternatives:
-        tools = ", ".join(policy.tool(t).name for t in result.alternatives)
+        tools = ", ".join(tool_name(texts, policy.tool(t)) for t in result.alternatives)
         steps.append(texts("kisjekk.alternatives", tools=tools))
     return tuple(steps)
 
@@ -141,7 +141,7 @@ def matrix_row(policy: Policy, texts: Texts, answers: Answers) -> MatrixRow:
         verdict=result.verdict,
         rules=rules,
         task=texts(f"task.{answers.task}"),
-        tool=policy.tool(answers.tool).name,
+        tool=tool_name(texts, policy.tool(answers.tool)),
         information=category_name(texts, answers.category),
         use=texts(f"use.{answers.decision}"),
         published=yes_no(texts, answers.published),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from bot.core.policy import RULES, Policy, Verdict, flag_options
 from content import Texts
-from dialogs.ki_verdict import VERDICT_NAMES, step_text
+from dialogs.ki_verdict import VERDICT_NAMES, step_text, tool_name
 from dialogs.policy_matrix import (
     MatrixRow,
     category_name,
@@ -53,7 +53,7 @@ def options(policy: Policy, texts: Texts) -> tuple[tuple[str, ...], ...]:
     """Every dimension's options in words, in content order."""
     return (
         tuple(texts(f"task.{task.id}") for task in policy.tasks),
-        tuple(tool.name for tool in policy.tools),
+        tuple(tool_name(texts, tool) for tool in policy.tools),
         tuple(category_name(texts, c) for c in policy.category_answers),
         tuple(texts(f"use.{use.id}") for use in policy.uses),
         (yes_no(texts, False), yes_no(texts, True)),

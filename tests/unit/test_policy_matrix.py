@@ -260,10 +260,10 @@ def test_markdown_document_sums_up_explains_every_rule_and_links_every_source() 
 
 def test_a_pipe_in_a_name_cannot_break_the_markdown_table() -> None:
     raw = _small_raw()
-    for tool in _tools(raw):
-        if tool["id"] == "unknown_tool":
-            tool["name"] = "Et annet | verktøy"
+    # A product name (descriptions such as unknown_tool's come from the texts).
+    tool = next(t for t in _tools(raw) if not _texts().has(f"tool_name.{t['id']}"))
+    tool["name"] = "Kommune | Chat"
     policy = parse_policy(raw)
     document = matrix_markdown(policy, _texts(), matrix_rows(policy, _texts()))
-    assert "Et annet \\| verktøy" in document
-    assert "Et annet | verktøy" not in document
+    assert "Kommune \\| Chat" in document
+    assert "Kommune | Chat" not in document
