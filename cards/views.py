@@ -185,6 +185,7 @@ class LessonOverviewView:
     choices: tuple[Choice, ...]
     next_lesson: str  # id of the next unfinished lesson, "" when all are done
     subscribed: bool
+    started: bool  # at least one lesson done: "Neste leksjon" rather than "Start med leksjon 1"
 
 
 @dataclass(frozen=True)

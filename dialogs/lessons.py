@@ -56,6 +56,7 @@ class LessonsDialog:
             ),
             next_lesson="" if upcoming is None else str(upcoming),
             subscribed=subscribed,
+            started=done > 0,
         )
 
     def lesson(

@@ -105,9 +105,15 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     TextCheckResultView(False, 0, (), UserText("")),
     NoticeView("Ferdig", "Det er gjort.", (ButtonSpec("Oversikt", Verb.LESSONS_OVERVIEW.value),)),
     LessonOverviewView(
-        "1 av 10", ("✅ 1. En", "▫️ 2. To"), (Choice("1", "1. En"), Choice("2", "2. To")), "2", False
+        "1 av 10",
+        ("✅ 1. En", "▫️ 2. To"),
+        (Choice("1", "1. En"), Choice("2", "2. To")),
+        "2",
+        False,
+        True,
     ),
-    LessonOverviewView("10 av 10", ("✅ 1. En",), (Choice("1", "1. En"),), "", True),
+    LessonOverviewView("0 av 10", ("▫️ 1. En",), (Choice("1", "1. En"),), "1", False, False),
+    LessonOverviewView("10 av 10", ("✅ 1. En",), (Choice("1", "1. En"),), "", True, True),
     LessonView(
         "2",
         "Vettregel 2",

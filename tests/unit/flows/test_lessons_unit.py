@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.core.commands import CommandName
+from cards.renderer import CardRenderer
 from cards.verbs import Verb
-from cards.views import LessonView, NoticeView
+from cards.views import LessonOverviewView, LessonView, NoticeView
 from dialogs.lessons import LessonsDialog, LessonsFlow
 from tests.fakes.stores import FakeLessons
 from tests.unit.flows.conftest import CONTENT, NOW, caller, request
@@ -73,3 +74,19 @@ async def test_the_weekly_card_is_the_next_unfinished_lesson_then_a_tip() -> Non
     assert upcoming.lesson_id == "3"
     done = flow.weekly_view("nb", frozenset(lesson.id for lesson in BOOK.lessons))
     assert isinstance(done, NoticeView)
+
+
+async def test_the_overview_offers_lesson_1_as_a_start_and_next_lesson_once_one_is_done() -> None:
+    store = FakeLessons()
+    flow = _flow(store)
+    texts = CONTENT.catalog.texts("nb")
+
+    async def first_button() -> str:
+        reply = await flow.routes().commands[CommandName.LESSONS](request(text="vettreglene"))
+        assert isinstance(reply.view, LessonOverviewView)
+        card = CardRenderer().render(reply.view, texts)
+        return str(card["actions"][0]["title"])
+
+    assert await first_button() == texts("lessons.button_first")
+    await store.complete("aad-kari", 1)
+    assert await first_button() == texts("lessons.button_next")
