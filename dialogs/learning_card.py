@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from bot.core.learning_cards import (
     OTHER_TOOL,
     CardOptions,
+    DeliveryState,
     FieldError,
     FieldFindings,
     Labels,
@@ -95,6 +96,7 @@ class LearningCardDialog:
             tools={tool: tools[tool] for tool in self.options.tools},
             categories={c: texts(f"category.{c}.name") for c in self.options.categories},
             recommend={r: texts(f"learning.recommend.{r}") for r in ("yes", "maybe", "no")},
+            delivery={s.value: texts(f"learning.delivery.{s.value}") for s in DeliveryState},
         )
 
     def form(

@@ -110,9 +110,9 @@ def test_the_cli_exports_the_cards_of_the_configured_store(
     rows = _rows(tmp_path / "kort.csv")
     assert rows[0] == list(CSV_HEADER)
     assert [(row[0], row[LEVERANSE]) for row in rows[1:]] == [
-        ("c1", "pending"),
-        ("c2", "pending"),
-        ("c3", "parked"),
+        ("c1", "venter på SharePoint"),
+        ("c2", "venter på SharePoint"),
+        ("c3", "parkert"),
     ]
 
 

@@ -19,6 +19,8 @@ class Labels:
     tools: Mapping[str, str]
     categories: Mapping[str, str]
     recommend: Mapping[str, str]
+    delivery: Mapping[str, str]
+    """Delivery state (`pending`, `delivered`, …) → the word the export's "leveranse" shows."""
 
     def list_choices(self) -> ListChoices:
         return ListChoices(
@@ -110,7 +112,7 @@ def csv_row(stored: StoredCard, labels: Labels) -> tuple[str, ...]:
         labels.recommend.get(draft.recommend, draft.recommend),
         "ja" if draft.share else "nei",
         "ja" if card.follow_up else "nei",
-        stored.state.value,
+        labels.delivery.get(stored.state.value, stored.state.value),
         stored.lead_status or LEAD_STATUSES[0],
     )
     return tuple(neutralise(str(cell)) for cell in cells)
