@@ -201,7 +201,7 @@ def _package(args: argparse.Namespace) -> int:
         domain=args.domain,
     )
     try:
-        out = write_package(options, load_catalog().texts("nb"), args.out)
+        out = write_package(options, load_catalog(), args.out)
     except (PackageError, ContentError) as exc:
         return _fail(str(exc))
     print(f"kivett: wrote {out}")

@@ -29,8 +29,18 @@ def adaptive_card_findings(cards: list[dict[str, Any]]) -> list[list[dict[str, s
 
 def manifest_schema_errors(manifest_path: Path) -> tuple[str, list[Any]]:
     """Errors from validating a manifest against Microsoft's bundled Teams schema, offline."""
+    return _schema_errors("validate-manifest.js", manifest_path)
+
+
+def localization_schema_errors(strings_path: Path) -> tuple[str, list[Any]]:
+    """Errors from validating a manifest localization file (nn.json, en.json) against Microsoft's
+    bundled Teams localization schema, offline."""
+    return _schema_errors("validate-localization.js", strings_path)
+
+
+def _schema_errors(script: str, path: Path) -> tuple[str, list[Any]]:
     result = subprocess.run(
-        ["node", str(TOOLS / "validate-manifest.js"), str(manifest_path)],
+        ["node", str(TOOLS / script), str(path)],
         capture_output=True,
         text=True,
         cwd=ROOT,
