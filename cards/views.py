@@ -36,7 +36,11 @@ class WelcomeView:
 
 @dataclass(frozen=True)
 class HelpView:
+    """What the bot can do, with buttons that start each flow (and the roles' own entries)."""
+
     template: ClassVar[str] = "help.json.j2"
+    champion: bool = False
+    lead: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,11 @@ class AboutView:
 
 @dataclass(frozen=True)
 class FallbackView:
+    """For text that is no command: the list of commands once, and buttons that start each flow."""
+
     template: ClassVar[str] = "fallback.json.j2"
+    champion: bool = False
+    lead: bool = False
 
 
 @dataclass(frozen=True)

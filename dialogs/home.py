@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.caller import Role
 from bot.core.commands import CommandName
 from cards.verbs import Verb
 from cards.views import (
@@ -34,7 +35,8 @@ class HomeFlow:
         )
 
     async def help(self, request: Request) -> Reply:
-        return Reply(HelpView())
+        roles = request.caller.roles
+        return Reply(HelpView(champion=Role.CHAMPION in roles, lead=Role.LEAD in roles))
 
     async def about(self, request: Request) -> Reply:
         return Reply(
@@ -43,4 +45,5 @@ class HomeFlow:
 
     async def fallback(self, request: Request) -> Reply:
         """Text that is no command and no question: the card that shows what the bot can do."""
-        return Reply(FallbackView())
+        roles = request.caller.roles
+        return Reply(FallbackView(champion=Role.CHAMPION in roles, lead=Role.LEAD in roles))

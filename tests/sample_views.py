@@ -47,8 +47,11 @@ _STATE = (("step", "task"), ("task", "summarise"))
 SAMPLE_VIEWS: tuple[CardView, ...] = (
     WelcomeView(),
     HelpView(),
+    HelpView(champion=True, lead=True),
+    HelpView(champion=True),
     AboutView(privacy_officer="personvernombud@kommune.no"),
     FallbackView(),
+    FallbackView(lead=True),
     StaleActionView(),
     StaleActionView(restart_verb=Verb.KI_START.value),
     ErrorView(),

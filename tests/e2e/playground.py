@@ -195,6 +195,15 @@ def card_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
     return [a for a in card.get("actions", []) if isinstance(a, dict)]
 
 
+def all_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button a person can press: action sets in the body first, then the card's actions."""
+    found: list[dict[str, Any]] = []
+    for item in card.get("body", []):
+        if isinstance(item, dict) and item.get("type") == "ActionSet":
+            found.extend(a for a in item.get("actions", []) if isinstance(a, dict))
+    return found + card_actions(card)
+
+
 @dataclass
 class PlaygroundClient:
     base: str

@@ -12,7 +12,7 @@ import pytest
 from cards.verbs import Verb
 from content import load_catalog
 from tests.e2e.conftest import Stack
-from tests.e2e.playground import card_actions, card_texts, connect
+from tests.e2e.playground import all_actions, card_actions, card_texts, connect
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +51,24 @@ async def test_install_welcomes_and_hjelp_gets_help_and_a_button_updates_the_car
         assert back_button["verb"] == Verb.HELP
         status, body = await pg.press(help_message, back_button)
         assert card_texts(body["value"])[0] == EN("help.title")
+
+
+async def test_each_start_button_on_the_help_card_opens_its_flow(stack: Stack) -> None:
+    opened = {
+        Verb.KI_START: "kisjekk.title",
+        Verb.TEXT_OPEN: "tekstsjekk.title",
+        Verb.LESSONS_OVERVIEW: "lessons.title",
+        Verb.CARD_OPEN: "learning.title",
+    }
+    async with connect(stack.playground.base) as pg:
+        await pg.say("help")
+        help_message = await pg.next_message()
+        starts = [a for a in all_actions(help_message.card) if a["verb"] in opened]
+        assert [a["verb"] for a in starts] == list(opened)
+        for button in starts:
+            status, body = await pg.press(help_message, button)
+            assert status == 200
+            assert card_texts(body["value"])[0] == EN(opened[Verb(button["verb"])]), button["title"]
 
 
 async def test_unknown_text_and_a_forged_button_get_helpful_cards(stack: Stack) -> None:

@@ -105,7 +105,11 @@ async def test_unknown_text_gets_a_helpful_card_never_silence(harness: Harness) 
         await say(adapter, text)
     cards = cards_sent(adapter)
     assert [title_of(c) for c in cards] == [NB("fallback.title")] * 4
-    assert all(c["actions"][0]["verb"] == Verb.HELP for c in cards)
+    starts = [
+        [a["verb"] for item in c["body"] if item["type"] == "ActionSet" for a in item["actions"]]
+        for c in cards
+    ]
+    assert starts == [[Verb.KI_START, Verb.TEXT_OPEN, Verb.LESSONS_OVERVIEW, Verb.CARD_OPEN]] * 4
 
 
 async def test_a_channel_mention_is_stripped_before_parsing(harness: Harness) -> None:
