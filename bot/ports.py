@@ -12,6 +12,7 @@ from bot.core.learning_cards import LearningCard, StoredCard
 from bot.core.records import (
     Erasure,
     Job,
+    LanguageChoice,
     PendingRecipient,
     PersonRecord,
     StoredReference,
@@ -100,6 +101,23 @@ class LessonStore(Protocol):
         ...
 
     async def reschedule(self, user_key: str, due: datetime) -> None: ...
+
+
+class LanguageChoices(Protocol):
+    """The language each person chose with `språk`, per user key (Entra object id, else Teams
+    id). Read on every turn, so it must be cheap; erased with the rest of the person's data."""
+
+    async def get(self, user_key: str) -> LanguageChoice | None:
+        """None when nothing is stored for the person."""
+        ...
+
+    async def choose(self, user_key: str, language: str) -> None:
+        """Store the person's choice ("nb", "nn" or "en"); it also counts as offered."""
+        ...
+
+    async def mark_offered(self, user_key: str) -> None:
+        """Remember that the choice was offered (keeps a choice already stored)."""
+        ...
 
 
 class BroadcastStore(Protocol):
@@ -236,11 +254,11 @@ class PersonalData(Protocol):
     async def person(self, user_key: str) -> PersonRecord: ...
 
     async def erase(self, user_key: str) -> Erasure:
-        """Remove the person's lesson progress, subscription and conversation references (and
-        the state of those conversations); strip the person from references of shared
-        conversations; remove the sender from their learning cards (content kept; cards already
-        in SharePoint go back to the outbox in state REDACT) and the creator from their tips.
-        Deleted bytes must not stay readable in the store's files (SQLite: secure_delete and a
+        """Remove the person's language choice, lesson progress, subscription and conversation
+        references (and the state of those conversations); strip the person from references of
+        shared conversations; remove the sender from their learning cards (content kept; cards
+        already in SharePoint go back to the outbox in state REDACT) and the creator from their
+        tips. Deleted bytes must not stay readable in the store's files (SQLite: secure_delete and a
         WAL checkpoint)."""
         ...
 
@@ -272,6 +290,7 @@ class Stores:
     broadcasts: BroadcastJobStore
     learning_cards: LearningCardStore
     personal: PersonalData
+    languages: LanguageChoices
 
 
 class DeliveryError(Exception):

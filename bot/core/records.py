@@ -72,6 +72,17 @@ class PendingRecipient:
 
 
 @dataclass(frozen=True)
+class LanguageChoice:
+    """What the bot remembers about one person's language (`språk`): the language they chose,
+    and whether the one-line offer to choose has been shown to them."""
+
+    language: str | None = None
+    """"nb", "nn" or "en" as the person chose it; None while they have not chosen."""
+    offered: bool = False
+    """The bot has offered the choice once (to someone whose Teams is not in Norwegian)."""
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     """Everything the bot's store holds about one person (`mine data`, an art. 15 request).
 
@@ -84,11 +95,13 @@ class PersonRecord:
     subscription: Subscription | None
     learning_cards: tuple[StoredCard, ...]  # cards the person sent (still carrying their id)
     broadcasts: tuple[Job, ...]  # tips the person (a champion) created
+    language: LanguageChoice | None = None  # their `språk` choice (and whether it was offered)
 
     @property
     def empty(self) -> bool:
         return not (
-            self.conversations
+            self.language
+            or self.conversations
             or self.lessons_completed
             or self.subscription
             or self.learning_cards
