@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.languages import SqliteLanguageChoices
 from bot.adapters.sqlite.learning import SqliteLearningCardStore
 from bot.adapters.sqlite.lessons import SqliteLessonStore
 from bot.adapters.sqlite.personal import SqlitePersonalData
@@ -92,6 +93,7 @@ async def sqlite_stores(settings: Settings) -> Stores:
         broadcasts=SqliteBroadcastStore(db),
         learning_cards=SqliteLearningCardStore(db),
         personal=SqlitePersonalData(db),
+        languages=SqliteLanguageChoices(db),
     )
 
 

@@ -95,6 +95,12 @@ CREATE TABLE IF NOT EXISTS learning_cards (
     lead_status TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS learning_cards_outbox ON learning_cards(state, next_attempt);
+CREATE TABLE IF NOT EXISTS language_choices (
+    user_key TEXT PRIMARY KEY,
+    language TEXT NULL,
+    offered INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
 CREATE TABLE IF NOT EXISTS conversation_refs (
     conversation_id TEXT PRIMARY KEY,
     conversation_type TEXT NOT NULL,
