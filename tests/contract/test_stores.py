@@ -21,7 +21,7 @@ from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.bootstrap import open_stores
 from bot.core.broadcast import Progress, RecipientState
 from bot.core.learning_cards import DeliveryState, FollowUp, StoredCard
-from bot.core.records import Erasure, StoredReference, Subscription
+from bot.core.records import Erasure, LanguageChoice, StoredReference, Subscription
 from bot.ports import ETagConflictError, Stores, UsageStats
 from bot.settings import Settings
 from tests.azurite import start_azurite
@@ -215,6 +215,74 @@ async def test_reschedule_moves_the_due_time_of_a_subscriber_only(stores: Stores
     assert await lessons.subscription("nobody") is None
     assert await _due(stores, MONDAY_9) == []
     assert await lessons.claim("u1", later, later + timedelta(days=7)) is True
+
+
+# -- language choices (`språk`) ------------------------------------------------------------------
+
+
+async def test_a_language_choice_is_stored_per_person_and_offered_once(stores: Stores) -> None:
+    languages = stores.languages
+    assert await languages.get("aad-kari") is None, "nothing stored before the first turn"
+    await languages.mark_offered("aad-kari")
+    assert await languages.get("aad-kari") == LanguageChoice(language=None, offered=True)
+    await languages.mark_offered("aad-kari")
+    assert await languages.get("aad-kari") == LanguageChoice(language=None, offered=True)
+    await languages.choose("aad-kari", "nn")
+    assert await languages.get("aad-kari") == LanguageChoice(language="nn", offered=True)
+    await languages.mark_offered("aad-kari")
+    assert await languages.get("aad-kari") == LanguageChoice("nn", True), "the choice is kept"
+    await languages.choose("aad-kari", "en")
+    assert await languages.get("aad-kari") == LanguageChoice("en", True)
+    await languages.choose("aad-ola", "nb")
+    assert await languages.get("aad-ola") == LanguageChoice("nb", True), "chosen, so offered"
+    assert await languages.get("aad-kari") == LanguageChoice("en", True), "each their own"
+    assert await languages.get("aad-per") is None
+
+
+async def test_only_the_bots_languages_are_stored_and_a_person_needs_a_key(
+    stores: Stores,
+) -> None:
+    languages = stores.languages
+    await languages.choose("aad-kari", "nb")
+    for wrong in ("de", "NB", "nb-NO", "", "no"):
+        with pytest.raises(ValueError, match="language"):
+            await languages.choose("aad-kari", wrong)
+    assert await languages.get("aad-kari") == LanguageChoice("nb", True), "nothing changed"
+    for blank in ("", "  "):
+        with pytest.raises(ValueError, match="empty"):
+            await languages.get(blank)
+        with pytest.raises(ValueError, match="empty"):
+            await languages.choose(blank, "nn")
+        with pytest.raises(ValueError, match="empty"):
+            await languages.mark_offered(blank)
+
+
+async def test_language_choices_under_awkward_keys_stay_apart(stores: Stores) -> None:
+    chosen = ["nb", "nn", "en", "nn"]
+    for key, language in zip(AWKWARD_KEYS, chosen, strict=True):
+        await stores.languages.choose(key, language)
+    for key, language in zip(AWKWARD_KEYS, chosen, strict=True):
+        assert await stores.languages.get(key) == LanguageChoice(language, True)
+        assert (await stores.personal.person(key)).language == LanguageChoice(language, True)
+    assert await stores.languages.get("k" * 1999) is None, "a long key is not its neighbour's"
+    await stores.personal.erase(AWKWARD_KEYS[0])
+    assert await stores.languages.get(AWKWARD_KEYS[0]) is None
+    assert await stores.languages.get(AWKWARD_KEYS[1]) == LanguageChoice("nn", True)
+
+
+async def test_a_language_choice_holds_after_a_restart(store_settings: Settings) -> None:
+    stores = await open_stores(store_settings)
+    try:
+        await stores.languages.choose("aad-kari", "nn")
+        await stores.languages.mark_offered("aad-ola")
+    finally:
+        await stores.backend.close()
+    stores = await open_stores(store_settings)
+    try:
+        assert await stores.languages.get("aad-kari") == LanguageChoice("nn", True)
+        assert await stores.languages.get("aad-ola") == LanguageChoice(None, True)
+    finally:
+        await stores.backend.close()
 
 
 # -- broadcasts ----------------------------------------------------------------------------------
@@ -482,6 +550,7 @@ async def _someone_with_everything(stores: Stores, user: str) -> None:
     chat = f"a:{user}"
     await stores.references.save(_personal_reference(user, chat))
     await stores.state.write({f"msteams/conversations/{chat}": {"kivett": {"welcomed": True}}})
+    await stores.languages.choose(user, "en")
     await stores.lessons.complete(user, 1)
     await stores.lessons.complete(user, 3)
     await stores.lessons.subscribe(
@@ -527,11 +596,17 @@ async def test_mine_data_shows_everything_stored_about_the_person_and_no_one_els
         f"{KARI}-sent",
     ]
     assert [job.created_by for job in kari.broadcasts] == [KARI]
+    assert kari.language == LanguageChoice("en", True)
     assert not kari.empty
 
     by_teams_id = await stores.personal.person("29:pg")
     assert [r.conversation_id for r in by_teams_id.conversations] == ["a:pg"]
+    assert by_teams_id.language is None
     assert (await stores.personal.person("aad-nobody")).empty
+    await stores.languages.mark_offered("aad-offered")
+    only_offered = await stores.personal.person("aad-offered")
+    assert only_offered.language == LanguageChoice(None, True)
+    assert not only_offered.empty, "that the offer was shown is stored about them too"
 
 
 async def test_erasing_removes_the_person_and_keeps_the_organisations_content(
@@ -557,6 +632,7 @@ async def test_erasing_removes_the_person_and_keeps_the_organisations_content(
     assert kept.reference["conversation"] == {"id": channel, "conversationType": "channel"}
     assert await stores.lessons.completed(KARI) == frozenset()
     assert await stores.lessons.subscription(KARI) is None
+    assert await stores.languages.get(KARI) is None, "their language choice is forgotten"
 
     cards = {s.card.card_id: s for s in await stores.learning_cards.all()}
     assert len(cards) == 4, "the cards' content stays for the organisation"
@@ -585,6 +661,7 @@ async def test_erasing_removes_the_person_and_keeps_the_organisations_content(
     assert ola.subscription is not None
     assert len(ola.learning_cards) == 2
     assert len(ola.broadcasts) == 1
+    assert ola.language == LanguageChoice("en", True)
     assert await stores.state.read([f"msteams/conversations/a:{OLA}"]) != {}
 
     again = await stores.personal.erase(KARI)

@@ -18,6 +18,7 @@ from bot.core.learning_cards import DeliveryState, LearningCard, StoredCard
 from bot.core.records import (
     Erasure,
     Job,
+    LanguageChoice,
     PersonRecord,
     StoredReference,
     Subscription,
@@ -25,6 +26,7 @@ from bot.core.records import (
 )
 from bot.core.state_keys import conversation_state_keys, require_user_key
 from bot.ports import StateStore, StorageUnavailableError
+from content import LANGUAGES
 
 
 def _utc_now() -> datetime:
@@ -160,6 +162,31 @@ class FakeLessons(_Switch):
         current = self.subscriptions.get(user_key)
         if current is not None:
             self.subscriptions[user_key] = _with_due(current, due)
+
+
+class FakeLanguageChoices(_Switch):
+    """Each person's `språk` choice by user key, with the real stores' rules (a key must not be
+    empty; only "nb", "nn" and "en" are stored)."""
+
+    def __init__(self, **choices: LanguageChoice) -> None:
+        self.items: dict[str, LanguageChoice] = dict(choices)
+
+    async def get(self, user_key: str) -> LanguageChoice | None:
+        self._check()
+        require_user_key(user_key)
+        return self.items.get(user_key)
+
+    async def choose(self, user_key: str, language: str) -> None:
+        self._check()
+        require_user_key(user_key)
+        if language not in LANGUAGES:
+            raise ValueError(f"not a language the bot speaks: {language!r}")
+        self.items[user_key] = LanguageChoice(language=language, offered=True)
+
+    async def mark_offered(self, user_key: str) -> None:
+        self._check()
+        require_user_key(user_key)
+        self.items[user_key] = replace(self.items.get(user_key, LanguageChoice()), offered=True)
 
 
 def _with_due(subscription: Subscription, due: datetime) -> Subscription:
@@ -308,6 +335,7 @@ class FakePersonalData(_Switch):
         broadcasts: FakeBroadcasts,
         learning_cards: FakeLearningCards,
         state: StateStore | None = None,
+        languages: FakeLanguageChoices | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.references = references
@@ -315,6 +343,7 @@ class FakePersonalData(_Switch):
         self.broadcasts = broadcasts
         self.learning_cards = learning_cards
         self.state = state
+        self.languages = languages
         self._clock = clock
         self.erased: list[str] = []  # user keys, in the order they were erased
 
@@ -339,12 +368,15 @@ class FakePersonalData(_Switch):
                 for i, job in enumerate(self.broadcasts.jobs)
                 if job.created_by == user_key
             ),
+            language=None if self.languages is None else self.languages.items.get(user_key),
         )
 
     async def erase(self, user_key: str) -> Erasure:
         self._check()
         require_user_key(user_key)
         self.erased.append(user_key)
+        if self.languages is not None:
+            self.languages.items.pop(user_key, None)
         subscription = self.lessons.subscriptions.pop(user_key, None)
         own_chats = {
             ref.conversation_id

@@ -7,8 +7,9 @@ export, without them.
 The person is set up as the bot would meet them: their own chat saved through `ReferenceKeeper`
 from a message as Teams sends it, with conversation state written by botbuilder's
 `ConversationState`; a channel reference stored by an earlier version of the bot with them as the
-last speaker (name and all); two completed lessons; a weekly subscription; two learning cards (one
-already in SharePoint, one waiting); and a tip they created as a champion.
+last speaker (name and all); their language choice (`språk`); two completed lessons; a weekly
+subscription; two learning cards (one already in SharePoint, one waiting); and a tip they created
+as a champion.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +33,7 @@ from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity
 
-from bot.bootstrap import open_stores
+from bot.bootstrap import DATABASE_FILE, open_stores
 from bot.core.broadcast import RecipientState
 from bot.core.learning_cards import DeliveryState
 from bot.core.records import StoredReference, Subscription
@@ -123,6 +126,7 @@ async def settle_in(stores: Stores, person: Person) -> None:
     assert reference["user"]["name"] == person.name
     await stores.references.save(StoredReference(person.channel, "channel", TENANT, reference))
 
+    await stores.languages.choose(person.aad, "nn")
     await stores.lessons.complete(person.aad, 1)
     await stores.lessons.complete(person.aad, 2)
     await stores.lessons.subscribe(
@@ -237,6 +241,7 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
         await settle_in(stores, OLA)
         to_kari = await tip_delivered(stores, OLA, [KARI, OLA])
         by_kari = await tip_delivered(stores, KARI, [OLA, KARI])
+        assert _language_rows(data_dir) == sorted([(KARI.aad, "nn"), (OLA.aad, "nn")])
         before = files_naming(data_dir, KARI)
         assert set(before.get("kivett.sqlite3-wal", [])) == set(KARI.secrets), (
             "the check sees the person while they are stored"
@@ -247,6 +252,7 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
 
         assert erasure.learning_cards == 2
         assert files_naming(data_dir, KARI) == {}, "database, -wal and -shm while running"
+        assert _language_rows(data_dir) == [(OLA.aad, "nn")], "Kari's choice row is gone"
         assert set(files_naming(data_dir, OLA).get("kivett.sqlite3", [])) == set(OLA.secrets)
         await _cards_kept_without_the_person(stores, sqlite_settings, tmp_path)
         await tips_kept(stores, to_kari, by_kari)
@@ -255,6 +261,20 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
     finally:
         await stores.backend.close()
     assert files_naming(data_dir, KARI) == {}, "and once the bot has stopped"
+
+
+def _language_rows(data_dir: Path) -> list[tuple[str, str]]:
+    """(person, language) of every language choice in the database file, read beside the bot."""
+    with closing(sqlite3.connect(data_dir / DATABASE_FILE)) as conn:
+        rows = conn.execute("SELECT user_key, language FROM language_choices").fetchall()
+    return sorted((str(user), str(language)) for user, language in rows)
+
+
+async def _language_blobs(connection_string: str, container: str) -> int:
+    """How many language choices the container holds (one blob per person)."""
+    async with BlobServiceClient.from_connection_string(connection_string) as service:
+        client = service.get_container_client(container)
+        return len([b async for b in client.list_blobs(name_starts_with="languages/")])
 
 
 async def _chat_state_gone(stores: Stores) -> None:
@@ -359,6 +379,8 @@ async def test_after_erasure_no_blob_or_queue_message_names_the_person(
         await settle_in(stores, OLA)
         to_kari = await tip_delivered(stores, OLA, [KARI, OLA])
         by_kari = await tip_delivered(stores, KARI, [OLA, KARI])
+        container = azure_settings.azure_container
+        assert await _language_blobs(azurite, container) == 2
         before = await account_naming(azurite, KARI)
         assert any(KARI.name in found for found in before.values()), before
         assert any(where.endswith("lessons name") for where in before), "and ids in blob names"
@@ -367,6 +389,8 @@ async def test_after_erasure_no_blob_or_queue_message_names_the_person(
 
         assert erasure.learning_cards == 2
         assert await account_naming(azurite, KARI) == {}
+        assert await _language_blobs(azurite, container) == 1, "Kari's choice blob is gone"
+        assert await stores.languages.get(OLA.aad) is not None
         assert await account_naming(azurite, OLA) != {}, "the other employee is still there"
         await _cards_kept_without_the_person(stores, azure_settings, tmp_path)
         await tips_kept(stores, to_kari, by_kari)

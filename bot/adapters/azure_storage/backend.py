@@ -15,6 +15,7 @@ from azure.storage.queue.aio import QueueClient
 
 from bot.adapters.azure_storage.blob import AzureBlobStore
 from bot.adapters.azure_storage.broadcast import AzureBroadcastStore
+from bot.adapters.azure_storage.languages import AzureLanguageChoices
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.outbox import AzureLearningCardStore
 from bot.adapters.azure_storage.personal import AzurePersonalData
@@ -112,6 +113,7 @@ async def azure_stores(settings: Settings) -> Stores:
     backend.broadcasts = broadcasts
     state = AzureBlobStateStorage(blobs)
     lessons = AzureBlobLessonStore(blobs)
+    languages = AzureLanguageChoices(blobs)
     learning_cards = AzureLearningCardStore(
         blobs.container, outbox, outbox_poison, visibility_seconds=max(lease, 30)
     )
@@ -130,5 +132,7 @@ async def azure_stores(settings: Settings) -> Stores:
             lessons=lessons,
             learning_cards=learning_cards,
             broadcasts=broadcasts,
+            languages=languages,
         ),
+        languages=languages,
     )

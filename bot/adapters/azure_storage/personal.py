@@ -1,11 +1,12 @@
 """Everything stored about one person on Azure Storage (implements bot.ports.PersonalData): shown,
 erased, and the retention limit for conversations nobody uses any more.
 
-The person's blobs are deleted, not emptied: their completed lessons (`lessons/done/<them>/…`),
-their subscription (`lessons/sub/<them>`, whose metadata repeats the record), the reference of
-their own chat with the bot and that chat's state. References of shared chats and channels are
-rewritten without the person; learning cards and tips keep their content without the sender or
-creator. No queue message names a person (outbox and job messages carry card and job ids).
+The person's blobs are deleted, not emptied: their language choice (`languages/<them>`), their
+completed lessons (`lessons/done/<them>/…`), their subscription (`lessons/sub/<them>`, whose
+metadata repeats the record), the reference of their own chat with the bot and that chat's state.
+References of shared chats and channels are rewritten without the person; learning cards and
+tips keep their content without the sender or creator. No queue message names a person (outbox
+and job messages carry card and job ids).
 
 Azure keeps no older version of a blob unless versioning or soft delete is switched on for the
 account; with them on, the account's retention decides when an erased version is gone.
@@ -27,6 +28,7 @@ from bot.adapters.azure_storage.blob import (
     unavailable_on_error,
 )
 from bot.adapters.azure_storage.broadcast import AzureBroadcastStore
+from bot.adapters.azure_storage.languages import AzureLanguageChoices
 from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.outbox import AzureLearningCardStore
 from bot.adapters.azure_storage.state import (
@@ -75,6 +77,7 @@ class AzurePersonalData:
         lessons: AzureBlobLessonStore,
         learning_cards: AzureLearningCardStore,
         broadcasts: AzureBroadcastStore,
+        languages: AzureLanguageChoices,
     ) -> None:
         self._blobs = blobs
         self._state = state
@@ -82,6 +85,7 @@ class AzurePersonalData:
         self._lessons = lessons
         self._cards = learning_cards
         self._broadcasts = broadcasts
+        self._languages = languages
 
     async def _naming(self, user_key: str) -> list[tuple[str, JsonBlob]]:
         """The references that name the person. One listing finds them by the digest of their
@@ -114,6 +118,7 @@ class AzurePersonalData:
             subscription=await self._lessons.subscription(user_key),
             learning_cards=tuple(await self._cards.by_author(user_key)),
             broadcasts=tuple(await self._broadcasts.created_by(user_key)),
+            language=await self._languages.get(user_key),
         )
 
     async def erase(self, user_key: str) -> Erasure:
@@ -135,6 +140,7 @@ class AzurePersonalData:
                 conversations += await self._forget_chat(blob)
             else:
                 conversations += await self._strip_person(name, user_key)
+        await self._languages.forget(user_key)
         lessons = await self._lessons.forget_progress(user_key)
         ended = await self._lessons.unsubscribe(user_key)
         cards = await self._cards.remove_author(user_key)

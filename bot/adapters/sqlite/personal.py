@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.adapters.sqlite.broadcast import JOB_COLUMNS, job_record
 from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.languages import LANGUAGE_COLUMNS, language_choice
 from bot.adapters.sqlite.learning import CARD_COLUMNS, stored_card
 from bot.adapters.sqlite.lessons import SUBSCRIPTION_COLUMNS, subscription_record
 from bot.adapters.sqlite.state import iso_moment, stored_reference, utc_now
@@ -73,6 +74,10 @@ class SqlitePersonalData:
                 "ORDER BY due, id",
                 who,
             ).fetchall()
+            language = conn.execute(
+                f"SELECT {LANGUAGE_COLUMNS} FROM language_choices WHERE user_key = :user",  # noqa: S608
+                who,
+            ).fetchone()
             return PersonRecord(
                 user_key=user_key,
                 conversations=tuple(stored_reference(row) for row in references),
@@ -80,6 +85,7 @@ class SqlitePersonalData:
                 subscription=None if subscription is None else subscription_record(subscription),
                 learning_cards=tuple(stored_card(row) for row in cards),
                 broadcasts=tuple(job_record(row) for row in jobs),
+                language=None if language is None else language_choice(language),
             )
 
         return await self._db.run(work)
@@ -132,6 +138,7 @@ class SqlitePersonalData:
                         ),
                     )
                     conversations += 1
+            conn.execute("DELETE FROM language_choices WHERE user_key = :user", who)
             lessons = conn.execute("DELETE FROM lesson_progress WHERE user_key = :user", who)
             subscription = conn.execute("DELETE FROM subscriptions WHERE user_key = :user", who)
             # Cards keep their content for the organisation. One already in SharePoint goes back

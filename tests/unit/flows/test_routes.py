@@ -17,6 +17,7 @@ from dialogs.flow import DuplicateRouteError, Routes, table
 from dialogs.home import HomeFlow
 from tests.fakes.stores import (
     FakeBroadcasts,
+    FakeLanguageChoices,
     FakeLearningCards,
     FakeLessons,
     FakePersonalData,
@@ -48,6 +49,7 @@ class _NoBackend:
 def _routes() -> Routes:
     references, lessons = FakeReferences(), FakeLessons()
     broadcasts, learning_cards = FakeBroadcasts(), FakeLearningCards()
+    languages = FakeLanguageChoices()
     stores = Stores(
         backend=_NoBackend(),
         state=_NoState(),
@@ -61,7 +63,9 @@ def _routes() -> Routes:
             lessons=lessons,
             broadcasts=broadcasts,
             learning_cards=learning_cards,
+            languages=languages,
         ),
+        languages=languages,
     )
 
     def render(view: CardView, language: Language) -> dict[str, Any]:
