@@ -50,12 +50,13 @@ def _plain(value: Any) -> Any:
 
 def record_document(record: PersonRecord, *, exported_at: datetime) -> dict[str, Any]:
     """The export file's content: what is stored, grouped as the "mine data" card groups it."""
-    subscription = record.subscription
+    subscription, language = record.subscription, record.language
     return {
         "format": "kivett-personal-data",
         "version": FORMAT_VERSION,
         "exported_at": exported_at.isoformat(),
         "user": record.user_key,
+        "language": None if language is None else _plain(asdict(language)),
         "conversations": [_plain(asdict(ref)) for ref in record.conversations],
         "lessons_completed": sorted(record.lessons_completed),
         "subscription": None if subscription is None else _plain(asdict(subscription)),

@@ -68,6 +68,8 @@ async def _seed(settings: Settings) -> None:
             first = card(f"c-{user[-4:]}")
             assert await stores.learning_cards.add(replace(first, author=user))
         await stores.lessons.complete(KARI, 2)
+        await stores.languages.choose(KARI, "nn")
+        await stores.languages.mark_offered(OLA)
         await stores.lessons.subscribe(
             Subscription(
                 KARI,
@@ -93,6 +95,7 @@ def test_export_writes_everything_stored_about_one_person(
     assert written.stat().st_mode & 0o777 == 0o600, "personal data: the operator's eyes only"
     document = json.loads(written.read_text(encoding="utf-8"))
     assert document["user"] == KARI
+    assert document["language"] == {"language": "nn", "offered": True}
     assert document["lessons_completed"] == [1, 2]
     assert document["subscription"]["at"] == "09:00"
     assert [c["card"]["card_id"] for c in document["learning_cards"]] == ["c-kari"]
@@ -122,8 +125,11 @@ def test_erase_shows_first_and_erases_only_with_yes(
     assert after["subscription"] is None
     assert after["learning_cards"] == []
     assert after["conversations"] == []
+    assert after["language"] is None, "the chosen language is forgotten"
     assert main(["privacy", "export", "--user", OLA]) == 0
-    assert json.loads(capsys.readouterr().out)["lessons_completed"] == [1], "Ola keeps his"
+    ola = json.loads(capsys.readouterr().out)
+    assert ola["lessons_completed"] == [1], "Ola keeps his"
+    assert ola["language"] == {"language": None, "offered": True}
 
     assert main(["export", "--csv", "kort.csv"]) == 0
     capsys.readouterr()
