@@ -7,11 +7,13 @@ sender and the workers that share one pacer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters.language_cache import CachedLanguageChoices
 from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.sqlite.languages import SqliteLanguageChoices
@@ -51,6 +53,7 @@ from dialogs.champion import PROGRESS_RATE, ChampionDialog, ChampionFlow
 from dialogs.flow import Routes, table
 from dialogs.home import HomeFlow
 from dialogs.ki_check import KiCheckDialog, KiCheckFlow
+from dialogs.language import LanguageFlow
 from dialogs.learning_card import LearningCardDialog
 from dialogs.learning_flow import LearningFlow
 from dialogs.lessons import LessonsDialog, LessonsFlow
@@ -115,6 +118,7 @@ class Flows:
     champion: ChampionFlow
     learning: LearningFlow
     my_data: MyDataFlow
+    language: LanguageFlow
 
     def routes(self) -> Routes:
         return table(
@@ -125,6 +129,7 @@ class Flows:
             self.champion.routes(),
             self.learning.routes(),
             self.my_data.routes(),
+            self.language.routes(),
         )
 
 
@@ -188,6 +193,7 @@ def build_flows(
     list_url: Callable[[], str],
     on_stored: Callable[[], None],
     sharepoint_delayed: Callable[[], bool],
+    languages: CachedLanguageChoices,
 ) -> Flows:
     """One flow per job over the stores. `sink` says whether cards go on to SharePoint;
     `list_url` where leads open the list."""
@@ -237,6 +243,7 @@ def build_flows(
             privacy_officer=privacy_officer,
             on_erased=on_stored,
         ),
+        language=LanguageFlow(languages, stores.lessons),
     )
 
 
@@ -248,6 +255,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
     stores = await open_stores(settings)
     clock = overrides.clock or _utc_now
     renderer = CardRenderer()
+    languages = CachedLanguageChoices(stores.languages, time.monotonic)
 
     def render_card(view: CardView, language: Language) -> dict[str, Any]:
         return renderer.render(view, content.catalog.texts(language))
@@ -274,6 +282,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         list_url=_list_url(settings, sink),
         on_stored=outbox.wake if outbox is not None else _nothing,
         sharepoint_delayed=outbox.delayed if outbox is not None else _never,
+        languages=languages,
     )
     teams = build_teams(
         settings,
@@ -286,6 +295,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         references=stores.references,
         renderer=renderer,
         catalog=content.catalog,
+        languages=languages,
         credentials=overrides.credentials,
         auth_endpoints=overrides.auth_endpoints,
     )

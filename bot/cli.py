@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.content_loader import load_content
+from bot.core.records import LanguageChoice
 from bot.logs import configure_logging, get_logger
 from bot.operator.packaging import PackageError, PackageOptions, write_package
 from bot.ports import StorageUnavailableError
@@ -325,6 +326,7 @@ def _privacy(args: argparse.Namespace, settings: Settings) -> int:
                     f"kivett: stored about {user}: {len(record.conversations)} conversation "
                     f"reference(s), {len(record.lessons_completed)} completed lesson(s), "
                     f"subscription: {'yes' if record.subscription else 'no'}, "
+                    f"language: {_language_stored(record.language)}, "
                     f"{len(record.learning_cards)} learning card(s), "
                     f"{len(record.broadcasts)} tip(s). Run again with --yes to erase."
                 )
@@ -399,3 +401,10 @@ def _sharepoint_setup(args: argparse.Namespace, settings: Settings) -> int:
     return run_setup(
         settings, args.site, args.list_name or settings.sharepoint_list, choices, sys.stdout
     )
+
+
+def _language_stored(choice: LanguageChoice | None) -> str:
+    if choice is None:
+        return "nothing"
+    offered = "offered" if choice.offered else "not offered"
+    return f"{choice.language or 'not chosen'} ({offered})"

@@ -91,4 +91,26 @@ class CardRenderer:
             raise CardRenderError(f"{view.template}: not valid JSON ({exc.msg})") from None
         if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
             raise CardRenderError(f"{view.template}: not an AdaptiveCard")
+        _mark_language(card, texts.language)
         return card
+
+
+LANGUAGE_KEY = "lang"
+"""The data key every button carries: the language of its card, so the answer to a press comes in
+the language the person was reading (bot.core.language)."""
+
+
+def _mark_language(node: object, language: str) -> None:
+    """Add the card's language to the data of every Action.Execute, wherever it sits (body, action
+    sets, show-card actions)."""
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Execute":
+            data = node.setdefault("data", {})
+            if isinstance(data, dict):
+                data[LANGUAGE_KEY] = language
+        for value in node.values():
+            if isinstance(value, dict | list):
+                _mark_language(value, language)
+    elif isinstance(node, list):
+        for item in node:
+            _mark_language(item, language)

@@ -31,6 +31,8 @@ class Verb(StrEnum):
     MY_DATA = "minedata.show"
     MY_DATA_ERASE_ASK = "minedata.erase_ask"
     MY_DATA_ERASE = "minedata.erase"
+    LANGUAGE = "kivett.language"
+    LANGUAGE_SET = "kivett.language_set"
 
 
 PAYLOAD_VERSION = 1

@@ -44,6 +44,34 @@ class HelpView:
 
 
 @dataclass(frozen=True)
+class LanguageView:
+    """The `språk` card: the language the person is answered in now, and Bokmål, Nynorsk and
+    English to choose from."""
+
+    template: ClassVar[str] = "language.json.j2"
+    current: str = "nb"
+    chosen: bool = False
+    """True when `current` is the person's own choice (not worked out from Teams or the text)."""
+
+
+@dataclass(frozen=True)
+class LanguageChosenView:
+    """After a choice: the confirmation in the new language, and the way on."""
+
+    template: ClassVar[str] = "language_chosen.json.j2"
+    champion: bool = False
+    lead: bool = False
+
+
+@dataclass(frozen=True)
+class LanguageOfferView:
+    """One line offering the choice, added under the first answer to someone whose Teams is not
+    in Norwegian (its body is appended to that card)."""
+
+    template: ClassVar[str] = "language_offer.json.j2"
+
+
+@dataclass(frozen=True)
 class AboutView:
     """What KI-vett is, what it stores about a person and why, their rights, the DPO's address."""
 
@@ -379,4 +407,7 @@ CardView = (
     | MyDataView
     | MyDataEraseView
     | MyDataErasedView
+    | LanguageView
+    | LanguageChosenView
+    | LanguageOfferView
 )

@@ -15,7 +15,7 @@ from bot.core.caller import Caller
 from bot.core.commands import CommandName
 from cards.verbs import Verb
 from cards.views import CardView
-from content import Texts
+from content import Language, Texts
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,12 @@ class Reply:
     conversation_forgotten: bool = False
     """The flow removed this conversation's reference from the store (an erasure): the next
     message stores it anew instead of trusting what this process saved earlier today."""
+    language: Language | None = None
+    """Render the card in this language instead of the caller's (the answer to a language choice
+    comes in the language just chosen)."""
+    person_erased: bool = False
+    """The flow erased everything stored about the caller: forget what this process remembers of
+    them too (their language choice)."""
 
 
 Handler = Callable[[Request], Awaitable[Reply]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.commands import CommandName
+from bot.core.language import as_language
 from bot.core.records import Erasure, PersonRecord
 from bot.ports import PersonalData, StorageUnavailableError
 from cards.markdown import UserText
@@ -83,6 +84,7 @@ class MyDataFlow:
             self.erased(request.texts, erasure),
             route="my_data:erased",
             conversation_forgotten=erasure.conversations > 0,
+            person_erased=True,
         )
 
     def overview(self, texts: Texts, record: PersonRecord) -> CardView:
@@ -114,6 +116,16 @@ class MyDataFlow:
                 ),
             )
         )
+        if record.language is not None:
+            chosen = as_language(record.language.language)
+            facts.append(
+                Fact(
+                    texts("mydata.fact_language"),
+                    texts(f"language.name_{chosen}")
+                    if chosen
+                    else texts("mydata.language_not_chosen"),
+                )
+            )
         cards = record.learning_cards
         facts.append(Fact(texts("mydata.fact_cards"), texts.count("mydata.cards", len(cards))))
         if record.broadcasts:

@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.language import Written, written_language
+
 
 class CommandName(StrEnum):
     HELP = "help"
@@ -23,6 +25,7 @@ class CommandName(StrEnum):
     LEARNING_CARD = "learning_card"
     SUMMARY = "summary"
     MY_DATA = "my_data"
+    LANGUAGE = "language"
     UNKNOWN = "unknown"
 
 
@@ -30,6 +33,10 @@ class CommandName(StrEnum):
 class Command:
     name: CommandName
     argument: str = ""
+    """For `språk nynorsk` / `language english`: the language asked for ("nb", "nn", "en")."""
+    written: Written | None = None
+    """The language the message is written in, when its words tell (a Norwegian command word, an
+    English question): the router answers a Norwegian message in the målform."""
 
 
 # Words are compared after normalisation (lower case, NFC, punctuation and extra spaces removed).
@@ -95,7 +102,50 @@ _WORDS: dict[str, CommandName] = {
     "privacy": CommandName.MY_DATA,
     "slett mine data": CommandName.MY_DATA,
     "delete my data": CommandName.MY_DATA,
+    "språk": CommandName.LANGUAGE,
+    "språket": CommandName.LANGUAGE,
+    "sprak": CommandName.LANGUAGE,
+    "målform": CommandName.LANGUAGE,
+    "language": CommandName.LANGUAGE,
 }
+
+_ENGLISH_WORDS = frozenset(
+    {
+        "help",
+        "menu",
+        "about",
+        "ai check",
+        "ai-check",
+        "check text",
+        "text check",
+        "weekly tip",
+        "lessons",
+        "subscribe",
+        "unsubscribe",
+        "learning card",
+        "learning cards",
+        "summary",
+        "my data",
+        "privacy",
+        "delete my data",
+        "language",
+    }
+)
+"""Command words that are English; every other word in `_WORDS` is Norwegian, except these:"""
+_EITHER_LANGUAGE = frozenset({"start"})
+
+# `språk nynorsk`, `language english`, or just the name of the language.
+_LANGUAGE_NAMES: dict[str, str] = {
+    "bokmål": "nb",
+    "bokmal": "nb",
+    "nb": "nb",
+    "nynorsk": "nn",
+    "nn": "nn",
+    "english": "en",
+    "engelsk": "en",
+    "en": "en",
+}
+_BARE_LANGUAGE_NAMES = frozenset({"bokmål", "bokmal", "nynorsk", "english", "engelsk"})
 
 _TRIM = re.compile(r"^[\s.!,;:?]+|[\s.!,;:?]+$")
 _SPACES = re.compile(r"\s+")
@@ -113,4 +163,29 @@ def parse_command(text: str | None) -> Command:
         return Command(CommandName.UNKNOWN)
     if text.strip() == "?":
         return Command(CommandName.HELP)
-    return Command(_WORDS.get(normalise(text), CommandName.UNKNOWN))
+    words = normalise(text)
+    name = _WORDS.get(words)
+    if name is not None:
+        return Command(name, written=_command_language(words))
+    language = _language_request(words)
+    if language is not None:
+        return language
+    return Command(CommandName.UNKNOWN, written=written_language(text))
+
+
+def _command_language(words: str) -> Written | None:
+    if words in _EITHER_LANGUAGE:
+        return None
+    return "en" if words in _ENGLISH_WORDS else "no"
+
+
+def _language_request(words: str) -> Command | None:
+    """`språk nynorsk`, `language: english`, `nynorsk`: the language command with its choice."""
+    if words in _BARE_LANGUAGE_NAMES:
+        return Command(CommandName.LANGUAGE, _LANGUAGE_NAMES[words], written=None)
+    head, _, rest = words.partition(" ")
+    head = head.rstrip(":")
+    choice = _LANGUAGE_NAMES.get(rest.strip(" :"))
+    if _WORDS.get(head) is CommandName.LANGUAGE and choice is not None:
+        return Command(CommandName.LANGUAGE, choice, written=_command_language(head))
+    return None

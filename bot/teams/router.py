@@ -3,28 +3,42 @@ handler up in the flows' table, and sends the card it gets back. No feature logi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.schema import ChannelAccount
 
 from bot.core.caller import Caller
 from bot.core.commands import CommandName, parse_command
+from bot.core.language import Written, as_language, choose_language, is_norwegian_locale
+from bot.core.records import LanguageChoice
 from bot.logs import get_logger
-from bot.teams.activity import TurnFacts, message_text
+from bot.ports import StorageUnavailableError
+from bot.teams.activity import TurnFacts, card_language, message_text
 from bot.teams.references import ReferenceKeeper
 from bot.teams.replies import card_invoke_response, card_message, send_error_card
 from bot.teams.turnlog import TURN_LOG_KEY, TurnLog
 from cards.renderer import CardRenderer
 from cards.verbs import Verb
-from cards.views import CardView
-from content import Catalog
+from cards.views import CardView, LanguageOfferView
+from content import Catalog, Language
 from dialogs.actions import CardAction, RejectedAction, parse_action
 from dialogs.flow import Reply, Request, Routes
 
 _log = get_logger("router")
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+LANGUAGE_OFFER: CardView = LanguageOfferView()
+
+
+class Languages(Protocol):
+    """What the router needs of the stored language choices (`CachedLanguageChoices`)."""
+
+    async def get(self, user_key: str) -> LanguageChoice | None: ...
+
+    async def mark_offered(self, user_key: str) -> None: ...
+
+    def forget(self, user_key: str) -> None: ...
 
 
 class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type information
@@ -40,6 +54,7 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
         welcome: CardView,
         unknown_verb: CardView,
         rejected: CardView,
+        languages: Languages,
     ) -> None:
         super().__init__()
         self._routes = routes
@@ -52,6 +67,7 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
         self._welcome = welcome
         self._unknown_verb = unknown_verb
         self._rejected = rejected
+        self._languages = languages
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
@@ -61,44 +77,53 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         # A message reads and writes no conversation state: each flow keeps its own state in its
-        # card, so an ordinary message costs no storage round trip.
+        # card, so an ordinary message costs no storage round trip (the language choice is
+        # remembered in memory for a while).
         await self._references.remember(turn_context)
         text = message_text(turn_context)
         command = parse_command(text)
         _note(turn_context, f"command:{command.name.value}")
-        caller = self._facts.caller(turn_context)
+        stored = await self._stored_choice(turn_context)
+        caller = self._caller(turn_context, stored, written=command.written)
         handler = (
             self._routes.commands.get(command.name) or self._routes.commands[CommandName.UNKNOWN]
         )
         answer = await handler(self._request(caller, text=text))
-        await self._after(turn_context, answer, f"command:{command.name.value}")
-        await turn_context.send_activity(card_message(self._render(caller, answer.view)))
+        await self._after(turn_context, caller, answer, f"command:{command.name.value}")
+        card = self._render(answer.language or caller.language, answer.view)
+        if command.name is not CommandName.LANGUAGE and not answer.language:
+            await self._offer_language(turn_context, caller, stored, card)
+        await turn_context.send_activity(card_message(card))
 
     # -- card actions ---------------------------------------------------------------------------
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> Any:
-        caller = self._facts.caller(turn_context)
         if turn_context.activity.name != ADAPTIVE_CARD_ACTION:
             _note(turn_context, "invoke:ignored")
             return card_invoke_response(None)
+        # A button answers in the language of its card; only an old card without one needs the
+        # stored choice.
+        shown_in = card_language(turn_context)
+        stored = None if shown_in else await self._stored_choice(turn_context)
+        caller = self._caller(turn_context, stored, card=shown_in)
         action = parse_action(turn_context.activity.value)
-        view = await self._view_for(turn_context, caller, action)
-        return card_invoke_response(self._render(caller, view))
+        view, language = await self._view_for(turn_context, caller, action)
+        return card_invoke_response(self._render(language, view))
 
     async def _view_for(
         self, turn_context: TurnContext, caller: Caller, action: CardAction | RejectedAction
-    ) -> CardView:
+    ) -> tuple[CardView, Language]:
         if isinstance(action, RejectedAction):
             _note(turn_context, f"action:rejected:{action.problem}")
-            return self._rejected
+            return self._rejected, caller.language
         route = f"action:{action.verb.value}"
         _note(turn_context, route)
         handler = self._routes.verbs.get(action.verb)
         if handler is None:
-            return self._unknown_verb
+            return self._unknown_verb, caller.language
         answer = await handler(self._request(caller, data=action.data, verb=action.verb))
-        await self._after(turn_context, answer, route)
-        return answer.view
+        await self._after(turn_context, caller, answer, route)
+        return answer.view, answer.language or caller.language
 
     # -- installation and membership ------------------------------------------------------------
 
@@ -127,8 +152,7 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
             _note(turn_context, "bot_removed")
 
     async def _welcome_once(self, turn_context: TurnContext) -> None:
-        caller = self._facts.caller(turn_context)
-        if not caller.conversation.is_personal:
+        if not self._facts.caller(turn_context).conversation.is_personal:
             return
         data = await self._welcomed.get(turn_context, dict)
         if not isinstance(data, dict):  # state written by something else: start clean
@@ -137,7 +161,11 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
         if data.get("welcomed"):
             return
         data["welcomed"] = True
-        await turn_context.send_activity(card_message(self._render(caller, self._welcome)))
+        stored = await self._stored_choice(turn_context)
+        caller = self._caller(turn_context, stored)
+        card = self._render(caller.language, self._welcome)
+        await self._offer_language(turn_context, caller, stored, card)
+        await turn_context.send_activity(card_message(card))
         _note(turn_context, "welcome")
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -148,10 +176,64 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
         texts = self._catalog.texts(caller.language)
         return Request(caller=caller, texts=texts, data=data or {}, text=text, verb=verb)
 
-    def _render(self, caller: Caller, view: CardView) -> dict[str, Any]:
-        return self._renderer.render(view, self._catalog.texts(caller.language))
+    def _render(self, language: Language, view: CardView) -> dict[str, Any]:
+        return self._renderer.render(view, self._catalog.texts(language))
 
-    async def _after(self, turn_context: TurnContext, answer: Reply, route: str) -> None:
+    async def _stored_choice(self, turn_context: TurnContext) -> LanguageChoice | None:
+        """What the person chose with `språk` (None when nothing is stored, or the store is
+        down: then the answer simply follows the client and the text)."""
+        user_key = self._facts.user_key(turn_context)
+        if not user_key:
+            return None
+        try:
+            return await self._languages.get(user_key)
+        except StorageUnavailableError:
+            return None
+
+    def _caller(
+        self,
+        turn_context: TurnContext,
+        stored: LanguageChoice | None,
+        *,
+        card: Language | None = None,
+        written: Written | None = None,
+    ) -> Caller:
+        language = choose_language(
+            malform=self._facts.malform,
+            chosen=as_language(stored.language) if stored is not None else None,
+            card=card,
+            locale=turn_context.activity.locale,
+            written=written,
+        )
+        return self._facts.caller(turn_context, language)
+
+    async def _offer_language(
+        self,
+        turn_context: TurnContext,
+        caller: Caller,
+        stored: LanguageChoice | None,
+        card: dict[str, Any],
+    ) -> None:
+        """The first answer to someone whose Teams is not in Norwegian ends with one line offering
+        Bokmål, Nynorsk and English (once per person, in the personal chat)."""
+        if (
+            not caller.user_key
+            or not caller.conversation.is_personal
+            or is_norwegian_locale(turn_context.activity.locale)
+            or (stored is not None and (stored.offered or stored.language))
+        ):
+            return
+        try:
+            await self._languages.mark_offered(caller.user_key)
+        except StorageUnavailableError:
+            return  # offered next time instead
+        offer = self._render(caller.language, LANGUAGE_OFFER)
+        card.setdefault("body", []).extend(offer.get("body", []))
+        _note(turn_context, f"{_route(turn_context)}:language_offered")
+
+    async def _after(
+        self, turn_context: TurnContext, caller: Caller, answer: Reply, route: str
+    ) -> None:
         if answer.route:
             _note(turn_context, answer.route if ":" in answer.route else f"{route}:{answer.route}")
         if answer.remember_conversation:
@@ -159,6 +241,8 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
         conversation = turn_context.activity.conversation
         if answer.conversation_forgotten and conversation is not None and conversation.id:
             self._references.forget_memo(conversation.id)
+        if answer.person_erased:
+            self._languages.forget(caller.user_key)
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """The adapter's on_turn_error: log the detail, tell the user kindly."""
@@ -169,6 +253,11 @@ def _includes_bot(members: list[ChannelAccount] | None, turn_context: TurnContex
     recipient = turn_context.activity.recipient
     bot_id = recipient.id if recipient is not None else None
     return any(member.id == bot_id for member in members or [])
+
+
+def _route(turn_context: TurnContext) -> str:
+    record = turn_context.turn_state.get(TURN_LOG_KEY)
+    return record.route if isinstance(record, TurnLog) else ""
 
 
 def _note(turn_context: TurnContext, route: str) -> None:

@@ -20,7 +20,7 @@ from bot.teams.connector_cache import CachingBotFrameworkAuthentication
 from bot.teams.guard import MessagesEndpoint
 from bot.teams.proactive import TeamsProactiveSender
 from bot.teams.references import ReferenceKeeper
-from bot.teams.router import Router
+from bot.teams.router import Languages, Router
 from bot.teams.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
 from cards.views import CardView
@@ -63,6 +63,7 @@ def build_teams(
     references: ConversationReferenceStore,
     renderer: CardRenderer,
     catalog: Catalog,
+    languages: Languages,
     credentials: Any = None,
     auth_endpoints: ChannelAuthEndpoints | None = None,
 ) -> Teams:
@@ -83,6 +84,7 @@ def build_teams(
         references=references,
         renderer=renderer,
         catalog=catalog,
+        languages=languages,
     )
     adapter.on_turn_error = router.on_turn_error
     endpoint = MessagesEndpoint(
@@ -108,6 +110,7 @@ def build_router(
     references: ConversationReferenceStore,
     renderer: CardRenderer,
     catalog: Catalog,
+    languages: Languages,
 ) -> Router:
     """The router over the flows' table; roles and the default language come from settings."""
     return Router(
@@ -124,4 +127,5 @@ def build_router(
         welcome=screens.welcome,
         unknown_verb=screens.unknown_verb,
         rejected=screens.rejected,
+        languages=languages,
     )

@@ -3,7 +3,8 @@
 - Conversations nobody has written in for longer than the limit and that no one subscribes to
   lessons in: their reference and conversation state (`PersonalData.prune`). A subscriber is not
   gone: when they leave the municipality, Teams refuses the weekly delivery and the lesson worker
-  drops their subscription and reference. Lesson progress stays until the person erases it.
+  drops their subscription and reference. Lesson progress and the language choice stay until the
+  person erases them.
 - Usage counts of calendar months that ended longer ago than the limit (`UsageStats.prune`). The
   counts name no one; they are kept by month so that old ones can go.
 

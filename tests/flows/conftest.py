@@ -17,6 +17,7 @@ from botbuilder.schema import (
     ConversationAccount,
 )
 
+from bot.adapters.language_cache import CachedLanguageChoices
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.bootstrap import Flows, build_flows, sqlite_stores
 from bot.content_loader import load_content
@@ -135,6 +136,8 @@ async def make_harness(tmp_path: Path, swap: StoreSwap | None = None) -> Harness
     def render_card(view: CardView, language: Language) -> dict[str, Any]:
         return renderer.render(view, content.catalog.texts(language))
 
+    # a clock that stands still: a remembered choice never expires within a test
+    languages = CachedLanguageChoices(stores.languages, lambda: 0.0)
     flows = build_flows(
         content,
         stores,
@@ -145,6 +148,7 @@ async def make_harness(tmp_path: Path, swap: StoreSwap | None = None) -> Harness
         list_url=lambda: LIST_URL,
         on_stored=lambda: stored_signals.append(1),
         sharepoint_delayed=lambda: bool(sharepoint_delayed),
+        languages=languages,
     )
     router = build_router(
         settings,
@@ -156,6 +160,7 @@ async def make_harness(tmp_path: Path, swap: StoreSwap | None = None) -> Harness
         references=stores.references,
         renderer=renderer,
         catalog=content.catalog,
+        languages=languages,
     )
     return Harness(
         router=router,

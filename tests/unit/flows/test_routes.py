@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.language_cache import CachedLanguageChoices
 from bot.bootstrap import build_flows
 from bot.core.commands import CommandName
 from bot.ports import Stores
@@ -81,6 +82,7 @@ def _routes() -> Routes:
         list_url=lambda: "",
         on_stored=lambda: None,
         sharepoint_delayed=lambda: False,
+        languages=CachedLanguageChoices(languages, lambda: 0.0),
     ).routes()
 
 
