@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[dict[Language, str], str], ...] = (
     ({"nb": "læringskort", "nn": "læringskort", "en": "learning card"}, "manifest.cmd_cards"),
     ({"nb": "om", "nn": "om", "en": "about"}, "manifest.cmd_about"),
     ({"nb": "mine data", "nn": "dataa mine", "en": "my data"}, "manifest.cmd_mydata"),
+    ({"nb": "språk", "nn": "språk", "en": "language"}, "manifest.cmd_language"),
 )
 ICONS = ("color.png", "outline.png")
 # Teams language tag and file in the package of each additional language (nb is the manifest's).

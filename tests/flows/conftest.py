@@ -117,13 +117,17 @@ class Harness:
         return adapter
 
 
-async def make_harness(tmp_path: Path, swap: StoreSwap | None = None) -> Harness:
+async def make_harness(
+    tmp_path: Path, swap: StoreSwap | None = None, **environment: str
+) -> Harness:
+    """`environment` adds or overrides settings by their variable name (KIVETT_DEFAULT_LANGUAGE)."""
     settings = Settings.model_validate(
         {
             "KIVETT_DATA_DIR": str(tmp_path),
             "KIVETT_CHAMPIONS": str(CHAMPION.aad_object_id),
             "KIVETT_LEADS": str(LEAD.aad_object_id),
         }
+        | environment
     )
     sqlite = await sqlite_stores(settings)
     assert isinstance(sqlite.backend, SqliteDatabase)
