@@ -22,7 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Language = Literal["nb", "nn", "en"]
+Malform = Literal["nb", "nn"]
+"""The municipality's official written standard (målform): bokmål or nynorsk."""
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 StorageKind = Literal["sqlite", "azure"]
 GraphCredentialKind = Literal["secret", "certificate", "managed_identity"]
@@ -63,8 +64,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), validation_alias="KIVETT_DATA_DIR")
     """Where the embedded store (SQLite) keeps its files."""
 
-    default_language: Language = Field(default="nb", validation_alias="KIVETT_DEFAULT_LANGUAGE")
-    """Language used when a message carries no locale we know: nb, nn or en."""
+    default_language: Malform = Field(default="nb", validation_alias="KIVETT_DEFAULT_LANGUAGE")
+    """The municipality's målform, nb or nn: the answer to everyone with Teams in Norwegian or who
+    writes Norwegian, unless they chose otherwise with `språk` (bot.core.language)."""
 
     log_level: LogLevel = Field(default="INFO", validation_alias="KIVETT_LOG_LEVEL")
     """DEBUG, INFO, WARNING or ERROR."""
@@ -240,7 +242,8 @@ class SettingsError(Exception):
 
 _ALLOWED: dict[str, str] = {
     "MicrosoftAppType": ", ".join(t.value for t in AppType),
-    "KIVETT_DEFAULT_LANGUAGE": ", ".join(get_args(Language)),
+    "KIVETT_DEFAULT_LANGUAGE": ", ".join(get_args(Malform))
+    + " (the municipality's målform; English is chosen per person)",
     "KIVETT_LOG_LEVEL": ", ".join(get_args(LogLevel)),
     "KIVETT_STORAGE": ", ".join(get_args(StorageKind)),
     "KIVETT_MAX_BODY_BYTES": "a whole number of bytes from 4096 to 4194304",

@@ -34,7 +34,7 @@ def test_dotenv_file_is_read_and_environment_wins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("KIVETT_LOG_LEVEL=DEBUG\nKIVETT_DEFAULT_LANGUAGE=en\n", encoding="utf-8")
+    env_file.write_text("KIVETT_LOG_LEVEL=DEBUG\nKIVETT_DEFAULT_LANGUAGE=nb\n", encoding="utf-8")
     monkeypatch.setenv("KIVETT_DEFAULT_LANGUAGE", "nn")
     settings = load_settings(env_file=env_file)
     assert settings.log_level == "DEBUG"
@@ -45,7 +45,8 @@ def test_dotenv_file_is_read_and_environment_wins(
     ("variable", "value", "allowed"),
     [
         ("KIVETT_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR"),
-        ("KIVETT_DEFAULT_LANGUAGE", "sv", "nb, nn, en"),
+        ("KIVETT_DEFAULT_LANGUAGE", "sv", "nb, nn (the municipality's målform"),
+        ("KIVETT_DEFAULT_LANGUAGE", "english", "nb, nn"),
         ("MicrosoftAppType", "Anything", "SingleTenant, MultiTenant, UserAssignedMSI"),
         ("KIVETT_MAX_BODY_BYTES", "lots", "4096 to 4194304"),
     ],
