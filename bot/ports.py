@@ -120,6 +120,26 @@ class LanguageChoices(Protocol):
         ...
 
 
+class ActionLedger(Protocol):
+    """Card actions that change something (a tip send, a subscription, a feedback vote) carry an
+    action id made when the card was rendered; the ledger makes each apply once, whatever the
+    replays or double clicks."""
+
+    async def claim(self, action_id: str, kind: str) -> str | None:
+        """Record that `action_id` (of `kind`: "tip_send", "subscribe", "feedback") is being
+        applied. Returns None the first time; for every later claim of the same id, the outcome
+        recorded with `settle` (or "" while the first one is still under way)."""
+        ...
+
+    async def settle(self, action_id: str, outcome: str) -> None:
+        """Store what the first application led to (a job id, "done"): replays show it."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Forget claims made before `before` (the retention limit); return how many."""
+        ...
+
+
 class BroadcastStore(Protocol):
     """Where champions' broadcasts are queued (the worker sends them)."""
 
@@ -139,7 +159,9 @@ class BroadcastStore(Protocol):
 
 class HealthCheck(Protocol):
     async def ping(self) -> None:
-        """Raise StorageUnavailableError if the store cannot serve requests."""
+        """Raise StorageUnavailableError (its message a short reason for /readyz, never a path or
+        a secret) if the store cannot serve requests: it must be readable and writable (a cheap
+        write probe; an implementation may skip the write when one succeeded moments ago)."""
         ...
 
 
@@ -272,7 +294,9 @@ class StoreBackend(Protocol):
     """The store as a whole: reachable? (for /readyz) and closed at shutdown."""
 
     async def ping(self) -> None:
-        """Raise StorageUnavailableError if the store cannot serve requests."""
+        """Raise StorageUnavailableError (its message a short reason for /readyz, never a path or
+        a secret) if the store cannot serve requests: it must be readable and writable (a cheap
+        write probe; an implementation may skip the write when one succeeded moments ago)."""
         ...
 
     async def close(self) -> None: ...
