@@ -101,6 +101,13 @@ CREATE TABLE IF NOT EXISTS language_choices (
     offered INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE TABLE IF NOT EXISTS card_actions (
+    action_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
+    claimed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS card_actions_claimed ON card_actions(claimed_at);
 CREATE TABLE IF NOT EXISTS conversation_refs (
     conversation_id TEXT PRIMARY KEY,
     conversation_type TEXT NOT NULL,
