@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.playground import BotProcess, PlaygroundProcess, run_bot, run_playground
+from tests.e2e.playground import (
+    BotProcess,
+    PlaygroundProcess,
+    run_bot,
+    run_playground,
+    stop_process,
+)
 
 
 @dataclass
@@ -22,4 +28,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = workdir / "data"  # only the bot's own files: the logs live beside it
     data_dir.mkdir()
     with run_bot(data_dir, workdir / "bot.log") as bot, run_playground(bot.endpoint, workdir) as pg:
-        yield Stack(bot=bot, playground=pg)
+        try:
+            yield Stack(bot=bot, playground=pg)
+        finally:
+            # the bot first, while the Playground still answers: a reply on its way when the
+            # last test ends is delivered instead of failing in the bot's log
+            stop_process(bot.process)

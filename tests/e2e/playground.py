@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from cards.verbs import Verb
 from tests.azurite import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,13 +69,19 @@ class BotProcess:
 
 @contextlib.contextmanager
 def run_bot(
-    data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None
+    data_dir: Path,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
 ) -> Iterator[BotProcess]:
-    port = free_port()
+    """The bot in dev mode on `port` (a free one when None). A Playground is bound to the bot's
+    endpoint, so a bot started again on the same port is reached by the same Playground."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "KIVETT_"))}
     env.update({"KIVETT_DATA_DIR": str(data_dir), "KIVETT_LOG_LEVEL": "INFO"})
     env.update(extra_env or {})
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:  # appended: a restarted bot keeps one log
         process = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "python"),
@@ -189,6 +196,45 @@ def card_texts(card: dict[str, Any]) -> list[str]:
 
     walk(card.get("body", []))
     return found
+
+
+def every_action(node: Any) -> list[dict[str, Any]]:
+    """Every action anywhere in a card or part of one (body, columns, action sets, actions)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Action."):
+            found.append(node)
+        for value in node.values():
+            found.extend(every_action(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(every_action(item))
+    return found
+
+
+@dataclass
+class LanguageOffer:
+    """The one line under a first answer that offers Bokmål, Nynorsk and English."""
+
+    text: list[str]
+    buttons: list[dict[str, Any]]
+
+    @property
+    def choices(self) -> list[str]:
+        return [str((button.get("data") or {}).get("choice")) for button in self.buttons]
+
+
+def language_offer(card: dict[str, Any]) -> LanguageOffer | None:
+    """The offer line of a card's body (a ColumnSet whose buttons set the language), if any."""
+    offers = [
+        LanguageOffer(text=card_texts({"body": [item]}), buttons=every_action(item))
+        for item in card.get("body", [])
+        if isinstance(item, dict)
+        and item.get("type") == "ColumnSet"
+        and any(a.get("verb") == Verb.LANGUAGE_SET for a in every_action(item))
+    ]
+    assert len(offers) <= 1, "the choice is offered in one line at most"
+    return offers[0] if offers else None
 
 
 def card_actions(card: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """End to end in a real browser: the Agents Playground page in Chromium, talking to the bot.
 
-A user types `hjelp`, sees the help card, presses its "About KI-vett" button (Action.Execute) and
-sees the about card replace the help card in place. Screenshots go to test-artifacts/.
+A user types `hjelp`, sees the help card in bokmål (a Norwegian command gets the målform, though
+the Playground's client says en-US), presses its "Om KI-vett" button (Action.Execute) and sees the
+about card, in the help card's language, replace the help card in place. Screenshots go to
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def connected_page(tmp_path: Path) -> Iterator[Page]:
 @pytest.mark.e2e
 @pytest.mark.browser
 def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
-    t = load_catalog().texts("en")  # the Playground sends locale en-US
+    t = load_catalog().texts("nb")  # `hjelp` is Norwegian: the målform, whatever the locale
     with connected_page(tmp_path) as page:
         send(page, "hjelp")
 
@@ -82,8 +84,9 @@ def test_help_card_about_button_in_playground_page(tmp_path: Path) -> None:
 @pytest.mark.browser
 def test_ki_sjekk_red_flag_ticked_in_the_playground_page_gives_red(tmp_path: Path) -> None:
     """The five steps clicked in the real card renderer: radio buttons, then a checkbox on the
-    red-flags step (a multi-select the client sends as a comma-separated value)."""
-    t = load_catalog().texts("en")
+    red-flags step (a multi-select the client sends as a comma-separated value). `ki-sjekk` is
+    a Norwegian command: every step comes in bokmål."""
+    t = load_catalog().texts("nb")
     with connected_page(tmp_path) as page:
         send(page, "ki-sjekk")
 

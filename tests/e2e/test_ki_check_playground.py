@@ -15,7 +15,9 @@ from tests.e2e.playground import Message, PlaygroundClient, card_texts, connect
 
 pytestmark = pytest.mark.e2e
 
-EN = load_catalog().texts("en")  # the Playground's user has locale en-US
+# The Playground's user has locale en-US, but `ki-sjekk` and `sjekk tekst` are Norwegian
+# commands: the bot answers in the målform (bokmål), and every button on those cards too.
+NB = load_catalog().texts("nb")
 
 
 def _button(card: dict[str, Any], verb: str) -> dict[str, Any]:
@@ -50,7 +52,7 @@ async def _dialog(
     for choice in (task, tool, category):
         card = await _press(pg, message, card, Verb.KI_NEXT, choice=choice)
     card = await _press(pg, message, card, Verb.KI_NEXT, decision=decision, publish="no")
-    assert EN("kisjekk.q_flags") in card_texts(card)
+    assert NB("kisjekk.q_flags") in card_texts(card)
     card = await _press(pg, message, card, Verb.KI_NEXT, flags=flags)
     return card_texts(card)
 
@@ -58,9 +60,9 @@ async def _dialog(
 async def test_a_full_dialog_ending_red_for_personal_data_in_an_open_tool(stack: Stack) -> None:
     async with connect(stack.playground.base) as pg:
         shown = await _dialog(pg, "summarise", "chatgpt", "restricted")
-    assert any(EN("kisjekk.verdict_red") in text for text in shown)
-    assert f"• {EN('rule.personal_data_open_tool')}" in shown
-    assert EN("kisjekk.reasons_title") in shown
+    assert any(NB("kisjekk.verdict_red") in text for text in shown)
+    assert f"• {NB('rule.personal_data_open_tool')}" in shown
+    assert NB("kisjekk.reasons_title") in shown
 
 
 async def test_a_full_dialog_ending_green_for_open_information_in_an_approved_tool(
@@ -68,9 +70,9 @@ async def test_a_full_dialog_ending_green_for_open_information_in_an_approved_to
 ) -> None:
     async with connect(stack.playground.base) as pg:
         shown = await _dialog(pg, "write", "copilot_chat", "open")
-    assert any(EN("kisjekk.verdict_green") in text for text in shown)
-    assert f"• {EN('rule.open_info')}" in shown
-    assert f"• {EN('rule.minimal_risk')}" in shown
+    assert any(NB("kisjekk.verdict_green") in text for text in shown)
+    assert f"• {NB('rule.open_info')}" in shown
+    assert f"• {NB('rule.minimal_risk')}" in shown
 
 
 @pytest.mark.parametrize(
@@ -87,10 +89,10 @@ async def test_each_red_flag_is_red_in_an_approved_tool_whatever_the_task(
 ) -> None:
     async with connect(stack.playground.base) as pg:
         shown = await _dialog(pg, task, "m365_copilot", "open", flags=flag)
-    assert any(EN("kisjekk.verdict_red") in text for text in shown)
+    assert any(NB("kisjekk.verdict_red") in text for text in shown)
     reasons = [text for text in shown if text.startswith("• ")]
-    assert reasons[0] == f"• {EN(rule)}", "the red flag is the first reason"
-    assert f"• {EN('rule.minimal_risk')}" not in shown, "no low-risk line on a red card"
+    assert reasons[0] == f"• {NB(rule)}", "the red flag is the first reason"
+    assert f"• {NB('rule.minimal_risk')}" not in shown, "no low-risk line on a red card"
 
 
 async def test_a_high_risk_use_is_red_even_in_the_case_system(stack: Stack) -> None:
@@ -98,11 +100,11 @@ async def test_a_high_risk_use_is_red_even_in_the_case_system(stack: Stack) -> N
         shown = await _dialog(
             pg, "summarise", "case_system_ai", "confidential", decision="services"
         )
-    assert any(EN("kisjekk.verdict_red") in text for text in shown)
-    assert f"• {EN('rule.high_risk_use')}" in shown
-    assert f"• {EN('next.own_assessment')}" in shown
-    assert f"• {EN('next.remove_personal_data')}" not in shown
-    assert f"• {EN('law.ai_act_status')}" in shown
+    assert any(NB("kisjekk.verdict_red") in text for text in shown)
+    assert f"• {NB('rule.high_risk_use')}" in shown
+    assert f"• {NB('next.own_assessment')}" in shown
+    assert f"• {NB('next.remove_personal_data')}" not in shown
+    assert f"• {NB('law.ai_act_status')}" in shown
 
 
 def _valid_fodselsnummer() -> str:
@@ -148,7 +150,7 @@ async def test_checked_text_is_stored_nowhere_and_logged_nowhere(stack: Stack) -
         await pg.say("hjelp")  # one more turn, so any state write after the check has happened
         await pg.next_message()
     shown = " ".join(card_texts(result))
-    assert EN.count("tekstsjekk.found_title", 3) in shown, "the name, the number and the phone"
+    assert NB.count("tekstsjekk.found_title", 3) in shown, "the name, the number and the phone"
     assert "Nordmann" not in shown
     assert fnr not in shown
     _assert_absent_from_files(Path(stack.bot.data_dir), canary, fnr)

@@ -27,7 +27,10 @@ from tests.fakes.sharepoint_list import provision
 
 pytestmark = pytest.mark.e2e
 
-EN = load_catalog().texts("en")  # the Playground's user has locale en-US
+# The Playground's user has locale en-US and writes English commands
+# (`learning card`, `summary`): the bot answers in English, and every button on an
+# English card answers in English.
+EN = load_catalog().texts("en")
 CONTENT = load_content()
 CHOICES = (
     LearningCardDialog(CONTENT.policy, CONTENT.service_areas)

@@ -39,9 +39,9 @@ from tests.e2e.playground import (
 
 pytestmark = pytest.mark.e2e
 
-# The Playground's user has locale en-US: the bot answers in English and stores the subscription
-# in English. Channels get the bot's default language (nb).
-EN = load_catalog().texts("en")
+# The Playground's user has locale en-US, but writes Norwegian commands (`abonner`, `ukens tips`):
+# the bot answers in the målform (bokmål) and stores the subscription in bokmål, so the weekly
+# lesson comes in bokmål. Channels get the målform too.
 NB = load_catalog().texts("nb")
 LESSONS = load_content().lessons
 # The Playground's current user ("Alex Wilber"); the test checks it against /_internal/v1/config.
@@ -177,18 +177,18 @@ async def test_a_due_subscription_brings_the_lesson_proactively(champion_stack: 
     async with connect(stack.playground.base) as pg, frames(pg) as stream:
         await pg.say("abonner")
         form = await pg.next_message()
-        assert card_texts(form.card)[0] == EN("subscribe.title")
+        assert card_texts(form.card)[0] == NB("subscribe.title")
         status, body = await pg.press(
             form, _action(form.card, Verb.SUBSCRIBE_SAVE), inputs={"day": "0", "time": "09:00"}
         )
         assert status == 200, body
-        assert card_texts(body["value"])[0] == EN("subscribe.subscribed_title")
+        assert card_texts(body["value"])[0] == NB("subscribe.subscribed_title")
         [(conversation, language)] = _sql(
             stack,
             "SELECT conversation_id, language FROM subscriptions WHERE user_key = ?",
             PLAYGROUND_USER_AAD,
         )
-        assert (conversation, language) == (pg.personal_chat_id, "en")
+        assert (conversation, language) == (pg.personal_chat_id, "nb")
 
         # Monday 09:00 is days away: make it due now, as if the week had passed
         _sql(
@@ -196,9 +196,9 @@ async def test_a_due_subscription_brings_the_lesson_proactively(champion_stack: 
             "UPDATE subscriptions SET next_due = '2020-01-06T08:00:00.000000Z' WHERE user_key = ?",
             PLAYGROUND_USER_AAD,
         )
-        heading = EN("lessons.lesson_title", number=1, title=EN("vettregel.1.title"))
+        heading = NB("lessons.lesson_title", number=1, title=NB("vettregel.1.title"))
         frame, lesson = await stream.wait_for("createMessage", pg.personal_chat_id, heading, 10)
-        assert EN("lessons.weekly_intro") in card_texts(lesson)
+        assert NB("lessons.weekly_intro") in card_texts(lesson)
         assert Verb.UNSUBSCRIBE in [a.get("verb") for a in card_actions(lesson)], "an opt-out"
         [(next_due,)] = _sql(
             stack, "SELECT next_due FROM subscriptions WHERE user_key = ?", PLAYGROUND_USER_AAD
@@ -210,7 +210,7 @@ async def test_a_due_subscription_brings_the_lesson_proactively(champion_stack: 
             _as_message(frame), _action(lesson, Verb.UNSUBSCRIBE), inputs={}
         )
         assert status == 200, body
-        assert card_texts(body["value"])[0] == EN("subscribe.unsubscribed_title")
+        assert card_texts(body["value"])[0] == NB("subscribe.unsubscribed_title")
         assert not _sql(
             stack, "SELECT 1 FROM subscriptions WHERE user_key = ?", PLAYGROUND_USER_AAD
         )
@@ -235,7 +235,7 @@ async def test_a_champions_tip_lands_in_a_team_channel(champion_stack: Stack) ->
 
         await pg.say("ukens tips")
         compose = await pg.next_message()
-        assert card_texts(compose.card)[0] == EN("tips.title")
+        assert card_texts(compose.card)[0] == NB("tips.title")
         status, body = await pg.press(
             compose,
             _action(compose.card, Verb.TIP_PREVIEW),
@@ -243,17 +243,17 @@ async def test_a_champions_tip_lands_in_a_team_channel(champion_stack: Stack) ->
         )
         assert status == 200, body
         preview = body["value"]
-        assert card_texts(preview)[0] == EN("tips.preview_title"), card_texts(preview)
+        assert card_texts(preview)[0] == NB("tips.preview_title"), card_texts(preview)
         status, body = await pg.press(compose, _action(preview, Verb.TIP_SEND))
         assert status == 200, body
-        assert card_texts(body["value"])[0] == EN("tips.progress_title"), card_texts(body["value"])
+        assert card_texts(body["value"])[0] == NB("tips.progress_title"), card_texts(body["value"])
 
         tip = LESSONS["nb"].tip("tip01").text
         _, card = await stream.wait_for("createMessage", channel, tip, 15)
         assert NB("tips.title") in card_texts(card)
         # the champion's progress card is updated in place when the job is done
         update, _ = await stream.wait_for(
-            "updateMessage", pg.personal_chat_id, EN("tips.report_title"), 15
+            "updateMessage", pg.personal_chat_id, NB("tips.report_title"), 15
         )
         assert update.message_id == compose.message_id
         [(state,)] = _sql(stack, "SELECT state FROM broadcast_jobs")
@@ -301,8 +301,8 @@ async def test_someone_who_is_not_a_champion_gets_a_polite_no(champion_stack: St
         }
         async with pg.session.post(f"{pg.base}/_internal/v1/customActivities", json=message) as r:
             assert r.status < 300, await r.text()
-        _, card = await stream.wait_for("createMessage", channel, EN("tips.refused_title"), 10)
-        assert EN("tips.refused_body") in card_texts(card)
+        _, card = await stream.wait_for("createMessage", channel, NB("tips.refused_title"), 10)
+        assert NB("tips.refused_body") in card_texts(card)
         assert not [a for a in card_actions(card) if a.get("verb") == Verb.TIP_SEND]
         await _wait_for_route(stack, "tip:refused")
 

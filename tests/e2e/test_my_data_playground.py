@@ -21,12 +21,16 @@ from tests.e2e.playground import (
     connect,
     run_bot,
     run_playground,
+    stop_process,
 )
 from tests.e2e.test_lessons_playground import PLAYGROUND_USER_AAD
 
 pytestmark = pytest.mark.e2e
 
-EN = load_catalog().texts("en")  # the Playground's user has locale en-US
+# The Playground's user has locale en-US and writes English commands
+# (`subscribe`, `my data`): the bot answers in English, and every button on an
+# English card answers in English.
+EN = load_catalog().texts("en")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         run_bot(data_dir, workdir / "bot.log", extra_env={}) as bot,
         run_playground(bot.endpoint, workdir) as pg,
     ):
-        yield Stack(bot=bot, playground=pg)
+        try:
+            yield Stack(bot=bot, playground=pg)
+        finally:
+            stop_process(bot.process)  # the bot first: its last reply still reaches the Playground
 
 
 def _action(card: dict[str, Any], verb: str) -> dict[str, Any]:

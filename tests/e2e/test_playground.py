@@ -12,11 +12,14 @@ import pytest
 from cards.verbs import Verb
 from content import load_catalog
 from tests.e2e.conftest import Stack
-from tests.e2e.playground import all_actions, card_actions, card_texts, connect
+from tests.e2e.playground import all_actions, card_actions, card_texts, connect, language_offer
 
 pytestmark = pytest.mark.e2e
 
-# The Playground's user has locale en-US, so the bot answers in English.
+# The Playground's user has locale en-US and has chosen no language: a Norwegian command word or
+# question is answered in the målform (bokmål by default), an English one or a message without
+# words in English, and a button in the language of the card it sits on.
+NB = load_catalog().texts("nb")
 EN = load_catalog().texts("en")
 
 
@@ -31,26 +34,31 @@ async def test_install_welcomes_and_hjelp_gets_help_and_a_button_updates_the_car
 ) -> None:
     async with connect(stack.playground.base) as pg:
         await pg.install()
-        welcome = await pg.next_message()
+        welcome = await pg.next_message()  # no words to go by: the client's locale
         assert card_texts(welcome.card)[0] == EN("welcome.title")
+        offer = language_offer(welcome.card)
+        assert offer is not None, "the first answer to an English client offers the choice"
+        assert offer.choices == ["nb", "nn", "en"]
         assert pg.personal_chat_id in _references(stack)
 
         await pg.say("hjelp")
         help_message = await pg.next_message()
-        assert card_texts(help_message.card)[0] == EN("help.title")
+        assert card_texts(help_message.card)[0] == NB("help.title")
+        assert language_offer(help_message.card) is None, "offered once"
 
-        [about_button] = card_actions(help_message.card)
+        about_button, language_button = card_actions(help_message.card)
         assert about_button["verb"] == Verb.ABOUT
+        assert language_button["verb"] == Verb.LANGUAGE
         status, body = await pg.press(help_message, about_button)
         assert status == 200
         assert body["type"] == "application/vnd.microsoft.card.adaptive"
-        assert card_texts(body["value"])[0] == EN("about.title")
+        assert card_texts(body["value"])[0] == NB("about.title")
 
         mydata_button, back_button = card_actions(body["value"])
         assert mydata_button["verb"] == Verb.MY_DATA
         assert back_button["verb"] == Verb.HELP
         status, body = await pg.press(help_message, back_button)
-        assert card_texts(body["value"])[0] == EN("help.title")
+        assert card_texts(body["value"])[0] == NB("help.title")
 
 
 async def test_each_start_button_on_the_help_card_opens_its_flow(stack: Stack) -> None:
@@ -74,13 +82,14 @@ async def test_each_start_button_on_the_help_card_opens_its_flow(stack: Stack) -
 async def test_unknown_text_and_a_forged_button_get_helpful_cards(stack: Stack) -> None:
     async with connect(stack.playground.base) as pg:
         await pg.say("kan du bestille pizza til kontoret?")
-        fallback = await pg.next_message()
-        assert card_texts(fallback.card)[0] == EN("fallback.title")
+        fallback = await pg.next_message()  # a Norwegian question: the målform
+        assert card_texts(fallback.card)[0] == NB("fallback.title")
         status, body = await pg.invoke_raw(
             fallback,
             {"action": {"type": "Action.Execute", "verb": "kivett.drop_tables", "data": {}}},
         )
         assert status == 200
+        # a forged button carries no card language: the answer follows the client's locale
         assert card_texts(body["value"])[0] == EN("stale.title")
 
 

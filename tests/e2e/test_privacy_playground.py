@@ -36,7 +36,10 @@ from tests.e2e.test_lessons_playground import PLAYGROUND_USER_AAD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-EN = load_catalog().texts("en")  # the Playground's user has locale en-US
+# The Playground's user has locale en-US and writes English commands
+# (`text check`, `learning card`, `summary`): the bot answers in English, and every button on an
+# English card answers in English.
+EN = load_catalog().texts("en")
 CONTENT = load_content()
 LABELS = LearningCardDialog(CONTENT.policy, CONTENT.service_areas).labels(EN)
 ARTIFACTS = ROOT / "test-artifacts"
