@@ -171,3 +171,57 @@ def test_unreachable_azure_storage_is_one_line_not_a_traceback(
         "KIVETT_AZURE_STORAGE_CONNECTION_STRING)"
     ]
     assert not (tmp_path / "kort.csv").exists()
+
+
+FULL_WIDTH_FORMULAS = [
+    '＝HYPERLINK("http://x";"klikk")',  # full-width equals sign
+    "﹦1+1",  # small equals sign
+    "＋47 99 99 99 99",  # full-width plus
+    "﹢1",  # small plus
+    "－2+3",  # full-width hyphen-minus
+    "﹣2+3",  # small hyphen-minus
+    "＠SUM(A1)",  # full-width commercial at
+    "﹫SUM(A1)",  # small commercial at
+    "\u2212 5",  # minus sign
+    "\u3000＝1+1",  # an ideographic space first
+    "\u200b=1+1",  # a zero-width space first
+    "\t=1+1",  # tab
+    "\r=1+1",  # carriage return
+]
+
+
+async def test_full_width_and_small_formula_characters_are_neutralised(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"KIVETT_DATA_DIR": str(tmp_path)})
+    cards = []
+    for number, title in enumerate(FULL_WIDTH_FORMULAS):
+        base = card(f"c{number:02}")
+        cards.append(replace(base, draft=replace(base.draft, title=title)))
+    await _store(settings, cards, park=set())
+
+    out = tmp_path / "kort.csv"
+    assert await export_csv(settings, out) == len(FULL_WIDTH_FORMULAS)
+    titles = [row[2] for row in _rows(out)[1:]]
+    assert titles == ["'" + title for title in FULL_WIDTH_FORMULAS], (
+        "every one starts with an apostrophe and keeps the rest as written"
+    )
+
+
+async def test_separators_and_line_breaks_inside_a_cell_stay_in_that_cell(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"KIVETT_DATA_DIR": str(tmp_path)})
+    base = card("c1")
+    what = 'Første linje; med semikolon, komma og "sitat"\nandre linje\r\ntredje'
+    tricky = replace(base, draft=replace(base.draft, title="Kort; del 1, del 2", what=what))
+    await _store(settings, [tricky, card("c2")], park=set())
+
+    out = tmp_path / "kort.csv"
+    assert await export_csv(settings, out) == 2
+    rows = _rows(out)
+    assert [len(row) for row in rows] == [len(CSV_HEADER)] * 3, "no cell was split"
+    first = dict(zip(CSV_HEADER, rows[1], strict=True))
+    assert first["tittel"] == "Kort; del 1, del 2"
+    assert first["hva_ble_gjort"] == what
+    assert rows[2][0] == "c2"
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == DELIMITER.join(f'"{name}"' for name in CSV_HEADER), (
+        "every cell is quoted, so a spreadsheet that assumes commas does not split one either"
+    )
