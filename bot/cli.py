@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import os
 import sys
+import uuid
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.content_loader import load_content
+from bot.core.content_warnings import ContentWarning
 from bot.core.records import LanguageChoice
 from bot.logs import configure_logging, get_logger
 from bot.operator.packaging import PackageError, PackageOptions, write_package
@@ -24,6 +26,7 @@ from content import LANGUAGES, ContentError, load_catalog, read_yaml
 
 DEFAULT_PORT = 3978
 LOOPBACK = "127.0.0.1"
+GUID_LENGTH = 36  # 8-4-4-4-12 hex digits, as Entra shows an app (client) id
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     setup.add_argument(
         "--list", dest="list_name", default=None, help="list name (default: settings)"
     )
+    setup.add_argument(
+        "--device-code",
+        action="store_true",
+        help="sign in as a person (device code: open an address, type a code) instead of with "
+        "the bot's credentials; needs --client-id",
+    )
+    setup.add_argument(
+        "--client-id",
+        default=None,
+        help="with --device-code: the client id of the 'KI-vett setup' app registration "
+        "(public client flows allowed, delegated Sites.Manage.All; see README)",
+    )
+    setup.add_argument(
+        "--tenant",
+        default=None,
+        help="with --device-code: the municipality's Entra tenant id "
+        "(default: MicrosoftAppTenantId)",
+    )
+    setup.add_argument(
+        "--bot-id",
+        default=None,
+        help="the bot's Entra app (client) id, for the grant printed at the end "
+        "(default: MicrosoftAppId)",
+    )
 
     outbox = commands.add_parser("outbox", help="the learning cards waiting for SharePoint")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
@@ -107,7 +134,13 @@ def _parser() -> argparse.ArgumentParser:
 
     content = commands.add_parser("content", help="work with the content files")
     content_commands = content.add_subparsers(dest="content_command", required=True)
-    content_commands.add_parser("check", help="validate every content file")
+    check = content_commands.add_parser("check", help="validate every content file")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 while the content still has placeholders (example.no links and addresses, "
+        "'Eksempel kommune'): for a deployment pipeline",
+    )
 
     policy = commands.add_parser("policy", help="KI-sjekken's rules")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
@@ -162,10 +195,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host = args.host or "0.0.0.0"  # noqa: S104 - a server behind Azure Bot Service listens on all
     try:
         load_content()
+        placeholders = len(_placeholder_warnings())
     except ContentError as exc:
         return _fail(f"content: {exc}")
     configure_logging(settings.log_level)
     log = get_logger("serve")
+    if placeholders and not args.dev:
+        print(
+            f"kivett: warning: the content still has {placeholders} placeholder(s) (example.no "
+            "links and addresses, 'Eksempel kommune') that employees will see; run 'kivett "
+            "content check' and fill in content/policy.yaml before going live (see README)",
+            file=sys.stderr,
+        )
+        log.warning("content_placeholders", extra={"fields": {"count": placeholders}})
     if args.dev:
         print(
             "kivett: DEV MODE - requests are NOT authenticated; listening on "
@@ -209,23 +251,29 @@ def _package(args: argparse.Namespace) -> int:
     return 0
 
 
-def _content_check() -> int:
+def _placeholder_warnings() -> tuple[ContentWarning, ...]:
+    """The placeholders left in every content file (raises ContentError for a file that is
+    not valid YAML)."""
     from bot.core.content_warnings import placeholder_warnings
 
+    root = resources.files("content")
+    names = sorted(
+        [entry.name for entry in root.iterdir() if entry.name.endswith(".yaml")]
+        + [
+            f"{folder.name}/{entry.name}"
+            for folder in root.iterdir()
+            if folder.is_dir()
+            for entry in folder.iterdir()
+            if entry.name.endswith(".yaml")
+        ]
+    )
+    return placeholder_warnings({name: read_yaml(name) for name in names})
+
+
+def _content_check(args: argparse.Namespace) -> int:
     try:
         content = load_content()
-        root = resources.files("content")
-        names = sorted(
-            [entry.name for entry in root.iterdir() if entry.name.endswith(".yaml")]
-            + [
-                f"{folder.name}/{entry.name}"
-                for folder in root.iterdir()
-                if folder.is_dir()
-                for entry in folder.iterdir()
-                if entry.name.endswith(".yaml")
-            ]
-        )
-        warnings = placeholder_warnings({name: read_yaml(name) for name in names})
+        warnings = _placeholder_warnings()
     except ContentError as exc:
         return _fail(f"content: {exc}")
     count = len(content.catalog.texts("nb").entries)
@@ -243,6 +291,8 @@ def _content_check() -> int:
             "placeholder(s) above must be replaced with the municipality's own before it goes "
             "live (see docs/personvernombud.md)"
         )
+        if args.strict:
+            return 1
     return 0
 
 
@@ -273,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "package":
         return _package(args)
     if args.command == "content":
-        return _content_check()
+        return _content_check(args)
     if args.command == "policy":
         return _policy_matrix(args)
     try:
@@ -389,9 +439,35 @@ def _retry_parked(settings: Settings) -> int:
 
 
 def _sharepoint_setup(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.operator.sharepoint import run_setup
+    from bot.operator.sharepoint import PersonSignIn, run_setup
     from dialogs.learning_card import LearningCardDialog
 
+    person: PersonSignIn | None = None
+    if args.device_code:
+        client_id = (args.client_id or "").strip()
+        tenant_id = (args.tenant or settings.app_tenant_id or "").strip()
+        if not client_id:
+            return _fail(
+                "--device-code: give --client-id, the client id of the 'KI-vett setup' app "
+                "registration (see README, 'Learning cards to SharePoint')"
+            )
+        if not _is_guid(client_id):
+            return _fail("--client-id: not an app (client) id; it looks like a GUID")
+        if not tenant_id:
+            return _fail(
+                "--device-code: give --tenant, the municipality's Entra tenant id "
+                "(or set MicrosoftAppTenantId)"
+            )
+        if settings.app_id and client_id.casefold() == settings.app_id.casefold():
+            print(
+                "kivett: warning: --client-id is the bot's own app registration; the README "
+                "recommends a separate 'KI-vett setup' registration, so that the bot's app "
+                "keeps Sites.Selected only",
+                file=sys.stderr,
+            )
+        person = PersonSignIn(client_id=client_id, tenant_id=tenant_id)
+    elif args.client_id or args.tenant:
+        return _fail("--client-id and --tenant sign a person in: add --device-code")
     try:
         content = load_content()
     except ContentError as exc:
@@ -399,8 +475,22 @@ def _sharepoint_setup(args: argparse.Namespace, settings: Settings) -> int:
     dialog = LearningCardDialog(content.policy, content.service_areas)
     choices = dialog.labels(content.catalog.texts("nb")).list_choices()
     return run_setup(
-        settings, args.site, args.list_name or settings.sharepoint_list, choices, sys.stdout
+        settings,
+        args.site,
+        args.list_name or settings.sharepoint_list,
+        choices,
+        sys.stdout,
+        person=person,
+        bot_app_id=(args.bot_id or "").strip(),
     )
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == GUID_LENGTH
 
 
 def _language_stored(choice: LanguageChoice | None) -> str:

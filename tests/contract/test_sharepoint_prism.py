@@ -7,6 +7,7 @@ Prism is stateless and answers with the description's examples (a site, a list c
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,25 +15,35 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from bot.adapters.sharepoint.graph_client import GraphConnection, connect_with_credential
+from bot.adapters.sharepoint.graph_client import (
+    SITES_MANAGE_SCOPE,
+    GraphConnection,
+    InThreadCredential,
+    connect_with_credential,
+)
 from bot.adapters.sharepoint.setup import ensure_list
 from bot.adapters.sharepoint.sink import SharePointSink
 from bot.core.sharepoint_schema import ListChoices, columns
+from bot.operator.sharepoint import PersonSignIn, setup
 from bot.ports import SinkPermanentError, SinkTransientError
+from bot.settings import Settings
 from tests.contract.conftest import Prism
+from tests.fakes.device_code import USER_CODE, FakeDeviceCode
 from tests.fakes.graph import StaticTokenCredential
 
 SITE_URL = "https://contoso.sharepoint.com/sites/team"
 EXAMPLE_LIST = "Benefits"  # the list in the description's examples
-SPECS = columns(
-    ListChoices(
-        service_areas=("Oppvekst",),
-        tools=("Copilot Chat",),
-        tasks=("Oppsummere",),
-        categories=("Åpen",),
-        recommend=("Ja", "Nei"),
-    )
+CHOICES = ListChoices(
+    service_areas=("Oppvekst",),
+    tools=("Copilot Chat",),
+    tasks=("Oppsummere",),
+    categories=("Åpen",),
+    recommend=("Ja", "Nei"),
 )
+SPECS = columns(CHOICES)
+SETUP_APP = "7d3f0a52-9c1e-4f4b-8a51-2b6e0c9d1f11"
+BOT_APP = "0b5e6c2d-1a2b-4c3d-9e8f-112233445566"
+TENANT = "3c9b1e7a-5d4f-4a2b-8c6d-aabbccddeeff"
 FIELDS: dict[str, object] = {
     "Title": "Oppsummerte et møtereferat",
     "KortId": "card-1",
@@ -196,6 +207,41 @@ async def test_completing_an_existing_list_fits_the_description(
     assert len(posts) == len(report.columns_added)
     assert all(e.url.endswith("/columns") for e in posts)
     assert recorder.problems() == []
+
+
+async def test_provisioning_as_a_person_signed_in_by_device_code_fits_the_description(
+    prism: Prism,
+) -> None:
+    recorder = Recorder()
+    device_code = FakeDeviceCode()
+    signed_in = InThreadCredential(device_code(TENANT, SETUP_APP, lambda *_: None))
+    connection = connect_with_credential(signed_in, prism.base_url, scopes=[SITES_MANAGE_SCOPE])
+    connection.http.event_hooks["response"].append(recorder.on_response)
+    report = await ensure_list(connection.client, SITE_URL, "Læringskort", SPECS)
+    await connection.aclose()
+    assert report.list_created
+    assert [e.method for e in recorder.exchanges] == ["GET", "GET", "POST"]
+    assert recorder.problems() == []
+    assert set(device_code.credentials[0].scopes) == {(SITES_MANAGE_SCOPE,)}
+
+
+async def test_the_setup_command_as_a_person_prints_the_prompt_and_the_grant(prism: Prism) -> None:
+    out = io.StringIO()
+    code = await setup(
+        Settings.model_validate({"KIVETT_GRAPH_BASE_URL": prism.base_url}),
+        SITE_URL,
+        "Læringskort",
+        CHOICES,
+        out,
+        person=PersonSignIn(SETUP_APP, TENANT, make_credential=FakeDeviceCode()),
+        bot_app_id=BOT_APP,
+    )
+    text = out.getvalue()
+    assert code == 0, text
+    assert f"Skriv inn koden   {USER_CODE}" in text
+    assert "Listen ble opprettet" in text
+    assert f"POST {prism.base_url}/sites/" in text
+    assert f"'{BOT_APP}'; displayName = 'KI-vett'" in text  # the PowerShell line
 
 
 async def test_a_request_that_breaks_the_description_is_caught(

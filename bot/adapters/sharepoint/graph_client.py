@@ -3,17 +3,24 @@
 Only adapters import this module, and the composition root imports it inside a function when a
 SharePoint site is configured: msgraph-sdk is large, and a bot without a site never loads it.
 
-The client signs in with an async azure-identity credential chosen by `graph_credential`
+The bot signs in with an async azure-identity credential chosen by `graph_credential`
 (client secret, certificate or managed identity) for the scope `https://graph.microsoft.com/.default`,
 and talks to `graph_base_url` (tests point it at Prism or at a local fake Graph).
+`kivett sharepoint setup --device-code` signs in as a person instead: a synchronous azure-identity
+credential (`DeviceCodeCredential`) wrapped by `InThreadCredential`, for the delegated scope
+`SITES_MANAGE_SCOPE`.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
@@ -27,14 +34,19 @@ from bot.settings import Settings
 
 __all__ = [
     "GRAPH_SCOPE",
+    "SITES_MANAGE_SCOPE",
     "GraphConnection",
     "GraphSetupError",
+    "InThreadCredential",
     "connect",
     "connect_with_credential",
     "credential_from_settings",
 ]
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+# Delegated: the least privileged permission that may create a list and add columns to it
+# (Graph "Create list" and "Create columnDefinition"; it includes reading sites and lists).
+SITES_MANAGE_SCOPE = "https://graph.microsoft.com/Sites.Manage.All"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
@@ -56,6 +68,46 @@ class GraphConnection:
         await self.http.aclose()
         if self.owns_credential:
             await self.credential.close()
+
+
+class InThreadCredential:
+    """An async credential around a synchronous azure-identity one (`DeviceCodeCredential` has no
+    async form). `get_token` runs in a worker thread, so waiting for a person to sign in never
+    blocks the event loop; one call at a time, so a person is asked once, and later calls get the
+    token the wrapped credential keeps."""
+
+    def __init__(self, credential: TokenCredential) -> None:
+        self._credential = credential
+        self._lock = asyncio.Lock()
+
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        async with self._lock:
+            return await asyncio.to_thread(
+                self._credential.get_token,
+                *scopes,
+                claims=claims,
+                tenant_id=tenant_id,
+                enable_cae=enable_cae,
+                **kwargs,
+            )
+
+    async def close(self) -> None:
+        close = getattr(self._credential, "close", None)
+        if callable(close):
+            close()
+
+    async def __aenter__(self) -> InThreadCredential:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 def credential_from_settings(settings: Settings) -> AsyncTokenCredential:
@@ -114,9 +166,13 @@ def connect_with_credential(
     *,
     retries: int = 0,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    scopes: Sequence[str] = (GRAPH_SCOPE,),
 ) -> GraphConnection:
     """A Graph client for any async credential (tests pass one that returns a static token).
     The caller keeps owning the credential.
+
+    `scopes` are asked for with every token: the app's own permissions (`.default`) for the bot,
+    one delegated permission (`SITES_MANAGE_SCOPE`) for a person signed in by device code.
 
     `retries` is how often the SDK's own retry handler repeats a 429/503/504 (honouring
     Retry-After) before the error reaches us. The learning-card sink uses 0: its outbox owns
@@ -128,7 +184,7 @@ def connect_with_credential(
         raise GraphSetupError("KIVETT_GRAPH_BASE_URL: not an absolute address")
     auth = AzureIdentityAuthenticationProvider(
         credential,
-        scopes=[GRAPH_SCOPE],
+        scopes=list(scopes),
         # The token goes to this host only, never to a host named in a nextLink elsewhere.
         allowed_hosts=[host],
     )

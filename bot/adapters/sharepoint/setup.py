@@ -5,7 +5,8 @@ when the site has no list of that name. When it has one, adds only the columns i
 internal name) and changes nothing else, so running it again is safe.
 
 Creating lists and columns needs more than the bot's run-time grant (`Sites.Selected` with
-`write`): an admin runs this once, see `grant_instructions`.
+`write`): `Sites.Manage.All`, delegated when a person signs in with `--device-code`. Someone who may
+manage the site runs this once; `grant_instructions` then says how to give the bot its grant.
 """
 
 from __future__ import annotations
@@ -131,30 +132,49 @@ async def _column_names(client: GraphServiceClient, site_id: str, list_id: str) 
     return names
 
 
-def grant_instructions(site_id: str, client_id: str, graph_base_url: str) -> str:
-    """How an admin gives the bot write access to this one site (norsk bokmål)."""
+def grant_instructions(
+    site_id: str, client_id: str, graph_base_url: str, tenant_id: str = ""
+) -> str:
+    """How an admin gives the bot write access to this one site (norsk bokmål): the Graph request
+    and the same in Microsoft Graph PowerShell, ready to paste."""
     base = graph_base_url.rstrip("/")
     grant = {
         "roles": ["write"],
         "grantedToIdentities": [{"application": {"id": client_id, "displayName": "KI-vett"}}],
     }
     body = textwrap.indent(json.dumps(grant, indent=2, ensure_ascii=False), "   ")
+    quoted_site = _powershell_quoted(site_id)
+    powershell_body = (
+        "@{ roles = @('write'); grantedToIdentities = @(@{ application = @{ id = "
+        f"{_powershell_quoted(client_id)}; displayName = 'KI-vett' }} }}) }}"
+    )
+    tenant = f" -TenantId {_powershell_quoted(tenant_id)}" if tenant_id else ""
     return f"""\
-Gi KI-vett skrivetilgang til akkurat dette områdets lister (Sites.Selected)
+Gi KI-vett skrivetilgang til akkurat dette området (Sites.Selected)
 
-1. Oppsett av listen (denne kommandoen) krever administratorrettigheter én gang, for eksempel
-   Sites.FullControl.All eller Sites.Manage.All (delegert, for en SharePoint-administrator), eller
-   at appen midlertidig har rollen «manage» på området. Når listen finnes, trengs ikke dette mer.
+Til vanlig drift trenger boten bare applikasjonstillatelsen Sites.Selected (med
+administratorsamtykke i Entra ID) og rollen «write» på dette ene området. Oppsettet av listen
+trengte mer (Sites.Manage.All), men bare denne ene gangen.
 
-2. Til vanlig drift trenger boten bare applikasjonstillatelsen Sites.Selected (med
-   administratorsamtykke i Entra ID) og rollen «write» på dette ene området. En administrator med
-   Sites.FullControl.All gir rollen slik:
+Rollen gis av en SharePoint-administrator med Sites.FullControl.All, enten som Graph-forespørsel
+(for eksempel i Graph Explorer):
 
    POST {base}/sites/{site_id}/permissions
    Content-Type: application/json
 
 {body}
 
-3. Sjekk tilgangen med GET {base}/sites/{site_id}/permissions. Boten kan da legge inn
-   læringskort i listen, men ikke opprette lister eller lese andre områder.
+eller med Microsoft Graph PowerShell:
+
+   Connect-MgGraph{tenant} -Scopes Sites.FullControl.All
+   New-MgSitePermission -SiteId {quoted_site} -BodyParameter {powershell_body}
+
+Sjekk tilgangen med GET {base}/sites/{site_id}/permissions
+(eller Get-MgSitePermission -SiteId {quoted_site}). Boten kan da legge inn læringskort i listen,
+men ikke opprette lister eller lese andre områder.
 """
+
+
+def _powershell_quoted(value: str) -> str:
+    """A PowerShell string literal: single quotes, a quote inside doubled (site ids hold commas)."""
+    return "'" + value.replace("'", "''") + "'"
