@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.language_cache import CachedLanguageChoices
+from bot.adapters.sqlite.actions import SqliteActionLedger
 from bot.adapters.sqlite.broadcast import SqliteBroadcastStore
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.sqlite.languages import SqliteLanguageChoices
@@ -97,6 +98,7 @@ async def sqlite_stores(settings: Settings) -> Stores:
         learning_cards=SqliteLearningCardStore(db),
         personal=SqlitePersonalData(db),
         languages=SqliteLanguageChoices(db),
+        actions=SqliteActionLedger(db),
     )
 
 
@@ -207,6 +209,8 @@ def build_flows(
             lexicon=content.lexicon,
             usage=stores.usage,
             fallback=home_flow.fallback,
+            actions=stores.actions,
+            clock=clock,
         ),
         text_check=TextCheckFlow(content.names),
         lessons=LessonsFlow(
@@ -215,6 +219,7 @@ def build_flows(
             clock=clock,
             dialog=LessonsDialog(content.policy.sources),
             catalog=content.catalog,
+            actions=stores.actions,
         ),
         champion=ChampionFlow(
             books=content.lessons,
@@ -224,6 +229,7 @@ def build_flows(
             render_card=render_card,
             clock=clock,
             channel_language=settings.default_language,
+            actions=stores.actions,
         ),
         learning=LearningFlow(
             dialog=LearningCardDialog(content.policy, content.service_areas),
@@ -341,6 +347,7 @@ async def build_services(settings: Settings, *, dev: bool, overrides: Overrides)
         retention=RetentionWorker(
             personal=stores.personal,
             usage=stores.usage,
+            actions=stores.actions,
             days=settings.retention_days,
             clock=clock,
         ),

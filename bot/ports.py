@@ -315,6 +315,7 @@ class Stores:
     learning_cards: LearningCardStore
     personal: PersonalData
     languages: LanguageChoices
+    actions: ActionLedger
 
 
 class DeliveryError(Exception):

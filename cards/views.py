@@ -167,6 +167,10 @@ class KiVerdictView:
     thanked: bool = False
     law_notes: tuple[str, ...] = ()
     """The AI Act's status and dates, when a reason rests on it, and when the law was checked."""
+    action_id: str = ""
+    """Carried by the "nyttig?" buttons, so a vote counts once per card (dialogs/once.py)."""
+    thanked_before: bool = False
+    """The vote was already recorded by an earlier press of the same card."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,8 @@ class SubscribeView:
     times: tuple[Choice, ...]
     day: str
     time: str
+    action_id: str = ""
+    """Carried by the save button, so the subscription is saved once per card."""
 
 
 @dataclass(frozen=True)
@@ -279,6 +285,8 @@ class TipPreviewView:
     text: str | UserText
     facts: tuple[Fact, ...]
     state: State
+    action_id: str = ""
+    """Carried by the Send button, so the tip is sent once per card (dialogs/once.py)."""
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,16 @@
 
 The rules of a valid request are in `bot.core.tips`; a forged or stale payload gets the compose
 card with what was wrong, and nothing is sent by mistake. Only champions get past the first step.
+
+The preview card carries an action id (dialogs/once.py): its Send button queues one job, however
+often it is pressed or replayed; a second press answers with what the first one did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +22,7 @@ from bot.core.lessons import LessonBook
 from bot.core.records import StoredReference
 from bot.core.schedule import DEFAULT_ZONE
 from bot.core.tips import TIP_LIMIT, TipError, TipRequest, parse_tip
-from bot.ports import BroadcastStore, ConversationReferenceStore, LessonStore
+from bot.ports import ActionLedger, BroadcastStore, ConversationReferenceStore, LessonStore
 from cards.markdown import UserText
 from cards.verbs import Verb
 from cards.views import (
@@ -27,6 +31,7 @@ from cards.views import (
     Choice,
     Fact,
     NoticeView,
+    StaleActionView,
     TipCardView,
     TipComposeView,
     TipPreviewView,
@@ -34,6 +39,12 @@ from cards.views import (
 )
 from content import LANGUAGES, Language, Texts
 from dialogs.flow import Reply, Request, Routes
+from dialogs.once import ledger_key, new_action_id
+
+TIP_SEND = "tip_send"
+"""The ledger kind of a tip's Send button."""
+REFUSED = "refused"
+FAILED = "failed"
 
 
 class ChampionDialog:
@@ -71,7 +82,15 @@ class ChampionDialog:
             audience="channels" if data.get("audience") == "channels" else "subscribers",
         )
 
-    def preview(self, texts: Texts, book: LessonBook, request: TipRequest, count: int) -> CardView:
+    def preview(
+        self,
+        texts: Texts,
+        book: LessonBook,
+        request: TipRequest,
+        count: int,
+        *,
+        action_id: str = "",
+    ) -> CardView:
         when = (
             texts("tips.now")
             if request.due is None
@@ -103,6 +122,27 @@ class ChampionDialog:
                     else request.due.astimezone(self._zone).strftime("%H:%M"),
                 ),
             ),
+            action_id=action_id,
+        )
+
+    def already(self, texts: Texts, outcome: str, now: datetime) -> CardView:
+        """A second press of a Send button: what the first one did."""
+        again = (ButtonSpec(texts("tips.title"), Verb.TIP_COMPOSE.value),)
+        if outcome == "":
+            return NoticeView(texts("already.busy_title"), texts("already.busy_body"), again)
+        parts = outcome.split(":")
+        if len(parts) != 3 or parts[0] != "job" or not parts[1].isdigit():
+            return NoticeView(texts("already.failed_title"), texts("already.failed_body"), again)
+        count, due = int(parts[1]), datetime.fromtimestamp(float(parts[2]), UTC)
+        if due > now:
+            when = due.astimezone(self._zone).strftime("%d.%m.%Y %H:%M")
+            return NoticeView(
+                texts("already.tip_scheduled_title"),
+                texts.count("already.tip_scheduled_body", count, when=when),
+                again,
+            )
+        return NoticeView(
+            texts("already.tip_sent_title"), texts.count("already.tip_sent_body", count), again
         )
 
     def scheduled(self, texts: Texts, request: TipRequest, count: int) -> CardView:
@@ -171,7 +211,10 @@ class ChampionFlow:
         clock: Callable[[], datetime],
         channel_language: Language,
         dialog: ChampionDialog | None = None,
+        actions: ActionLedger | None = None,
     ) -> None:
+        """`actions`: where Send presses are claimed (the composition root passes the store's);
+        without one, every press is applied as it comes (tests of other behaviour)."""
         self._books = books
         self._broadcasts = broadcasts
         self._references = references
@@ -180,6 +223,7 @@ class ChampionFlow:
         self._clock = clock
         self._channel_language = channel_language
         self._dialog = dialog or ChampionDialog()
+        self._actions = actions
 
     def routes(self) -> Routes:
         return Routes(
@@ -191,23 +235,57 @@ class ChampionFlow:
         texts = request.texts
         if not request.caller.has(Role.CHAMPION):
             return Reply(self._dialog.refused(texts), route="tip:refused")
+        if request.verb is Verb.TIP_SEND and self._actions is not None:
+            return await self._send_once(request, self._actions)
+        reply, _ = await self._answer(request)
+        return reply
+
+    async def _send_once(self, request: Request, actions: ActionLedger) -> Reply:
+        """Claim the card's action id; only the first claim may queue a job."""
+        now = self._clock()
+        key = ledger_key(request.data, request.caller.user_key, now)
+        if key is None:  # an id we never made: forged or garbage
+            return Reply(StaleActionView(restart_verb=Verb.TIP_COMPOSE.value), route="tip:forged")
+        before = await actions.claim(key, TIP_SEND)
+        if before == REFUSED:  # nothing was queued then: show what is wrong, still send nothing
+            reply, _ = await self._answer(request, send=False)
+            return reply
+        if before is not None:
+            return Reply(self._dialog.already(request.texts, before, now), route="tip:replayed")
+        try:
+            reply, outcome = await self._answer(request)
+        except BaseException:
+            with suppress(Exception):  # best effort: the ledger may be what failed
+                await actions.settle(key, FAILED)
+            raise
+        await actions.settle(key, outcome)
+        return reply
+
+    async def _answer(self, request: Request, *, send: bool = True) -> tuple[Reply, str]:
+        """The answer to a press, and for a Send what it led to ("job:<count>:<due>", or
+        "refused" when nothing was queued)."""
+        texts = request.texts
         book = self._books[texts.language]
         channels = await self._channels()
         if request.verb in (None, Verb.TIP_COMPOSE):
-            return Reply(self._dialog.compose(texts, book, channels))
+            return Reply(self._dialog.compose(texts, book, channels)), REFUSED
         parsed = parse_tip(
             request.data, book, [cid for cid, _ in channels], self._clock(), self._dialog.zone
         )
         recipients = [] if isinstance(parsed, TipError) else await self._recipients(parsed)
         if isinstance(parsed, TipError) or not recipients:
             error = parsed if isinstance(parsed, TipError) else TipError.NO_RECIPIENTS
-            return Reply(
-                self._dialog.compose(
-                    texts, book, channels, error=_error_text(texts, error), data=request.data
-                )
+            compose = self._dialog.compose(
+                texts, book, channels, error=_error_text(texts, error), data=request.data
             )
+            return Reply(compose), REFUSED
         if request.verb is Verb.TIP_PREVIEW:
-            return Reply(self._dialog.preview(texts, book, parsed, len(recipients)))
+            view = self._dialog.preview(
+                texts, book, parsed, len(recipients), action_id=new_action_id()
+            )
+            return Reply(view), REFUSED
+        if not send:
+            return Reply(self._dialog.compose(texts, book, channels, data=request.data)), REFUSED
         return await self._start(request, parsed, recipients)
 
     async def _channels(self) -> list[tuple[str, str]]:
@@ -223,7 +301,7 @@ class ChampionFlow:
 
     async def _start(
         self, request: Request, tip: TipRequest, recipients: list[tuple[str, str]]
-    ) -> Reply:
+    ) -> tuple[Reply, str]:
         texts = request.texts
         cards: dict[str, Any] = {
             language: self._render_card(
@@ -244,10 +322,13 @@ class ChampionFlow:
             progress_activity=conversation.card_activity_id,
             progress_language=texts.language,
         )
+        due = tip.due or now
+        outcome = f"job:{progress.total}:{due.timestamp():.0f}"
         if tip.due is not None and tip.due > now:
-            return Reply(self._dialog.scheduled(texts, tip, len(recipients)), route="tip:queued")
+            scheduled = self._dialog.scheduled(texts, tip, len(recipients))
+            return Reply(scheduled, route="tip:queued"), outcome
         view = self._dialog.progress(texts, progress, progress.seconds_left(PROGRESS_RATE))
-        return Reply(view, route="tip:queued")
+        return Reply(view, route="tip:queued"), outcome
 
 
 def _error_text(texts: Texts, error: TipError) -> str:

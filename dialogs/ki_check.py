@@ -5,11 +5,16 @@ The flow's state travels in the card's button data (flat strings) and is validat
 so the server keeps nothing between steps and any instance can serve the next one. A payload that
 does not fit (unknown choice, missing step, an answer that is not in the policy) gets a card that
 says so and offers a fresh start.
+
+A verdict card carries an action id (dialogs/once.py): its "nyttig?" vote counts once per card,
+whatever the replays; a second press shows that the answer is already recorded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import ValidationError
@@ -18,7 +23,7 @@ from bot.core.commands import CommandName
 from bot.core.extraction import Extraction, Lexicon, extract, looks_like_question
 from bot.core.policy import UNSURE, Answers, Assessment, Policy, assess
 from bot.logs import get_logger
-from bot.ports import StorageUnavailableError, UsageStats
+from bot.ports import ActionLedger, StorageUnavailableError, UsageStats
 from cards.verbs import Verb
 from cards.views import (
     CardView,
@@ -47,6 +52,10 @@ from dialogs.ki_payload import (
     flags_answer,
 )
 from dialogs.ki_verdict import VERDICT_NAMES, tool_name, verdict_view
+from dialogs.once import ledger_key, new_action_id
+
+FEEDBACK = "feedback"
+"""The ledger kind of the verdict card's "nyttig?" buttons."""
 
 _log = get_logger("ki_check")
 
@@ -320,8 +329,14 @@ class KiCheckFlow:
         lexicon: Lexicon,
         usage: UsageStats,
         fallback: Handler,
+        actions: ActionLedger | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """`actions`: where votes are claimed (the composition root passes the store's); without
+        one, every vote is counted as it comes (tests of other behaviour)."""
         self._dialog = dialog
+        self._actions = actions
+        self._clock = clock or _utc_now
         self._lexicon = lexicon
         self._tool_aliases = {tool.id: tool.aliases for tool in policy.tools}
         self._usage = usage
@@ -351,6 +366,14 @@ class KiCheckFlow:
         if request.verb is None:
             return Reply(self._dialog.start(request.texts))
         outcome = self._dialog.handle(request.texts, CardAction(request.verb, dict(request.data)))
+        if isinstance(outcome.view, KiVerdictView) and not outcome.view.thanked:
+            # a fresh id for the card's vote buttons
+            outcome = replace(outcome, view=replace(outcome.view, action_id=new_action_id()))
+        if outcome.feedback is not None and self._actions is not None:
+            key = ledger_key(request.data, request.caller.user_key, self._clock())
+            if key is None:  # an id we never made: forged or garbage
+                return Reply(StaleActionView(restart_verb=Verb.KI_START.value), route="rejected")
+            outcome = await self._vote_once(key, outcome, self._actions)
         try:  # anonymous figures are best effort: the employee's answer comes first
             if outcome.assessment is not None and outcome.answers is not None:
                 answers = outcome.answers
@@ -366,3 +389,24 @@ class KiCheckFlow:
             _log.warning("usage_not_recorded", extra={"fields": {"reason": "storage"}})
         rejected = isinstance(outcome.view, StaleActionView)
         return Reply(outcome.view, route="rejected" if rejected else "")
+
+    @staticmethod
+    async def _vote_once(key: str, outcome: Outcome, actions: ActionLedger) -> Outcome:
+        """The vote counts only for the first claim of the card's id; a replay shows it was
+        recorded already. The ledger is best effort like the figures: when it cannot be reached,
+        the vote is not counted rather than counted twice."""
+        try:
+            before = await actions.claim(key, FEEDBACK)
+            if before is None:
+                await actions.settle(key, "done")
+                return outcome
+        except StorageUnavailableError:
+            _log.warning("usage_not_recorded", extra={"fields": {"reason": "storage"}})
+        view = outcome.view
+        if isinstance(view, KiVerdictView):
+            view = replace(view, thanked_before=True)
+        return replace(outcome, view=view, feedback=None)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

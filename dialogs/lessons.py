@@ -1,10 +1,17 @@
 """Vettreglene as micro-lessons: overview with progress, a lesson card, the check question
 answered in place, and the weekly subscription. Content decides the lessons, the store keeps
-progress, the core decides what comes next."""
+progress, the core decides what comes next.
+
+The subscription form carries an action id (dialogs/once.py): its save button subscribes once per
+card; pressing it again (or a replay) shows the subscription as it is now and changes nothing, so an
+old card cannot undo a later unsubscribe. Unsubscribing needs no id: doing it twice changes nothing
+(the second press says there is no subscription), and the shared tip card carries the button too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,7 +20,7 @@ from bot.core.commands import CommandName
 from bot.core.lessons import LessonBook, next_unfinished
 from bot.core.records import Subscription
 from bot.core.schedule import DEFAULT_SLOT, TIMES, WEEKDAYS, ScheduleError, WeeklySlot, next_due
-from bot.ports import LessonStore
+from bot.ports import ActionLedger, LessonStore
 from cards.verbs import Verb
 from cards.views import (
     ButtonSpec,
@@ -27,6 +34,10 @@ from cards.views import (
 )
 from content import Catalog, Language, Texts
 from dialogs.flow import Reply, Request, Routes
+from dialogs.once import ledger_key, new_action_id
+
+SUBSCRIBE = "subscribe"
+"""The ledger kind of the subscription form's save button."""
 
 
 class LessonsDialog:
@@ -114,12 +125,36 @@ class LessonsDialog:
             next_lesson="" if upcoming is None else str(upcoming),
         )
 
-    def subscribe_form(self, texts: Texts, slot: WeeklySlot) -> CardView:
+    def subscribe_form(self, texts: Texts, slot: WeeklySlot, action_id: str = "") -> CardView:
         return SubscribeView(
             days=tuple(Choice(str(day), texts(f"subscribe.weekday.{day}")) for day in WEEKDAYS),
             times=tuple(Choice(t.strftime("%H:%M"), t.strftime("%H:%M")) for t in TIMES),
             day=str(slot.weekday),
             time=slot.time_text,
+            action_id=action_id,
+        )
+
+    def already_subscribed(self, texts: Texts, current: Subscription | None) -> CardView:
+        """A second press of a form's save button: the subscription as it is now."""
+        if current is None:
+            return NoticeView(
+                title=texts("subscribe.title"),
+                body=texts("already.subscription_ended"),
+                buttons=(ButtonSpec(texts("subscribe.button_save"), Verb.SUBSCRIBE_FORM.value),),
+            )
+        local = current.next_due.astimezone(ZoneInfo(current.zone))
+        return NoticeView(
+            title=texts("already.subscribed_title"),
+            body=texts(
+                "already.subscribed_body",
+                day=texts(f"subscribe.weekday.{current.weekday}"),
+                time=current.at,
+                next=local.strftime("%d.%m.%Y %H:%M"),
+            ),
+            buttons=(
+                ButtonSpec(texts("lessons.button_overview"), Verb.LESSONS_OVERVIEW.value),
+                ButtonSpec(texts("subscribe.button_unsubscribe"), Verb.UNSUBSCRIBE.value),
+            ),
         )
 
     def subscribed(self, texts: Texts, slot: WeeklySlot, first_due: datetime) -> CardView:
@@ -183,12 +218,16 @@ class LessonsFlow:
         clock: Callable[[], datetime],
         dialog: LessonsDialog,
         catalog: Catalog,
+        actions: ActionLedger | None = None,
     ) -> None:
+        """`actions`: where save presses are claimed (the composition root passes the store's);
+        without one, every press is applied as it comes (tests of other behaviour)."""
         self._catalog = catalog
         self._books = books
         self._store = store
         self._clock = clock
         self._dialog = dialog
+        self._actions = actions
 
     def routes(self) -> Routes:
         return Routes(
@@ -249,7 +288,7 @@ class LessonsFlow:
                 slot = WeeklySlot.parse(str(existing.weekday), existing.at, existing.zone)
             except ScheduleError:
                 slot = DEFAULT_SLOT
-        return Reply(self._dialog.subscribe_form(request.texts, slot))
+        return Reply(self._dialog.subscribe_form(request.texts, slot, new_action_id()))
 
     async def _unsubscribe(self, request: Request) -> Reply:
         was = await self._store.unsubscribe(request.caller.user_key)
@@ -265,7 +304,31 @@ class LessonsFlow:
             )
         except ScheduleError:
             return Reply(StaleActionView(restart_verb=Verb.SUBSCRIBE_FORM.value))
-        first = next_due(slot, self._clock())
+        now = self._clock()
+        key = ledger_key(request.data, caller.user_key, now)
+        if key is None:  # an id we never made: forged or garbage
+            stale = StaleActionView(restart_verb=Verb.SUBSCRIBE_FORM.value)
+            return Reply(stale, route="forged")
+        before = None if self._actions is None else await self._actions.claim(key, SUBSCRIBE)
+        # after a failed first press, saving again is safe: the same data gives the same state
+        if before is not None and before != "failed":
+            current = await self._store.subscription(caller.user_key)
+            return Reply(self._dialog.already_subscribed(texts, current), route="replayed")
+        try:
+            first = await self._subscribe(request, slot, now)
+        except BaseException:
+            if self._actions is not None:
+                with suppress(Exception):  # best effort: the ledger may be what failed
+                    await self._actions.settle(key, "failed")
+            raise
+        if self._actions is not None:
+            await self._actions.settle(key, "done")
+        view = self._dialog.subscribed(texts, slot, first)
+        return Reply(view, route="subscribed", remember_conversation=True)
+
+    async def _subscribe(self, request: Request, slot: WeeklySlot, now: datetime) -> datetime:
+        caller, texts = request.caller, request.texts
+        first = next_due(slot, now)
         await self._store.subscribe(
             Subscription(
                 user_key=caller.user_key,
@@ -277,8 +340,7 @@ class LessonsFlow:
                 next_due=first,
             )
         )
-        view = self._dialog.subscribed(texts, slot, first)
-        return Reply(view, route="subscribed", remember_conversation=True)
+        return first
 
 
 def answered_correctly(book: LessonBook, lesson_id: int, answer: str) -> bool:

@@ -7,6 +7,9 @@
   person erases them.
 - Usage counts of calendar months that ended longer ago than the limit (`UsageStats.prune`). The
   counts name no one; they are kept by month so that old ones can go.
+- Card actions claimed longer ago than the limit (`ActionLedger.prune`): the record that a tip
+  send, a subscription or a feedback vote was applied. A button pressed again after that long would
+  apply once more (it names no one, but it is kept no longer than the rest).
 
 Learning cards are not pruned: they belong to the municipality's learning. Their sender is
 removed on request ("Slett mine data", `kivett privacy erase`).
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.logs import get_logger
-from bot.ports import PersonalData, UsageStats
+from bot.ports import ActionLedger, PersonalData, UsageStats
 
 _log = get_logger("retention")
 
@@ -32,6 +35,7 @@ class Pruned:
     cutoff: datetime
     conversations: int
     usage_counters: int
+    card_actions: int = 0
 
 
 class RetentionWorker:
@@ -41,11 +45,13 @@ class RetentionWorker:
         personal: PersonalData,
         usage: UsageStats,
         days: int,
+        actions: ActionLedger | None = None,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._personal = personal
         self._usage = usage
+        self._actions = actions
         self._keep = timedelta(days=days)
         self._clock = clock
         self._sleep = sleep
@@ -54,11 +60,23 @@ class RetentionWorker:
         cutoff = self._clock() - self._keep
         conversations = await self._personal.prune(cutoff)
         counters = await self._usage.prune(cutoff)
+        actions = 0 if self._actions is None else await self._actions.prune(cutoff)
         _log.info(
             "retention_pruned",
-            extra={"fields": {"conversations": conversations, "usage_counters": counters}},
+            extra={
+                "fields": {
+                    "conversations": conversations,
+                    "usage_counters": counters,
+                    "card_actions": actions,
+                }
+            },
         )
-        return Pruned(cutoff=cutoff, conversations=conversations, usage_counters=counters)
+        return Pruned(
+            cutoff=cutoff,
+            conversations=conversations,
+            usage_counters=counters,
+            card_actions=actions,
+        )
 
     async def run_forever(self, interval_seconds: float = DAY_SECONDS) -> None:
         while True:

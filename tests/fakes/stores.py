@@ -193,6 +193,35 @@ def _with_due(subscription: Subscription, due: datetime) -> Subscription:
     return replace(subscription, next_due=due)
 
 
+class FakeActionLedger(_Switch):
+    """Claims in `claims` (action id → (kind, outcome, claimed at)); `seen` counts every claim."""
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._clock = clock
+        self.claims: dict[str, tuple[str, str, datetime]] = {}
+        self.seen: Counter[str] = Counter()
+
+    async def claim(self, action_id: str, kind: str) -> str | None:
+        self._check()
+        self.seen[action_id] += 1
+        if action_id in self.claims:
+            return self.claims[action_id][1]
+        self.claims[action_id] = (kind, "", self._clock())
+        return None
+
+    async def settle(self, action_id: str, outcome: str) -> None:
+        self._check()
+        kind, _, at = self.claims.get(action_id, ("", "", self._clock()))
+        self.claims[action_id] = (kind, outcome, at)
+
+    async def prune(self, before: datetime) -> int:
+        self._check()
+        old = [key for key, (_, _, at) in self.claims.items() if at < before]
+        for key in old:
+            del self.claims[key]
+        return len(old)
+
+
 @dataclass
 class CreatedJob:
     created_by: str

@@ -13,6 +13,7 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.storage.queue.aio import QueueClient
 
+from bot.adapters.azure_storage.actions import AzureActionLedger
 from bot.adapters.azure_storage.blob import AzureBlobStore
 from bot.adapters.azure_storage.broadcast import AzureBroadcastStore
 from bot.adapters.azure_storage.languages import AzureLanguageChoices
@@ -135,4 +136,5 @@ async def azure_stores(settings: Settings) -> Stores:
             languages=languages,
         ),
         languages=languages,
+        actions=AzureActionLedger(blobs),
     )

@@ -17,6 +17,7 @@ from content import Language
 from dialogs.flow import DuplicateRouteError, Routes, table
 from dialogs.home import HomeFlow
 from tests.fakes.stores import (
+    FakeActionLedger,
     FakeBroadcasts,
     FakeLanguageChoices,
     FakeLearningCards,
@@ -67,6 +68,7 @@ def _routes() -> Routes:
             languages=languages,
         ),
         languages=languages,
+        actions=FakeActionLedger(),
     )
 
     def render(view: CardView, language: Language) -> dict[str, Any]:
