@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.sqlite.actions import SqliteActionLedger
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.bootstrap import open_stores
 from bot.core.broadcast import Progress, RecipientState
 from bot.core.learning_cards import DeliveryState, FollowUp, StoredCard
 from bot.core.records import Erasure, LanguageChoice, StoredReference, Subscription
-from bot.ports import ETagConflictError, Stores, UsageStats
+from bot.ports import ActionLedger, ETagConflictError, Stores, UsageStats
 from bot.settings import Settings
 from tests.azurite import start_azurite
 from tests.fakes.stores import (
@@ -880,3 +881,69 @@ async def test_an_empty_person_key_is_refused_not_matched_to_every_erased_card(
             await personal.erase(blank)
     cards = await stores.learning_cards.all()
     assert [s.state for s in cards if s.card.card_id == f"{KARI}-sent"] == [DeliveryState.REDACT]
+
+
+# -- card actions (a tip send, a subscription, a feedback vote apply once) -------------------------
+
+
+def _ledger_at(stores: Stores, clock: Callable[[], datetime]) -> ActionLedger:
+    """The backend's action ledger with a clock, for claims made at different times."""
+    backend = stores.backend
+    if isinstance(backend, SqliteDatabase):
+        return SqliteActionLedger(backend, clock=clock)
+    from bot.adapters.azure_storage.actions import AzureActionLedger
+    from bot.adapters.azure_storage.backend import AzureBackend
+
+    assert isinstance(backend, AzureBackend)
+    return AzureActionLedger(backend.blobs, clock=clock)
+
+
+async def test_an_action_is_claimed_once_and_replays_get_its_outcome(stores: Stores) -> None:
+    actions = stores.actions
+    assert await actions.claim("Xq3-action_id_0000001", "tip_send") is None
+    assert await actions.claim("Xq3-action_id_0000001", "tip_send") == "", "still under way"
+    await actions.settle("Xq3-action_id_0000001", "job:3:1795000000")
+    assert await actions.claim("Xq3-action_id_0000001", "tip_send") == "job:3:1795000000"
+    assert await actions.claim("Xq3-action_id_0000002", "feedback") is None, "ids stay apart"
+
+
+async def test_of_two_instances_claiming_the_same_action_at_once_exactly_one_wins(
+    stores: Stores, store_settings: Settings
+) -> None:
+    other = await open_stores(store_settings)  # a second instance on the same store
+    try:
+        claims = [
+            (stores if index % 2 else other).actions.claim("race-action-id-000001", "subscribe")
+            for index in range(10)
+        ]
+        results = await asyncio.gather(*claims)
+    finally:
+        await other.backend.close()
+    assert results.count(None) == 1
+    assert sorted(r for r in results if r is not None) == [""] * 9
+
+
+async def test_actions_under_awkward_ids_stay_apart(stores: Stores) -> None:
+    actions = stores.actions
+    awkward = ["actions/../x", "../x?y#z%2F\\", "Åse ølkopp", "a" * 256, "ÅSE ØLKOPP"]
+    for index, action_id in enumerate(awkward):
+        assert await actions.claim(action_id, "feedback") is None, action_id
+        await actions.settle(action_id, f"outcome-{index}")
+    for index, action_id in enumerate(awkward):
+        assert await actions.claim(action_id, "feedback") == f"outcome-{index}", action_id
+    for bad in ["", "a" * 257]:
+        with pytest.raises(ValueError, match="action id"):
+            await actions.claim(bad, "feedback")
+
+
+async def test_claims_older_than_the_limit_are_pruned_and_newer_ones_kept(stores: Stores) -> None:
+    now = [MONDAY_9 - timedelta(days=400)]
+    actions = _ledger_at(stores, lambda: now[0])
+    assert await actions.claim("old-action-id-000001", "tip_send") is None
+    await actions.settle("old-action-id-000001", "done")
+    now[0] = MONDAY_9
+    assert await actions.claim("new-action-id-000001", "tip_send") is None
+    assert await actions.prune(MONDAY_9 - timedelta(days=365)) == 1
+    assert await actions.prune(MONDAY_9 - timedelta(days=365)) == 0
+    assert await actions.claim("new-action-id-000001", "tip_send") == "", "kept"
+    assert await actions.claim("old-action-id-000001", "tip_send") is None, "forgotten"
