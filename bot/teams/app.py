@@ -82,11 +82,22 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+STORAGE_REASONS = frozenset({"corrupt", "full", "read-only", "io-error", "busy", "unreachable"})
+"""What /readyz says is wrong with the store: a store's ping raises StorageUnavailableError with one
+of these as its message; anything else (or a ping that does not answer in time) is reported as
+"unreachable", so no path, account or SDK message ever reaches the probe's body."""
+
+
 async def _readyz(request: web.Request) -> web.Response:
+    """200 when the store can be read and written now; 503 with the reason otherwise."""
     services = request.app[SERVICES]
     try:
         await asyncio.wait_for(services.db.ping(), timeout=READY_TIMEOUT_SECONDS)
-    except (StorageUnavailableError, TimeoutError):
-        _log.warning("not_ready", extra={"fields": {"storage": "unreachable"}})
-        return web.json_response({"status": "unavailable", "storage": "unreachable"}, status=503)
-    return web.json_response({"status": "ready", "storage": "ok"})
+    except StorageUnavailableError as exc:
+        reason = str(exc) if str(exc) in STORAGE_REASONS else "unreachable"
+    except TimeoutError:
+        reason = "unreachable"
+    else:
+        return web.json_response({"status": "ready", "storage": "ok"})
+    _log.warning("not_ready", extra={"fields": {"storage": reason}})
+    return web.json_response({"status": "unavailable", "storage": reason}, status=503)

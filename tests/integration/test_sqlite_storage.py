@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.sqlite.db import SqliteDatabase
+from bot.adapters.sqlite.db import PROBE_KEY, SqliteDatabase, StoreOpenError
 from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
 from bot.core.records import StoredReference
-from bot.ports import ETagConflictError
+from bot.ports import ETagConflictError, StorageUnavailableError
+from tests.storage_faults import damage_table, no_room_left, refuse_writes, room_again
 
 
 @pytest.fixture
@@ -160,3 +161,115 @@ async def test_conversation_references_are_saved_updated_and_removed(db: SqliteD
     assert await refs.remove("a:1") is True
     assert await refs.remove("a:1") is False
     assert await refs.get("a:1") is None
+
+
+# -- storage faults: told as the short reason, never a generic failure ---------------------------
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _probe_stamp(db: SqliteDatabase) -> str | None:
+    row = await db.run(
+        lambda conn: conn.execute("SELECT e_tag FROM state WHERE key = ?", (PROBE_KEY,)).fetchone()
+    )
+    return None if row is None else str(row[0])
+
+
+async def test_the_write_probe_runs_at_most_once_per_interval_while_writes_succeed(
+    tmp_path: Path,
+) -> None:
+    ticks = Ticks()
+    db = SqliteDatabase(tmp_path / "kivett.sqlite3", monotonic=ticks, write_probe_seconds=5.0)
+    await db.open()
+    try:
+        await db.ping()
+        assert await _probe_stamp(db) == "0.0"
+        ticks.now = 4.0
+        await db.ping()
+        assert await _probe_stamp(db) == "0.0", "no second write within the interval"
+        ticks.now = 5.0
+        await db.ping()
+        assert await _probe_stamp(db) == "5.0"
+
+        await refuse_writes(db)
+        ticks.now = 6.0
+        with pytest.raises(StorageUnavailableError, match=r"^read-only$"):
+            await SqliteStorage(db).write({"k": {"n": 1}})
+        await refuse_writes(db, False)
+        await db.ping()
+        assert await _probe_stamp(db) == "6.0", "a failed write makes the next probe write"
+    finally:
+        await db.close()
+
+
+async def test_a_full_database_fails_the_write_and_the_next_one_works_once_there_is_room(
+    db: SqliteDatabase,
+) -> None:
+    storage = SqliteStorage(db)
+    await no_room_left(db)
+    with pytest.raises(StorageUnavailableError, match=r"^full$"):
+        await storage.write({"big": {"text": "x" * 20_000}})
+    with pytest.raises(StorageUnavailableError, match=r"^full$"):
+        await db.ping()
+
+    await room_again(db)
+    await storage.write({"big": {"text": "x" * 20_000}})  # no transaction was left open
+    assert (await storage.read(["big"]))["big"]["text"] == "x" * 20_000
+    await db.ping()
+
+
+async def test_a_damaged_table_is_corrupt_for_its_readers_and_for_the_probe(
+    db: SqliteDatabase,
+) -> None:
+    storage = SqliteStorage(db)
+    await storage.write({"k": {"n": 1}})
+    await damage_table(db, "conversation_refs")
+    await db.ping()  # the schema and the state table are sound: nothing has met the damage yet
+
+    with pytest.raises(StorageUnavailableError, match=r"^corrupt$"):
+        await SqliteConversationReferences(db).get("a:1")
+    with pytest.raises(StorageUnavailableError, match=r"^corrupt$"):
+        await db.ping()  # now the probe checks the whole file, and finds it damaged
+    assert (await storage.read(["k"]))["k"]["n"] == 1, "the sound tables still answer"
+
+
+async def test_a_constraint_failure_is_a_bug_not_an_unavailable_store(db: SqliteDatabase) -> None:
+    def twice(conn: sqlite3.Connection) -> None:
+        for _ in range(2):
+            conn.execute("INSERT INTO state(key, e_tag, data) VALUES ('k', 'e', '{}')")
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.run(twice)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"SQLite format 3\x00" + b"\xff" * 4080, b"just some text, not a database\n" * 200],
+    ids=["damaged header", "not a database"],
+)
+async def test_opening_a_file_that_is_not_a_database_names_it_in_one_line(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "kivett.sqlite3"
+    path.write_bytes(content)
+    db = SqliteDatabase(path)
+    with pytest.raises(StoreOpenError) as raised:
+        await db.open()
+    assert raised.value.reason == "corrupt"
+    message = str(raised.value)
+    assert message.splitlines() == [message]
+    assert message == (
+        f"cannot open the database {path}: the file is damaged or is not a KI-vett database; "
+        "restore it from a backup, or move it aside to start with an empty store"
+    )
+    assert path.read_bytes() == content, "the file is left as it was"
+    with pytest.raises(StorageUnavailableError, match=r"^unreachable$"):
+        await db.ping()  # never opened
