@@ -15,7 +15,8 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,9 @@ T = TypeVar("T")
 JSON_CONTENT = ContentSettings(content_type="application/json; charset=utf-8")
 READ_CONCURRENCY = 32
 """Downloads one store call may have under way at once (listing then reading many blobs)."""
+PROBE_BLOB = "kivett-probe/ready.json"
+"""The blob /readyz rewrites to prove the container writable (no person's data)."""
+WRITE_PROBE_SECONDS = 5.0
 _MAX_ENCODED_KEY = 700  # blob names may be 1024 characters; prefixes need some of them
 
 
@@ -96,6 +100,18 @@ async def unavailable_on_error(action: str) -> AsyncIterator[None]:
         yield
     except AzureError as exc:
         raise StorageUnavailableError(f"Azure Storage could not {action}") from exc
+
+
+def _reason(exc: AzureError, *, writing: bool = False) -> str:
+    """The readiness reason for an Azure error: a write refused for want of rights means the
+    store is read-only for the bot; a full account is full; anything else is unreachable."""
+    status = getattr(exc, "status_code", None)
+    code = str(getattr(exc, "error_code", "") or "")
+    if code in {"InsufficientAccountStorage", "AccountStorageQuotaExceeded"} or status == 507:
+        return "full"
+    if writing and status == 403:
+        return "read-only"
+    return "unreachable"
 
 
 async def gather_bounded(calls: Iterable[Awaitable[T]], limit: int = READ_CONCURRENCY) -> list[T]:
@@ -259,6 +275,8 @@ class AzureBlobStore:
         retry_backoff_seconds: int = 1,
         connection_timeout: float = 5.0,
         read_timeout: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        write_probe_seconds: float = WRITE_PROBE_SECONDS,
     ) -> None:
         """
         :param container: the blob container that holds every record (created by `open()`).
@@ -269,6 +287,8 @@ class AzureBlobStore:
         :param retry_backoff_seconds: mean pause before each retry (jittered between 0 and 2x).
         :param connection_timeout: seconds to wait for a connection before failing it.
         :param read_timeout: seconds to wait for an answer on an open connection.
+        :param monotonic: the clock `ping` spaces its write probes by.
+        :param write_probe_seconds: the least time between two write probes while they succeed.
         """
         if (connection_string is None) == (account_url is None):
             raise ValueError("give exactly one of connection_string and account_url")
@@ -287,6 +307,9 @@ class AzureBlobStore:
         self._read_timeout = read_timeout
         self._service: BlobServiceClient | None = None
         self._container: ContainerClient | None = None
+        self._monotonic = monotonic
+        self._write_probe_seconds = write_probe_seconds
+        self._last_write_ok: float | None = None
 
     def _client_options(self) -> dict[str, Any]:
         # The SDK's default is exponential from 15 s: far too slow for a bot turn or /readyz.
@@ -340,10 +363,27 @@ class AzureBlobStore:
             raise
 
     async def ping(self) -> None:
-        """Raise StorageUnavailableError unless the container answers now (no retries: a
-        readiness probe reports the current state and has its own short timeout)."""
-        async with unavailable_on_error("reach the container"):
+        """Raise StorageUnavailableError (its message the reason: "read-only", "full" or
+        "unreachable") unless the container can be read and written now. No retries: a readiness
+        probe reports the current state and has its own short timeout. The write (a tiny probe
+        blob) happens at most once per `write_probe_seconds` while writes succeed."""
+        try:
             await self.container.get_container_properties(retry_total=0)
+        except AzureError as exc:
+            self._last_write_ok = None
+            raise StorageUnavailableError(_reason(exc)) from exc
+        now = self._monotonic()
+        last = self._last_write_ok
+        if last is not None and now - last < self._write_probe_seconds:
+            return
+        try:
+            await self.container.upload_blob(
+                PROBE_BLOB, b"{}", overwrite=True, content_settings=JSON_CONTENT, retry_total=0
+            )
+        except AzureError as exc:
+            self._last_write_ok = None
+            raise StorageUnavailableError(_reason(exc, writing=True)) from exc
+        self._last_write_ok = now
 
     async def close(self) -> None:
         container, service, credential = self._container, self._service, self._owned_credential
