@@ -32,6 +32,7 @@ from bot.core.learning_cards import (
 from bot.core.learning_cards.checks import check_personal_data
 from cards.renderer import CARD_CONTENT_TYPE
 from cards.verbs import Verb
+from content import LANGUAGES
 from dialogs.actions import MAX_VERB_LENGTH
 from dialogs.learning_card import FORM_FIELDS
 from tests.fuzz.conftest import BOT_ID, CHAMPION_AAD, LEAD_AAD, FuzzApp, encode
@@ -146,7 +147,10 @@ KEY_VALUES: dict[str, tuple[object, ...]] = {
         *(tool.id for tool in POLICY.tools),
         *POLICY.categories,
         "unsure",
+        *LANGUAGES,
+        "de",
     ),
+    "lang": (*LANGUAGES, "xx", "", "NN"),  # the card's language, which every button carries
     "next": ("1", "2", "10", "11", "0", "999", 1, 10, -1, "01"),
     "lesson": ("1", "2", "10", "11", "0", "999", 1, 10, -1, " 3 "),
     "answer": ("a", "b", "c", "1", "2", "0", ""),
@@ -194,6 +198,8 @@ VERB_KEYS: dict[Verb, tuple[str, ...]] = {
     Verb.TEXT_RUN: ("text",),
     Verb.HELP: (),
     Verb.ABOUT: (),
+    Verb.LANGUAGE: ("lang",),
+    Verb.LANGUAGE_SET: ("choice", "lang"),
     **{verb: () for verb in Verb if verb.value.startswith("minedata.")},  # acts on the caller only
 }
 DATA_KEYS = tuple(KEY_VALUES)
@@ -271,6 +277,8 @@ VALID_DATA: dict[tuple[str, ...], dict[str, Any]] = {
     TIP_KEYS: {"own": "Husk kilden.", "audience": "subscribers", "date": "", "time": ""},
     CARD_KEYS: {name: value for name, value in VALID_SUBMIT.items() if name != "v"},
     ("text",): {"text": "Kan jeg bruke KI til referater?"},
+    ("lang",): {"lang": "nb"},
+    ("choice", "lang"): {"choice": "nn", "lang": "nb"},
     (): {},
 }
 
