@@ -49,7 +49,8 @@ async def _subscribers(harness: Harness, count: int) -> None:
 async def _preview(adapter: Any, **data: str) -> dict[str, Any]:
     """A preview card, and the data its Send button carries (as Teams sends it back)."""
     preview = await _invoke(adapter, Verb.TIP_PREVIEW, {"v": "1", **data})
-    assert title_of(preview) == CATALOG.texts(data.get("lang", "nb"))("tips.preview_title")
+    texts = {"nn": NN, "en": EN}.get(data.get("lang", ""), NB)
+    assert title_of(preview) == texts("tips.preview_title")
     send = next(a for a in preview["actions"] if a["verb"] == Verb.TIP_SEND)
     assert isinstance(send["data"], dict)
     return send["data"]
