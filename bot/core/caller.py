@@ -27,18 +27,18 @@ class Role(StrEnum):
 def roles_for(
     *,
     object_id: str,
-    user_key: str,
     champions: Collection[str],
     leads: Collection[str],
 ) -> frozenset[Role]:
-    """The roles settings give this person.
-
-    A champion is recognised by Entra object id only (a Teams id can be reused across tenants); a
-    lead by the key their learning cards are filed under (the object id, else the Teams id)."""
+    """The roles settings give this person, by the Entra object id Teams sends
+    (`from.aadObjectId`) only: never by the Teams user id (`from.id`), which a client of another
+    channel can choose freely and which is not unique across tenants. No object id, no role."""
+    if not object_id:
+        return frozenset()
     roles: set[Role] = set()
-    if object_id and object_id in champions:
+    if object_id in champions:
         roles.add(Role.CHAMPION)
-    if user_key and user_key in leads:
+    if object_id in leads:
         roles.add(Role.LEAD)
     return frozenset(roles)
 

@@ -56,12 +56,7 @@ class TurnFacts:
                 service_url=str(activity.service_url or ""),
                 card_activity_id=str(activity.reply_to_id or ""),
             ),
-            roles=roles_for(
-                object_id=object_id,
-                user_key=user_key,
-                champions=self._champions,
-                leads=self._leads,
-            ),
+            roles=roles_for(object_id=object_id, champions=self._champions, leads=self._leads),
         )
 
     def language(self, turn_context: TurnContext) -> Language:
