@@ -79,6 +79,30 @@ class Settings(BaseSettings):
     )
     """Largest request body /api/messages accepts; bigger bodies get 413."""
 
+    body_timeout_seconds: float = Field(
+        default=10.0, ge=0.1, le=300.0, validation_alias="KIVETT_BODY_TIMEOUT_SECONDS"
+    )
+    """Longest a request body on /api/messages may take to arrive; a slower one gets 408 and the
+    connection is closed."""
+
+    max_unauthenticated_reads: int = Field(
+        default=16, ge=1, le=10_000, validation_alias="KIVETT_MAX_UNAUTHENTICATED_READS"
+    )
+    """How many request bodies may be read at once before their sender is authenticated (only
+    when authentication is off, in dev mode; otherwise the token is checked before the body is
+    read). Beyond it: 503 and the connection closed."""
+
+    key_fetch_timeout_seconds: float = Field(
+        default=5.0, ge=0.1, le=60.0, validation_alias="KIVETT_KEY_FETCH_TIMEOUT_SECONDS"
+    )
+    """Longest a fetch of Microsoft's token signing keys may take (bot.teams.signing_keys)."""
+
+    dangerous_allow_other_channels: bool = Field(
+        default=False, validation_alias="KIVETT_DANGEROUS_ALLOW_OTHER_CHANNELS"
+    )
+    """Dangerous, dev mode only: accept activities from channels other than Teams (msteams).
+    Outside dev mode it is ignored (with a warning at start-up)."""
+
     storage: StorageKind = Field(default="sqlite", validation_alias="KIVETT_STORAGE")
     """Where state lives: sqlite (embedded default)."""
 
@@ -247,6 +271,10 @@ _ALLOWED: dict[str, str] = {
     "KIVETT_LOG_LEVEL": ", ".join(get_args(LogLevel)),
     "KIVETT_STORAGE": ", ".join(get_args(StorageKind)),
     "KIVETT_MAX_BODY_BYTES": "a whole number of bytes from 4096 to 4194304",
+    "KIVETT_BODY_TIMEOUT_SECONDS": "a number of seconds from 0.1 to 300",
+    "KIVETT_MAX_UNAUTHENTICATED_READS": "a whole number from 1 to 10000",
+    "KIVETT_KEY_FETCH_TIMEOUT_SECONDS": "a number of seconds from 0.1 to 60",
+    "KIVETT_DANGEROUS_ALLOW_OTHER_CHANNELS": "true or false (dev mode only)",
     "KIVETT_RETENTION_DAYS": "a whole number of days from 30 to 3650",
     "KIVETT_DATA_DIR": "a directory path",
     "KIVETT_SCHEDULER_INTERVAL_SECONDS": "a number of seconds from 0.2 to 3600",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from botframework.connector.auth import (
     AuthenticationConstants,
@@ -15,6 +17,7 @@ from botframework.connector.auth import (
 
 from bot.settings import AppType, Settings
 from bot.teams.connector_cache import CachingBotFrameworkAuthentication
+from bot.teams.signing_keys import KeyPolicy, OpenIdKeys, install
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,31 @@ class ChannelAuthEndpoints:
 
     openid_metadata_url: str
     token_issuer: str
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+    """The monotonic clock the key cache's refresh and back-off run on (tests pass a fake)."""
+
+
+def metadata_urls(endpoints: ChannelAuthEndpoints | None) -> tuple[str, ...]:
+    """Every OpenID metadata URL botbuilder can fetch keys from with our authentication: the
+    Bot Framework channel's, and Entra's (emulator and skill tokens, which we refuse, but only
+    after looking at their key)."""
+    if endpoints is not None:
+        return (endpoints.openid_metadata_url,)
+    return (
+        AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+    )
+
+
+def signing_keys(
+    endpoints: ChannelAuthEndpoints | None, policy: KeyPolicy
+) -> tuple[OpenIdKeys, ...]:
+    """Our key caches for those URLs, registered with botbuilder (see bot/teams/signing_keys.py),
+    so no token check ever fetches keys with botbuilder's blocking client."""
+    clock = endpoints.clock if endpoints is not None else time.monotonic
+    sources = tuple(OpenIdKeys(url, policy=policy, clock=clock) for url in metadata_urls(endpoints))
+    install(sources)
+    return sources
 
 
 def credentials_factory(settings: Settings, *, dev: bool) -> ServiceClientCredentialsFactory:

@@ -1,16 +1,24 @@
 """POST /api/messages: everything between the HTTP request and the bot.
 
 Order of checks, each answered before any bot logic runs:
-405 wrong method (routing) → 415 not JSON → 413 too large → 400 not an activity →
-401 any authentication failure → the adapter and the bot. Nothing here returns a stack trace.
+405 wrong method (routing) → 415 not JSON → 413 declared too large → the Authorization header:
+401 missing or not a valid channel token, 503 when the signing keys cannot be had (both before a
+byte of the body is read) → the body, read under a time limit (408 and the connection closed when
+it is too slow; 413 when it grows too large; when authentication is off, in dev mode, at most
+`max_unauthenticated_reads` bodies at once, beyond that 503 and closed) → 400 not an activity →
+403 a channel other than Teams → the full check of token against activity (service URL): 401 →
+the adapter and the bot. Nothing here returns a stack trace.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,13 +30,49 @@ from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkA
 from bot.logs import get_logger
 from bot.teams.connector import KiVettCloudAdapter
 from bot.teams.router import Router
+from bot.teams.signing_keys import KeysUnavailableError
 from bot.teams.turnlog import TURN_LOG_KEY, TurnLog
 
 _log = get_logger("turn")
 
+TEAMS_CHANNEL = "msteams"
+"""The only channel KI-vett serves (botbuilder's `Channels.ms_teams`)."""
+
+KEYS_UNAVAILABLE = {
+    "error": "signing_keys_unavailable",
+    "message": "The keys that prove a request comes from Microsoft Teams cannot be fetched "
+    "right now. The request was not processed; try again shortly.",
+}
+CHANNEL_NOT_ALLOWED = {
+    "error": "channel_not_allowed",
+    "message": "KI-vett answers Microsoft Teams (channel msteams) only.",
+}
+BODY_TIMEOUT = {
+    "error": "request_timeout",
+    "message": "The request body did not arrive in time.",
+}
+BUSY = {
+    "error": "too_many_pending_requests",
+    "message": "Too many requests are being read at once; try again shortly.",
+}
+
 
 def _problem(status: int, code: str) -> web.Response:
     return web.json_response({"error": code}, status=status)
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """How much and how long /api/messages reads (settings KIVETT_MAX_BODY_BYTES,
+    KIVETT_BODY_TIMEOUT_SECONDS, KIVETT_MAX_UNAUTHENTICATED_READS)."""
+
+    max_body_bytes: int
+    body_timeout_seconds: float = 10.0
+    max_unauthenticated_reads: int = 16
+
+
+async def _never() -> bool:
+    return False
 
 
 class MessagesEndpoint:
@@ -38,12 +82,18 @@ class MessagesEndpoint:
         adapter: KiVettCloudAdapter,
         auth: BotFrameworkAuthentication,
         bot: Router,
-        max_body_bytes: int,
+        limits: RequestLimits,
+        authentication_disabled: Callable[[], Awaitable[bool]] = _never,
+        allow_other_channels: bool = False,
     ) -> None:
         self._adapter = adapter
         self._auth = auth
         self._bot = bot
-        self._max_body_bytes = max_body_bytes
+        self._limits = limits
+        self._authentication_disabled = authentication_disabled
+        self._allow_other_channels = allow_other_channels
+        self.unauthenticated_reads = 0
+        """Bodies being read right now whose sender is not authenticated (dev mode only)."""
 
     async def handle(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -51,6 +101,10 @@ class MessagesEndpoint:
             request_id=request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
         )
         response = await self._handle(request, record)
+        if not response.prepared and not request.content.is_eof():
+            # answered before the whole body came (refused on its headers): no keep-alive; the
+            # rest is drained without being kept for a few seconds at most, then closed
+            response.force_close()
         record.status = response.status
         _log.info(
             "turn",
@@ -69,17 +123,47 @@ class MessagesEndpoint:
         return response
 
     async def _handle(self, request: web.Request, record: TurnLog) -> web.Response:
+        limits = self._limits
         if request.content_type != "application/json":
             record.route = "rejected:content_type"
             return _problem(415, "unsupported_media_type")
-        if request.content_length is not None and request.content_length > self._max_body_bytes:
+        if request.content_length is not None and request.content_length > limits.max_body_bytes:
             record.route = "rejected:too_large"
             return _problem(413, "payload_too_large")
+
+        # The token is checked before the body is read: without one, nobody can make us hold a
+        # body. The channel is not known yet; the Teams endorsement is asked for right here
+        # unless other channels are allowed, and everything is checked again with the activity.
+        auth_header = request.headers.get("Authorization")
+        verified = bool(auth_header)
+        if auth_header:
+            channel = "" if self._allow_other_channels else TEAMS_CHANNEL
+            refused = await self._authenticate(
+                record, lambda: self._auth.authenticate_streaming_request(auth_header, channel)
+            )
+            if refused is not None:
+                return refused
+        elif not await self._authentication_disabled():
+            record.route = "rejected:auth:no_token"
+            return _problem(401, "unauthorized")
+        elif self.unauthenticated_reads >= limits.max_unauthenticated_reads:
+            record.route = "rejected:busy"
+            return await _answer_and_close(request, 503, BUSY)
+
+        if not verified:
+            self.unauthenticated_reads += 1
         try:
-            raw = await _read_body(request, self._max_body_bytes)
+            async with asyncio.timeout(limits.body_timeout_seconds):
+                raw = await _read_body(request, limits.max_body_bytes)
+        except TimeoutError:
+            record.route = "rejected:slow_body"
+            return await _answer_and_close(request, 408, BODY_TIMEOUT)
         except (OSError, ClientError, asyncio.IncompleteReadError):
             record.route = "rejected:unreadable"
             return _problem(400, "unreadable_body")
+        finally:
+            if not verified:
+                self.unauthenticated_reads -= 1
         if raw is None:
             record.route = "rejected:too_large"
             return _problem(413, "payload_too_large")
@@ -91,15 +175,19 @@ class MessagesEndpoint:
         record.activity_name = str(activity.name or "")[:64]
         if activity.conversation is not None:
             record.conversation_type = str(activity.conversation.conversation_type or "")[:32]
+        if activity.channel_id != TEAMS_CHANNEL and not self._allow_other_channels:
+            record.route = "rejected:channel"
+            return web.json_response(CHANNEL_NOT_ALLOWED, status=403)
 
-        auth_header = request.headers.get("Authorization")
-        try:
-            auth_result: AuthenticateRequestResult = await self._auth.authenticate_request(
-                activity, auth_header
-            )
-        except Exception as exc:  # every way a token can be wrong is a 401, never a 500
-            record.route = f"rejected:auth:{type(exc).__name__}"
-            return _problem(401, "unauthorized")
+        results: list[AuthenticateRequestResult] = []
+
+        async def authenticate() -> None:
+            results.append(await self._auth.authenticate_request(activity, auth_header))
+
+        refused = await self._authenticate(record, authenticate)
+        if refused is not None:
+            return refused
+        auth_result = results[0]
 
         async def logic(turn_context: TurnContext) -> None:
             turn_context.turn_state[TURN_LOG_KEY] = record
@@ -116,6 +204,38 @@ class MessagesEndpoint:
         if isinstance(invoke_response, InvokeResponse):
             return web.json_response(_body(invoke_response.body), status=invoke_response.status)
         return web.Response(status=201)
+
+    async def _authenticate(
+        self, record: TurnLog, check: Callable[[], Awaitable[Any]]
+    ) -> web.Response | None:
+        """None when `check` passes; else the answer: 503 while no signing keys can be had,
+        401 for every way a token can be wrong (never a 500)."""
+        try:
+            await check()
+        except KeysUnavailableError as exc:
+            record.route = "rejected:keys_unavailable"
+            return web.json_response(
+                KEYS_UNAVAILABLE,
+                status=503,
+                headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
+            )
+        except Exception as exc:
+            record.route = f"rejected:auth:{type(exc).__name__}"
+            return _problem(401, "unauthorized")
+        return None
+
+
+async def _answer_and_close(
+    request: web.Request, status: int, body: dict[str, str]
+) -> web.Response:
+    """Send the answer, then close the connection at once: whatever else the client still
+    sends is not waited for (aiohttp would otherwise keep reading it for up to 10 s)."""
+    response = web.json_response(body, status=status)
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
+    return response
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:

@@ -11,21 +11,30 @@ from typing import Any
 import aiohttp
 from botbuilder.core import ConversationState
 
+from bot.logs import get_logger
 from bot.ports import ConversationReferenceStore, StateStore
 from bot.settings import Settings
 from bot.teams.activity import TurnFacts
-from bot.teams.auth import ChannelAuthEndpoints, build_authentication, credentials_factory
+from bot.teams.auth import (
+    ChannelAuthEndpoints,
+    build_authentication,
+    credentials_factory,
+    signing_keys,
+)
 from bot.teams.connector import BotConnector, KiVettCloudAdapter, TokenCache
 from bot.teams.connector_cache import CachingBotFrameworkAuthentication
-from bot.teams.guard import MessagesEndpoint
+from bot.teams.guard import MessagesEndpoint, RequestLimits
 from bot.teams.proactive import TeamsProactiveSender
 from bot.teams.references import ReferenceKeeper
 from bot.teams.router import Languages, Router
+from bot.teams.signing_keys import KeyPolicy, OpenIdKeys, uninstall
 from bot.teams.turn_lock import ConversationLockMiddleware, KeyedLocks
 from cards.renderer import CardRenderer
 from cards.views import CardView
 from content import Catalog
 from dialogs.flow import Routes
+
+_log = get_logger("teams")
 
 
 @dataclass
@@ -39,8 +48,13 @@ class Teams:
     endpoint: MessagesEndpoint
     sender: TeamsProactiveSender
     locks: KeyedLocks
+    keys: tuple[OpenIdKeys, ...] = ()
+    """The token signing key caches botbuilder asks (bot/teams/signing_keys.py)."""
 
     async def close(self) -> None:
+        for source in self.keys:
+            await source.close()
+        uninstall(self.keys)
         await self.http.close()
 
 
@@ -67,9 +81,19 @@ def build_teams(
     credentials: Any = None,
     auth_endpoints: ChannelAuthEndpoints | None = None,
 ) -> Teams:
-    auth = build_authentication(
-        credentials or credentials_factory(settings, dev=dev), auth_endpoints
+    factory = credentials or credentials_factory(settings, dev=dev)
+    auth = build_authentication(factory, auth_endpoints)
+    keys = signing_keys(
+        auth_endpoints, KeyPolicy(timeout_seconds=settings.key_fetch_timeout_seconds)
     )
+    allow_other_channels = dev and settings.dangerous_allow_other_channels
+    if settings.dangerous_allow_other_channels and not dev:
+        _log.warning(
+            "ignored_setting",
+            extra={
+                "fields": {"setting": "KIVETT_DANGEROUS_ALLOW_OTHER_CHANNELS", "why": "not dev"}
+            },
+        )
     http = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=100, limit_per_host=50), raise_for_status=False
     )
@@ -88,7 +112,16 @@ def build_teams(
     )
     adapter.on_turn_error = router.on_turn_error
     endpoint = MessagesEndpoint(
-        adapter=adapter, auth=auth, bot=router, max_body_bytes=settings.max_body_bytes
+        adapter=adapter,
+        auth=auth,
+        bot=router,
+        limits=RequestLimits(
+            max_body_bytes=settings.max_body_bytes,
+            body_timeout_seconds=settings.body_timeout_seconds,
+            max_unauthenticated_reads=settings.max_unauthenticated_reads,
+        ),
+        authentication_disabled=factory.is_authentication_disabled,
+        allow_other_channels=allow_other_channels,
     )
     return Teams(
         auth=auth,
@@ -98,6 +131,7 @@ def build_teams(
         endpoint=endpoint,
         sender=TeamsProactiveSender(adapter, settings.app_id),
         locks=locks,
+        keys=keys,
     )
 
 
