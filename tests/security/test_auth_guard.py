@@ -197,9 +197,11 @@ async def test_token_not_yet_valid_is_rejected(guard: Guard) -> None:
 
 
 async def test_channel_without_key_endorsement_is_rejected(guard: Guard) -> None:
-    """The published key is endorsed for msteams only; the same token for webchat is refused."""
+    """The published key is endorsed for msteams only; the same token for webchat is refused
+    (as a channel other than Teams: 403; tests/security/test_channels.py has the rest)."""
     reply = await guard.post(guard.activity(channelId="webchat"), token=mint(guard.service_url))
-    assert reply.status == 401, reply
+    assert reply.status == 403, reply
+    assert json.loads(reply.text)["error"] == "channel_not_allowed"
     await guard.assert_bot_not_reached()
 
 

@@ -41,9 +41,10 @@ def public_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def jwks_document() -> dict[str, Any]:
+def jwks_document(endorsements: tuple[str, ...] = (CHANNEL_ID,)) -> dict[str, Any]:
+    """The channel's published key, endorsed for `endorsements` (Teams only by default)."""
     jwk = json.loads(RSAAlgorithm.to_jwk(CHANNEL_KEY.public_key()))
-    jwk.update({"kid": KID, "use": "sig", "alg": "RS256", "endorsements": [CHANNEL_ID]})
+    jwk.update({"kid": KID, "use": "sig", "alg": "RS256", "endorsements": list(endorsements)})
     return {"keys": [jwk]}
 
 
