@@ -13,6 +13,9 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import pytest
+
+from bot.settings import SettingsError, load_settings
 from bot.teams.guard import BODY_TIMEOUT, BUSY
 from tests.security.conftest import Guard, GuardFactory, NoTokenCredentials
 from tests.security.tokens import mint
@@ -181,3 +184,24 @@ async def test_unauthenticated_reads_beyond_the_cap_get_503_and_are_closed(
             ).status == 201  # the slot it held is free again
 
     assert len(guard.stub.activities) == 2
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "allowed"),
+    [
+        ("KIVETT_BODY_TIMEOUT_SECONDS", "0", "0.1 to 300"),
+        ("KIVETT_MAX_UNAUTHENTICATED_READS", "0", "1 to 10000"),
+        ("KIVETT_KEY_FETCH_TIMEOUT_SECONDS", "600", "0.1 to 60"),
+        ("KIVETT_DANGEROUS_ALLOW_OTHER_CHANNELS", "maybe", "true or false"),
+    ],
+)
+def test_a_wrong_limit_stops_start_up_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, allowed: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=None)
+    message = str(raised.value)
+    assert message.startswith(f"{variable}: invalid value")
+    assert allowed in message
+    assert "\n" not in message
