@@ -226,9 +226,24 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             }
         },
     )
-    web.run_app(
-        create_app(settings, dev=args.dev), host=host, port=args.port, print=None, access_log=None
-    )
+    from bot.adapters.sqlite.db import StoreOpenError
+    from bot.operator.export import store_name
+
+    try:
+        web.run_app(
+            create_app(settings, dev=args.dev),
+            host=host,
+            port=args.port,
+            print=None,
+            access_log=None,
+        )
+    except StoreOpenError as exc:  # names the file and what to do, in one line
+        return _fail(str(exc))
+    except StorageUnavailableError:
+        return _fail(
+            f"could not open {store_name(settings)}: check that it exists and that the bot may "
+            "read and write it"
+        )
     return 0
 
 

@@ -2,18 +2,17 @@
 `kivett export --csv` and `kivett outbox retry-parked`.
 
 The export writes every card to a spreadsheet file. Cells that a spreadsheet would run as formulas
-are neutralised (bot.core.learning_cards, and `spreadsheet_safe` here for the forms a
-spreadsheet reads as the same characters: full-width ＝ ＋ － ＠, small ﹦ ﹢ ﹣ ﹫, the minus
-sign); every cell is quoted, so a semicolon, a comma or a line break inside a cell stays in that
-cell whichever separator the spreadsheet assumes. The file is written next to its final name first
-and moved into place, so a half-written file never replaces a good one.
+are neutralised (`bot.core.learning_cards.neutralise`, also the forms a spreadsheet reads as the
+same characters: full-width ＝ ＋ － ＠, small ﹦ ﹢ ﹣ ﹫, the minus sign); every cell is quoted,
+so a semicolon, a comma or a line break inside a cell stays in that cell whichever separator the
+spreadsheet assumes. The file is written next to its final name first and moved into place, so a
+half-written file never replaces a good one.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,26 +26,6 @@ from dialogs.learning_card import LearningCardDialog
 
 DELIMITER = ";"
 """Semicolons: what a spreadsheet set up for Norwegian opens straight into columns."""
-
-_FORMULA_START = frozenset("=+-@\t\r\n|%\u2212")
-"""What a cell may not start with (OWASP's CSV injection list, and the minus sign U+2212), after
-NFKC has turned full-width and small forms into these."""
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """`cell`, with a leading apostrophe if a spreadsheet could read it as a formula: it starts,
-    after NFKC normalisation and any leading spaces or invisible characters, with a formula
-    character. A cell already starting with an apostrophe is left as it is."""
-    if cell.startswith("'"):
-        return cell
-    normalised = unicodedata.normalize("NFKC", cell)
-    for char in normalised:
-        if char in _FORMULA_START:
-            return "'" + cell
-        if char.isspace() or unicodedata.category(char) in {"Cf", "Cc", "Zs"}:
-            continue  # a spreadsheet may skip these before the formula
-        return cell
-    return cell
 
 
 def nothing_stored(settings: Settings) -> bool:
@@ -91,7 +70,7 @@ async def export_csv(settings: Settings, out: Path) -> int:
         writer = csv.writer(handle, delimiter=DELIMITER, quoting=csv.QUOTE_ALL)
         writer.writerow(CSV_HEADER)
         for stored in cards:
-            writer.writerow(tuple(spreadsheet_safe(cell) for cell in csv_row(stored, labels)))
+            writer.writerow(csv_row(stored, labels))
     os.replace(partial, out)
     return len(cards)
 

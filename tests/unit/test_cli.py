@@ -180,3 +180,24 @@ def test_serve_dev_does_not_warn_about_placeholders(tmp_path: object) -> None:
     lines = _serve_until_started(["--dev"], {"KIVETT_DATA_DIR": str(tmp_path)})
     assert any('"starting"' in line for line in lines)
     assert not any("placeholder" in line for line in lines)
+
+
+def test_serve_on_a_damaged_database_exits_with_one_line_naming_the_file(tmp_path: Path) -> None:
+    database = tmp_path / "kivett.sqlite3"
+    database.write_bytes(b"this is not a database, it is a shopping list\n" * 200)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = _run(["serve", "--dev", "--port", str(port)], {"KIVETT_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    problems = [
+        line
+        for line in result.stderr.splitlines()
+        if line.startswith("kivett: ") and "DEV MODE" not in line
+    ]
+    assert len(problems) == 1, result.stderr
+    assert str(database) in problems[0]
+    assert "backup" in problems[0]
+    assert result.stderr.splitlines()[-1] == problems[0], "the last word is the reason"
+    assert "Traceback" not in result.stderr
+    assert database.read_bytes().startswith(b"this is not a database"), "the file is left alone"

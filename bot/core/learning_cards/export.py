@@ -3,6 +3,7 @@ neutralised."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -80,15 +81,21 @@ CSV_HEADER = (
     "status",
 )
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+_FORMULA_START = frozenset("=+-@\t\r\n|%\u2212")
+"""What a cell may not start with (OWASP's CSV injection list, and the minus sign U+2212), after
+NFKC has turned the full-width (＝ ＋ － ＠) and small (﹦ ﹢ ﹣ ﹫) forms into these."""
 
 
 def neutralise(value: str) -> str:
     """A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice): text that
-    starts with a formula character gets a leading apostrophe."""
-    stripped = value.lstrip(" ")
-    if stripped.startswith(_FORMULA_START):
-        return "'" + value
+    starts with a formula character, after NFKC normalisation and any leading spaces or invisible
+    characters a spreadsheet may skip, gets a leading apostrophe."""
+    for char in unicodedata.normalize("NFKC", value):
+        if char in _FORMULA_START:
+            return "'" + value
+        if char.isspace() or unicodedata.category(char) in {"Cf", "Cc", "Zs"}:
+            continue
+        return value
     return value
 
 
