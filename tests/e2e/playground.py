@@ -22,6 +22,7 @@ import aiohttp
 
 from cards.verbs import Verb
 from tests.azurite import free_port
+from tests.card_tree import actions, nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND_CLI = ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
@@ -182,34 +183,16 @@ class Message:
 
 def card_texts(card: dict[str, Any]) -> list[str]:
     """Every TextBlock text in a card, in order."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock" and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    return found
+    return [
+        node["text"]
+        for node in nodes(card.get("body", []))
+        if node.get("type") == "TextBlock" and isinstance(node.get("text"), str)
+    ]
 
 
 def every_action(node: Any) -> list[dict[str, Any]]:
     """Every action anywhere in a card or part of one (body, columns, action sets, actions)."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Action."):
-            found.append(node)
-        for value in node.values():
-            found.extend(every_action(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(every_action(item))
-    return found
+    return actions(node)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from playwright.sync_api import Locator, Page, Response, expect
 from bot.content_loader import load_content
 from content import load_catalog
 from dialogs.learning_card import LearningCardDialog
+from tests.card_tree import nodes
 from tests.e2e.browser_helpers import (
     CARD,
     card_with_heading,
@@ -139,20 +140,13 @@ def valid_fodselsnummer(day: int, month: int, year: int) -> str:
 
 def texts_of(card: dict[str, Any]) -> list[str]:
     """Every TextBlock text and every FactSet value the card JSON carries."""
-    found = card_texts(card)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "FactSet":
-                found.extend(str(fact.get("value", "")) for fact in node.get("facts", []))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    return found
+    facts = [
+        str(fact.get("value", ""))
+        for node in nodes(card.get("body", []))
+        if node.get("type") == "FactSet"
+        for fact in node.get("facts", [])
+    ]
+    return card_texts(card) + facts
 
 
 def test_text_check_shows_masks_and_pasted_markdown_as_plain_text(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from bot.core.policy import UNSURE
 from cards.verbs import Verb
 from content import load_catalog
+from tests.card_tree import actions, nodes
 from tests.flows.conftest import Harness, cards_sent, invoke, say, title_of
 
 NB = load_catalog().texts("nb")
@@ -16,37 +17,16 @@ NN = load_catalog().texts("nn")
 
 
 def texts_in(card: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "label", "title", "value"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return [
+        node[key]
+        for node in nodes(card)
+        for key in ("text", "label", "title", "value")
+        if isinstance(node.get(key), str)
+    ]
 
 
 def button(card: dict[str, Any], verb: str, title: str | None = None) -> dict[str, Any]:
-    def walk(node: Any) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
-                out.append(node)
-            for value in node.values():
-                out.extend(walk(value))
-        elif isinstance(node, list):
-            for item in node:
-                out.extend(walk(item))
-        return out
-
-    found = [b for b in walk(card) if title is None or b.get("title") == title]
+    found = [b for b in actions(card, verb) if title is None or b.get("title") == title]
     assert found, f"no {verb} button on the card"
     return found[0]
 

@@ -18,6 +18,7 @@ from bot.core.records import LanguageChoice, Subscription
 from bot.ports import Stores
 from cards.verbs import Verb
 from content import load_catalog
+from tests.card_tree import actions
 from tests.fakes.stores import FakeLanguageChoices
 from tests.flows.conftest import (
     NOW,
@@ -39,20 +40,7 @@ USER_KEY = str(USER.aad_object_id)
 
 def _offer_buttons(card: dict[str, Any]) -> list[str]:
     """Titles of the language buttons in the card's body (the offer line), in order."""
-    titles: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("verb") == Verb.LANGUAGE_SET:
-                titles.append(str(node["title"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    return titles
+    return [str(node["title"]) for node in actions(card.get("body", []), Verb.LANGUAGE_SET)]
 
 
 async def _one_card(harness: Harness, text: str, locale: str = "en-US") -> dict[str, Any]:

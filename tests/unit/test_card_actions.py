@@ -13,6 +13,7 @@ from cards.renderer import CardRenderer
 from cards.views import Choice, Fact, SubscribeView, TipPreviewView
 from content import load_catalog
 from dialogs.once import ACTION_KEY, ledger_key, new_action_id
+from tests.card_tree import actions
 from tests.fakes.stores import (
     FakeActionLedger,
     FakeBroadcasts,
@@ -28,16 +29,7 @@ NB = load_catalog().texts("nb")
 
 
 def _execute_data(card: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(card, dict):
-        if card.get("type") == "Action.Execute":
-            found.append(card["data"])
-        for value in card.values():
-            found.extend(_execute_data(value))
-    elif isinstance(card, list):
-        for item in card:
-            found.extend(_execute_data(item))
-    return found
+    return [node["data"] for node in actions(card) if node.get("type") == "Action.Execute"]
 
 
 def test_fresh_action_ids_differ_and_are_claimed_as_they_are() -> None:

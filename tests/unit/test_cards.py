@@ -10,21 +10,9 @@ from cards.renderer import CardRenderer
 from cards.verbs import PAYLOAD_VERSION, Verb
 from cards.views import HelpView
 from content import LANGUAGES, Texts, load_catalog
+from tests.card_tree import actions
 from tests.node import adaptive_card_findings
 from tests.sample_views import SAMPLE_VIEWS
-
-
-def _actions(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Action."):
-            found.append(node)
-        for value in node.values():
-            found.extend(_actions(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_actions(item))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +62,12 @@ def test_cards_are_schema_1_5_and_every_button_is_action_execute_with_a_known_ve
 ) -> None:
     for _, _, card in all_cards:
         assert card["version"] == "1.5"
-        actions = [a for a in _actions(card) if a["type"] != "Action.ToggleVisibility"]
-        assert actions, "every card offers a way forward"
-        links = [a for a in actions if a["type"] == "Action.OpenUrl"]
+        buttons = [a for a in actions(card) if a["type"] != "Action.ToggleVisibility"]
+        assert buttons, "every card offers a way forward"
+        links = [a for a in buttons if a["type"] == "Action.OpenUrl"]
         # the only link out: the leads' summary opens the SharePoint list (an https address)
         assert all(link["url"].startswith("https://") for link in links)
-        for action in (a for a in actions if a not in links):
+        for action in (a for a in buttons if a not in links):
             assert action["type"] == "Action.Execute"
             assert action["verb"] in {verb.value for verb in Verb}
             assert action["data"]["v"] == PAYLOAD_VERSION
@@ -94,7 +82,7 @@ def test_hostile_text_is_json_encoded_not_spliced() -> None:
     entries = dict.fromkeys(catalog.texts("nb").entries, hostile)
     card = CardRenderer().render(HelpView(), Texts(language="nb", entries=entries))
     assert card["body"][0]["text"] == hostile
-    assert all(action["type"] == "Action.Execute" for action in _actions(card))
+    assert all(action["type"] == "Action.Execute" for action in actions(card))
 
 
 def test_a_missing_text_fails_rendering_instead_of_leaving_a_hole() -> None:
