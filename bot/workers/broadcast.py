@@ -7,6 +7,12 @@ comes back. 429 pauses the whole tenant for Retry-After; 412/502/503/504 and net
 retried with exponential backoff and jitter up to a bound; 403 MessageWritesBlocked marks the
 recipient blocked and drops their conversation reference; 404 marks them not found.
 
+The limiter counts each message from the moment it starts until its answer is back and then for the
+windows' length (`Pacer.begin` / `Pacer.end`), so the champion's progress card, updated on a time
+interval and counted in the same budget, and any delay on the way cannot push Teams past a limit.
+Progress is counted here as results are recorded (one count from the store when the job starts and
+one when it ends), not by counting all recipients again for every update.
+
 Crash safety: state is written per result, so after a kill a restart resumes with everyone still
 pending. The only possible duplicate is a message that was in flight at the moment of the kill
 (sent, but its result not yet written): at most `concurrency` messages.
@@ -57,6 +63,9 @@ class BroadcastWorker:
         self._sleep = sleep
         self._concurrency = concurrency
         self._progress_every = progress_every_seconds
+        self._counts: dict[RecipientState, int] = {}
+        self._total = 0
+        self._started = 0.0
         self._rng = rng or random.SystemRandom()
         self._sending: set[str] = set()
         self._last_tenant = DEFAULT_TENANT
@@ -72,6 +81,8 @@ class BroadcastWorker:
 
     async def run_job(self, job: Job) -> Progress:
         await self._store.start(job.id, self._clock())
+        first = await self._store.progress(job.id, self._clock())
+        self._start_counting(first)
         last_report = 0.0
         in_flight: set[asyncio.Task[Result]] = set()
         self._sending.clear()
@@ -91,9 +102,10 @@ class BroadcastWorker:
             for recipient in batch:
                 while len(in_flight) >= self._concurrency:
                     await self._collect(job, in_flight, wait_for_one=True)
-                tenant = tenant_of(recipient.reference)
-                self._last_tenant = tenant
-                await self._pacer.acquire(tenant, recipient.conversation_id)
+                if recipient.reference is not None:
+                    tenant = tenant_of(recipient.reference)
+                    self._last_tenant = tenant
+                    await self._pacer.begin(tenant, recipient.conversation_id)
                 self._sending.add(recipient.conversation_id)
                 in_flight.add(asyncio.create_task(self._send(job, recipient)))
                 await self._collect(job, in_flight, wait_for_one=False)
@@ -103,6 +115,7 @@ class BroadcastWorker:
                 last_report = self._clock()
                 await self._report(job)
         await self._store.finish(job.id, self._clock())
+        self._start_counting(await self._store.progress(job.id, self._clock()))
         progress = await self._report(job)
         _log.info(
             "broadcast_finished",
@@ -134,6 +147,29 @@ class BroadcastWorker:
         results = [task.result() for task in done]
         await self._store.record(job.id, results)
         self._sending.difference_update(result[0] for result in results)
+        for result in results:
+            if result[1] is not RecipientState.PENDING:
+                self._counts[result[1]] = self._counts.get(result[1], 0) + 1
+
+    def _start_counting(self, progress: Progress) -> None:
+        self._total = progress.total
+        self._started = self._clock() - progress.elapsed_seconds
+        self._counts = {
+            RecipientState.SENT: progress.sent,
+            RecipientState.FAILED: progress.failed,
+            RecipientState.BLOCKED: progress.blocked,
+            RecipientState.NOT_FOUND: progress.not_found,
+        }
+
+    def _progress(self) -> Progress:
+        return Progress(
+            total=self._total,
+            sent=self._counts.get(RecipientState.SENT, 0),
+            failed=self._counts.get(RecipientState.FAILED, 0),
+            blocked=self._counts.get(RecipientState.BLOCKED, 0),
+            not_found=self._counts.get(RecipientState.NOT_FOUND, 0),
+            elapsed_seconds=max(0.0, self._clock() - self._started),
+        )
 
     async def _send(self, job: Job, recipient: PendingRecipient) -> Result:
         attempts = recipient.attempts + 1
@@ -146,6 +182,8 @@ class BroadcastWorker:
             await self._sender.send(reference, card)
         except DeliveryError as error:
             status, code, retry_after = error.status, error.code, error.retry_after
+        finally:
+            self._pacer.end(tenant_of(reference), recipient.conversation_id)
         decision = after_attempt(
             status=status,
             code=code,
@@ -172,19 +210,19 @@ class BroadcastWorker:
             await self._references.remove(recipient.conversation_id)
 
     async def _report(self, job: Job) -> Progress:
-        progress = await self._store.progress(job.id, self._clock())
+        progress = self._progress()
         if not (job.progress_conversation and job.progress_activity):
             return progress
         card = self._progress_card(job, progress, self._clock())
         # updating the champion's card is a message too: it counts against the same limits
-        await self._pacer.acquire(self._last_tenant, job.progress_conversation)
-        try:
-            await self._sender.update(
-                service_url=job.progress_service_url,
-                conversation_id=job.progress_conversation,
-                activity_id=job.progress_activity,
-                card=card,
-            )
-        except DeliveryError as error:
-            _log.warning("progress_update_failed", extra={"fields": {"status": error.status}})
+        async with self._pacer.sending(self._last_tenant, job.progress_conversation):
+            try:
+                await self._sender.update(
+                    service_url=job.progress_service_url,
+                    conversation_id=job.progress_conversation,
+                    activity_id=job.progress_activity,
+                    card=card,
+                )
+            except DeliveryError as error:
+                _log.warning("progress_update_failed", extra={"fields": {"status": error.status}})
         return progress

@@ -106,10 +106,14 @@ def test_eighteen_hundred_per_hour() -> None:
     times = [k * 0.6 for k in range(1800)]
     fill(limiter, "c", times)
     now = 1800 * 0.6  # 1080 s
-    assert limiter.wait_time(T, "c", now) == pytest.approx(3600.0 - now)
-    assert limiter.wait_time(T, "c", 3599.0) == pytest.approx(1.0)
-    assert limiter.try_acquire(T, "c", 3600.0) == 0.0
-    assert limiter.wait_time(T, "c", 3600.0) == pytest.approx(0.6)
+    # The hour is counted per minute of sends, a send until the end of its minute plus the hour:
+    # the 100 sends of the first minute (0-59.4 s) all leave at 3660 s, never earlier than Teams.
+    assert limiter.wait_time(T, "c", now) == pytest.approx(3660.0 - now)
+    assert limiter.wait_time(T, "c", 3659.0) == pytest.approx(1.0)
+    assert limiter.try_acquire(T, "c", 3660.0) == 0.0
+    for k in range(99):
+        assert limiter.try_acquire(T, "c", 3660.0 + k * 0.6) == 0.0
+    assert limiter.wait_time(T, "c", 3660.0 + 99 * 0.6) == pytest.approx(3720.0 - 3660 - 99 * 0.6)
 
 
 def test_the_longest_wait_of_all_windows_wins() -> None:
@@ -339,16 +343,19 @@ def test_the_wait_is_exact(gaps: list[float], probe: float) -> None:
 # -- memory ---------------------------------------------------------------------------------------
 
 
-def test_ten_thousand_one_off_conversations_are_forgotten_after_an_hour() -> None:
+def test_one_off_conversations_are_forgotten_after_half_a_minute() -> None:
     limiter = RateLimiter()
+    table = limiter.table_bytes
     for i in range(10_000):
         assert limiter.try_acquire(T, f"user-{i}", i * 0.025) == 0.0  # 40 per second
-    assert limiter.tracked_conversations == 10_000
+    # only the conversations sent to in the last 30 s (the longest exact window) are kept
+    assert limiter.tracked_conversations == 30 * 40
     assert limiter.tracked_tenants == 1
-    later = 10_000 * 0.025 + 3600.0
+    later = 10_000 * 0.025 + 3600.0 + 60.0
     assert limiter.wait_time(T, "someone", later) == 0.0
     assert limiter.tracked_conversations == 0
     assert limiter.tracked_tenants == 0
+    assert limiter.table_bytes == table  # the hour's table is back to its empty size
 
 
 def test_memory_stays_bounded_during_a_long_broadcast() -> None:
@@ -360,12 +367,12 @@ def test_memory_stays_bounded_during_a_long_broadcast() -> None:
     assert most <= 3600 / 0.72 + 1
 
 
-def test_a_conversation_is_kept_while_its_longest_window_still_counts() -> None:
+def test_a_conversation_is_kept_while_its_longest_exact_window_still_counts() -> None:
     limiter = RateLimiter()
     fill(limiter, "c", [0.0])
-    limiter.expire(3599.0)
+    limiter.expire(29.0)
     assert limiter.tracked_conversations == 1
-    limiter.expire(3600.0)
+    limiter.expire(30.0)
     assert limiter.tracked_conversations == 0
 
 

@@ -52,6 +52,10 @@ class _Running:
     message: QueueMessage
     shards: dict[str, tuple[dict[str, list[Any]], str]]  # shard name → (recipients, etag)
     dirty: set[str] = field(default_factory=set)
+    # built once when the job starts, kept up to date per result (O(1) each):
+    where: dict[str, str] = field(default_factory=dict)  # conversation → shard name
+    waiting: dict[str, None] = field(default_factory=dict)  # conversations still pending
+    counts: dict[str, int] = field(default_factory=dict)  # state → recipients
     renewer: asyncio.Task[None] | None = None
     lost: bool = False
 
@@ -197,6 +201,14 @@ class AzureBroadcastStore:
         running.shards = {
             name: (item[0], item[1]) for name, item in zip(names, loaded, strict=True) if item
         }
+        running.where, running.waiting, running.counts = {}, {}, {}
+        for name, (recipients, _) in running.shards.items():
+            for cid, entry in recipients.items():
+                running.where[cid] = name
+                state = str(entry[1])
+                running.counts[state] = running.counts.get(state, 0) + 1
+                if state == RecipientState.PENDING.value:
+                    running.waiting[cid] = None
         if found is not None and found[0].get("started_at") is None:
             await self._set_job(job_id, state="running", started_at=now)
         if running.renewer is None:
@@ -228,14 +240,12 @@ class AzureBroadcastStore:
     async def pending(self, job_id: str, now: float, limit: int) -> list[PendingRecipient]:
         running = self._current(job_id)
         chosen: list[tuple[str, str, int]] = []
-        for recipients, _etag in running.shards.values():
-            for cid, entry in recipients.items():
-                if entry[1] == RecipientState.PENDING.value and float(entry[3]) <= now:
-                    chosen.append((cid, str(entry[0]), int(entry[2])))
-                    if len(chosen) >= limit:
-                        break
-            if len(chosen) >= limit:
-                break
+        for cid in running.waiting:
+            entry = running.shards[running.where[cid]][0][cid]
+            if float(entry[3]) <= now:
+                chosen.append((cid, str(entry[0]), int(entry[2])))
+                if len(chosen) >= limit:
+                    break
         references = await gather_bounded(self._references.get(cid) for cid, _, _ in chosen)
         return [
             PendingRecipient(
@@ -249,27 +259,28 @@ class AzureBroadcastStore:
 
     async def next_retry(self, job_id: str) -> float | None:
         running = self._current(job_id)
-        times = [
-            float(entry[3])
-            for recipients, _ in running.shards.values()
-            for entry in recipients.values()
-            if entry[1] == RecipientState.PENDING.value
-        ]
+        times = [float(running.shards[running.where[cid]][0][cid][3]) for cid in running.waiting]
         return min(times) if times else None
 
     async def record(
         self, job_id: str, results: Sequence[tuple[str, RecipientState, int, float, int]]
     ) -> None:
         running = self._current(job_id)
-        where = {
-            cid: name for name, (recipients, _) in running.shards.items() for cid in recipients
-        }
+        counts = running.counts
         for cid, state, attempts, at, status in results:
-            name = where.get(cid)
+            name = running.where.get(cid)
             if name is None:
                 continue
             entry = running.shards[name][0][cid]
+            before = str(entry[1])
             entry[1:] = [state.value, attempts, at, status]
+            counts[before] = counts.get(before, 0) - 1
+            counts[state.value] = counts.get(state.value, 0) + 1
+            if state is RecipientState.PENDING:
+                running.waiting.pop(cid, None)
+                running.waiting[cid] = None  # tried again after the others
+            else:
+                running.waiting.pop(cid, None)
             running.dirty.add(name)
         await self._flush(running)
 
@@ -291,15 +302,14 @@ class AzureBroadcastStore:
     async def progress(self, job_id: str, now: float) -> Progress:
         running = self._running
         if running is not None and running.job_id == job_id and running.shards:
-            shards = [recipients for recipients, _ in running.shards.values()]
+            counts = dict(running.counts)  # kept per result: no pass over every recipient
         else:
             names = await blob_names(self._container, f"{BROADCASTS}{job_id}/shard-")
             loaded = await gather_bounded(read_json(self._container, name) for name in names)
-            shards = [item[0] for item in loaded if item is not None]
-        counts: dict[str, int] = {}
-        for recipients in shards:
-            for entry in recipients.values():
-                counts[str(entry[1])] = counts.get(str(entry[1]), 0) + 1
+            counts = {}
+            for item in loaded:
+                for entry in item[0].values() if item is not None else ():
+                    counts[str(entry[1])] = counts.get(str(entry[1]), 0) + 1
         found = await read_json(self._container, self._job_name(job_id))
         started = found[0].get("started_at") if found is not None else None
         return Progress(

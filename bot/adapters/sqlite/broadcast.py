@@ -3,10 +3,11 @@ up every recipient that is still pending."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,11 @@ JOB_COLUMNS = (
     "id, created_by, due, state, cards, progress_service_url, progress_conversation, "
     "progress_activity, progress_language, started_at, finished_at"
 )
+
+CHUNK = 2_000
+"""Recipients inserted per transaction when a job is created."""
+PREPARING = "preparing"
+"""A job whose recipients are still being stored: no worker runs it."""
 
 
 def job_record(row: Sequence[Any]) -> Job:
@@ -40,17 +46,24 @@ class SqliteBroadcastStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    async def create(self, job: Job, recipients: Sequence[tuple[str, str]]) -> None:
-        """Store the job and all its recipients in one transaction (all or nothing)."""
+    async def create(self, job: Job, recipients: Sequence[tuple[str, str]]) -> int:
+        """Store the job and its recipients; returns how many distinct recipients it has.
 
-        def work(conn: sqlite3.Connection) -> None:
+        The recipients go in in chunks of `CHUNK` rows, one transaction each, so that the single
+        SQLite thread serves other work (people's turns) between chunks instead of waiting for
+        100,000 inserts. Until the last chunk is in, the job is `preparing`, which no worker
+        picks up; then it becomes `job.state`.
+        """
+        target_state = job.state
+
+        def head(conn: sqlite3.Connection) -> None:
             conn.execute(
                 f"INSERT INTO broadcast_jobs({JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
                 (
                     job.id,
                     job.created_by,
                     job.due,
-                    job.state,
+                    PREPARING if len(recipients) > CHUNK else target_state,
                     json.dumps(job.cards),
                     job.progress_service_url,
                     job.progress_conversation,
@@ -60,13 +73,40 @@ class SqliteBroadcastStore:
                     job.finished_at,
                 ),
             )
-            conn.executemany(
-                "INSERT OR IGNORE INTO broadcast_recipients(job_id, conversation_id, language) "
-                "VALUES (?, ?, ?)",
-                [(job.id, conversation, language) for conversation, language in recipients],
-            )
 
-        await self._db.transaction(work)
+        def chunk(
+            part: Sequence[tuple[str, str]], last: bool
+        ) -> Callable[[sqlite3.Connection], int]:
+            def work(conn: sqlite3.Connection) -> int:
+                if not part and not last:
+                    return 0
+                cursor = conn.executemany(
+                    "INSERT OR IGNORE INTO broadcast_recipients(job_id, conversation_id, language) "
+                    "VALUES (?, ?, ?)",
+                    [(job.id, conversation, language) for conversation, language in part],
+                )
+                if last and len(recipients) > CHUNK:
+                    conn.execute(
+                        "UPDATE broadcast_jobs SET state = ? WHERE id = ?", (target_state, job.id)
+                    )
+                return max(0, cursor.rowcount)
+
+            return work
+
+        if len(recipients) <= CHUNK:  # small jobs: all or nothing in one transaction
+
+            def whole(conn: sqlite3.Connection) -> int:
+                head(conn)
+                return chunk(recipients, last=True)(conn)
+
+            return await self._db.transaction(whole)
+        await self._db.transaction(head)
+        inserted = 0
+        for start in range(0, len(recipients), CHUNK):
+            part = recipients[start : start + CHUNK]
+            inserted += await self._db.transaction(chunk(part, start + CHUNK >= len(recipients)))
+            await asyncio.sleep(0)  # let the turns that were waiting run before the next chunk
+        return inserted
 
     async def create_job(
         self,
@@ -94,8 +134,8 @@ class SqliteBroadcastStore:
             started_at=None,
             finished_at=None,
         )
-        await self.create(job, recipients)
-        return await self.progress(job.id, due.timestamp())
+        total = await self.create(job, recipients)
+        return Progress(total=total, sent=0, failed=0, blocked=0, not_found=0, elapsed_seconds=0.0)
 
     async def job(self, job_id: str) -> Job | None:
         row = await self._db.run(
