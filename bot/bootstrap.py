@@ -254,11 +254,16 @@ def build_flows(
     )
 
 
-async def build_services(settings: Settings, *, dev: bool, overrides: Overrides) -> Services:
+async def build_services(
+    settings: Settings, *, dev: bool, overrides: Overrides, content: Content | None = None
+) -> Services:
+    """Everything the bot runs. `content`: what the caller has already loaded and checked (the
+    CLI does, to stop on a broken file before it listens); parsing it again would double the cold
+    start's largest part."""
     if not dev and not settings.has_credentials and overrides.credentials is None:
         # An empty app id switches authentication off; only --dev may do that.
         raise InsecureConfigurationError("MicrosoftAppId is empty and dev mode is off")
-    content = load_content()
+    content = content or load_content()
     stores = await open_stores(settings)
     clock = overrides.clock or _utc_now
     renderer = CardRenderer()

@@ -21,10 +21,10 @@ from bot.logs import configure_logging, get_logger
 from bot.operator.packaging import PackageError, PackageOptions, write_package
 from bot.ports import StorageUnavailableError
 from bot.settings import Settings, SettingsError, load_settings
-from bot.teams.app import create_app
 from content import LANGUAGES, ContentError, load_catalog, read_yaml
 
 DEFAULT_PORT = 3978
+DEFAULT_WORKER_PORT = 3979
 LOOPBACK = "127.0.0.1"
 GUID_LENGTH = 36  # 8-4-4-4-12 hex digits, as Entra shows an app (client) id
 
@@ -46,6 +46,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    serve.add_argument(
+        "--no-workers",
+        dest="workers",
+        action="store_false",
+        default=None,
+        help="only answer turns; run the workers with 'kivett worker' "
+        "(the same as KIVETT_WORKERS=off)",
+    )
+
+    worker = commands.add_parser(
+        "worker",
+        help="run the workers (weekly lessons, tips, the learning-card outbox, retention) "
+        "in a process of their own, next to 'kivett serve --no-workers'",
+    )
+    worker.add_argument(
+        "--dev",
+        action="store_true",
+        help="local trial without Azure credentials (proactive messages are sent unauthenticated)",
+    )
+    worker.add_argument(
+        "--host",
+        default=None,
+        help="address for /healthz and /readyz (default 0.0.0.0; --dev: 127.0.0.1)",
+    )
+    worker.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_WORKER_PORT,
+        help=f"port for /healthz and /readyz (default {DEFAULT_WORKER_PORT})",
     )
 
     package = commands.add_parser("package", help="build the Teams app package (zip)")
@@ -179,7 +209,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(args: argparse.Namespace, settings: Settings, *, role: str = "serve") -> int:
+    """`kivett serve` (role "serve") and `kivett worker` (role "worker"): the same checks, then
+    the bot's web server or the workers with only the health probes."""
     if not (1 <= args.port <= 65535):
         return _fail("--port: must be a number from 1 to 65535")
     if args.dev:
@@ -190,17 +222,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         if not settings.has_credentials:
             return _fail(
                 "MicrosoftAppId is not set: configure the bot's Entra app (see README), "
-                "or run 'kivett serve --dev' to try it locally without authentication"
+                f"or run 'kivett {role} --dev' to try it locally without authentication"
             )
         host = args.host or "0.0.0.0"  # noqa: S104 - a server behind Azure Bot Service listens on all
     try:
-        load_content()
-        placeholders = len(_placeholder_warnings())
+        # parsed once: the app is built from this same content
+        content = load_content()
+        # the placeholder warning is for production only; in dev mode it would cost a second
+        # parse of every content file at each start
+        placeholders = 0 if args.dev else len(_placeholder_warnings())
     except ContentError as exc:
         return _fail(f"content: {exc}")
     configure_logging(settings.log_level)
-    log = get_logger("serve")
-    if placeholders and not args.dev:
+    log = get_logger(role)
+    if placeholders:
         print(
             f"kivett: warning: the content still has {placeholders} placeholder(s) (example.no "
             "links and addresses, 'Eksempel kommune') that employees will see; run 'kivett "
@@ -209,12 +244,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         log.warning("content_placeholders", extra={"fields": {"count": placeholders}})
     if args.dev:
-        print(
-            "kivett: DEV MODE - requests are NOT authenticated; listening on "
-            f"http://{host}:{args.port}/api/messages only",
-            file=sys.stderr,
+        where = (
+            f"listening on http://{host}:{args.port}/api/messages only"
+            if role == "serve"
+            else f"proactive messages are sent without a token; /healthz on {host}:{args.port}"
         )
+        print(f"kivett: DEV MODE - requests are NOT authenticated; {where}", file=sys.stderr)
         log.warning("dev_mode_unauthenticated", extra={"fields": {"host": host, "port": args.port}})
+    workers = settings.workers if getattr(args, "workers", None) is None else args.workers
     log.info(
         "starting",
         extra={
@@ -223,20 +260,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 "port": args.port,
                 "dev": args.dev,
                 "data_dir": str(settings.data_dir),
+                "workers": workers,
             }
         },
     )
     from bot.adapters.sqlite.db import StoreOpenError
     from bot.operator.export import store_name
+    from bot.teams.app import create_app, create_worker_app
 
+    app = (
+        create_app(settings, dev=args.dev, content=content, workers=workers)
+        if role == "serve"
+        else create_worker_app(settings, dev=args.dev, content=content)
+    )
     try:
-        web.run_app(
-            create_app(settings, dev=args.dev),
-            host=host,
-            port=args.port,
-            print=None,
-            access_log=None,
-        )
+        web.run_app(app, host=host, port=args.port, print=None, access_log=None)
     except StoreOpenError as exc:  # names the file and what to do, in one line
         return _fail(str(exc))
     except StorageUnavailableError:
@@ -353,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sharepoint_setup(args, settings)
     if args.command == "privacy":
         return _privacy(args, settings)
+    if args.command == "worker":
+        return _serve(args, settings, role="worker")
     return _serve(args, settings)
 
 

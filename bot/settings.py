@@ -175,6 +175,11 @@ class Settings(BaseSettings):
     )
     """How often the learning-card outbox looks for cards to write to SharePoint."""
 
+    workers: bool = Field(default=True, validation_alias="KIVETT_WORKERS")
+    """on (default): `kivett serve` also runs the workers (weekly lessons, tips, the learning-card
+    outbox, retention); off: it only answers turns, and `kivett worker` runs them in a process of
+    its own (same data directory or Azure Storage account)."""
+
     retention_days: int = Field(
         default=365, ge=30, le=3650, validation_alias="KIVETT_RETENTION_DAYS"
     )
@@ -276,6 +281,7 @@ _ALLOWED: dict[str, str] = {
     "KIVETT_KEY_FETCH_TIMEOUT_SECONDS": "a number of seconds from 0.1 to 60",
     "KIVETT_DANGEROUS_ALLOW_OTHER_CHANNELS": "true or false (dev mode only)",
     "KIVETT_RETENTION_DAYS": "a whole number of days from 30 to 3650",
+    "KIVETT_WORKERS": "on or off (off: run the workers with 'kivett worker')",
     "KIVETT_DATA_DIR": "a directory path",
     "KIVETT_SCHEDULER_INTERVAL_SECONDS": "a number of seconds from 0.2 to 3600",
     "KIVETT_OUTBOX_INTERVAL_SECONDS": "a number of seconds from 0.05 to 3600",

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.bootstrap import Overrides, Services, build_services, close_services
+from bot.content_loader import Content
 from bot.logs import get_logger
 from bot.ports import StorageUnavailableError
 from bot.settings import Settings
@@ -20,55 +21,99 @@ BROADCAST_POLL_SECONDS = 1.0
 _log = get_logger("app")
 
 
-def create_app(
-    settings: Settings, *, dev: bool, overrides: Overrides | None = None
-) -> web.Application:
-    app = web.Application()
-
-    chosen = overrides or Overrides()
-
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        services = await build_services(settings, dev=dev, overrides=chosen)
-        app[SERVICES] = services
-        scheduler = (
+def start_workers(
+    services: Services, settings: Settings, overrides: Overrides
+) -> list[asyncio.Task[None]]:
+    """The background workers (weekly lessons, tips, the learning-card outbox, retention), each a
+    task on this event loop; `overrides` can leave some out (tests)."""
+    tasks: list[asyncio.Task[None]] = []
+    if overrides.run_scheduler:
+        tasks.append(
             asyncio.create_task(
                 services.lessons_worker.run_forever(settings.scheduler_interval_seconds),
                 name="kivett-lesson-scheduler",
             )
-            if chosen.run_scheduler
-            else None
         )
-        broadcaster = (
+    if overrides.run_broadcaster:
+        tasks.append(
             asyncio.create_task(
                 services.broadcaster.run_forever(BROADCAST_POLL_SECONDS),
                 name="kivett-broadcaster",
             )
-            if chosen.run_broadcaster
-            else None
         )
-        outbox = (
+    if overrides.run_outbox and services.outbox is not None:
+        tasks.append(
             asyncio.create_task(
                 services.outbox.run_forever(settings.outbox_interval_seconds),
                 name="kivett-outbox",
             )
-            if chosen.run_outbox and services.outbox is not None
-            else None
         )
-        retention = (
-            asyncio.create_task(services.retention.run_forever(), name="kivett-retention")
-            if chosen.run_retention
-            else None
-        )
+    if overrides.run_retention:
+        tasks.append(asyncio.create_task(services.retention.run_forever(), name="kivett-retention"))
+    return tasks
+
+
+async def stop_workers(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def create_app(
+    settings: Settings,
+    *,
+    dev: bool,
+    overrides: Overrides | None = None,
+    content: Content | None = None,
+    workers: bool | None = None,
+) -> web.Application:
+    """`kivett serve`: answers turns on /api/messages and, unless `workers` is False (default:
+    settings.workers, KIVETT_WORKERS), runs the workers in the same process."""
+    app = web.Application()
+
+    chosen = overrides or Overrides()
+    run_workers = settings.workers if workers is None else workers
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = await build_services(settings, dev=dev, overrides=chosen, content=content)
+        app[SERVICES] = services
+        tasks = start_workers(services, settings, chosen) if run_workers else []
+        if not run_workers:
+            _log.info("workers_elsewhere")
         yield
-        for task in (scheduler, broadcaster, outbox, retention):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await stop_workers(tasks)
         await close_services(services)
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    return app
+
+
+def create_worker_app(
+    settings: Settings,
+    *,
+    dev: bool,
+    overrides: Overrides | None = None,
+    content: Content | None = None,
+) -> web.Application:
+    """`kivett worker`: the workers without the bot's endpoint. It listens only for /healthz
+    (alive) and /readyz (the store answers), for a container's probes."""
+    app = web.Application()
+    chosen = overrides or Overrides()
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = await build_services(settings, dev=dev, overrides=chosen, content=content)
+        app[SERVICES] = services
+        tasks = start_workers(services, settings, chosen)
+        _log.info("workers_started", extra={"fields": {"workers": [t.get_name() for t in tasks]}})
+        yield
+        await stop_workers(tasks)
+        await close_services(services)
+
+    app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     return app

@@ -201,3 +201,66 @@ def test_serve_on_a_damaged_database_exits_with_one_line_naming_the_file(tmp_pat
     assert result.stderr.splitlines()[-1] == problems[0], "the last word is the reason"
     assert "Traceback" not in result.stderr
     assert database.read_bytes().startswith(b"this is not a database"), "the file is left alone"
+
+
+def test_worker_without_credentials_and_without_dev_exits_with_one_line_reason() -> None:
+    result = _run(["worker"], {})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "MicrosoftAppId" in lines[0]
+    assert "kivett worker --dev" in lines[0]
+
+
+def test_worker_dev_mode_refuses_to_listen_beyond_loopback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    everywhere = "0.0.0.0"  # noqa: S104 - asking for all interfaces is the point of this test
+    assert main(["worker", "--dev", "--host", everywhere]) == 2
+    assert "127.0.0.1 only" in capsys.readouterr().err
+
+
+def test_serve_offers_to_leave_the_workers_to_a_worker_process() -> None:
+    result = _run(["serve", "--help"], {})
+    assert result.returncode == 0
+    assert "--no-workers" in result.stdout
+    assert "kivett worker" in result.stdout
+    assert "KIVETT_WORKERS=off" in result.stdout
+
+
+def test_an_invalid_workers_setting_names_the_variable_and_its_values() -> None:
+    result = _run(["serve", "--dev"], {"KIVETT_WORKERS": "sometimes"})
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("kivett: KIVETT_WORKERS: invalid value; allowed: on")
+
+
+def test_the_worker_process_starts_and_answers_its_liveness_probe(tmp_path: Path) -> None:
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "KIVETT_"))}
+    env["KIVETT_DATA_DIR"] = str(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker", "--dev", "--port", str(port)],
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT / "tests",
+    )
+    answers: list[bytes] = []
+    try:
+        for _ in range(600):  # a guard, not a measurement: give up after about a minute
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz") as response:
+                    answers.append(response.read())
+                    break
+            except OSError:
+                threading.Event().wait(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert answers, "the worker never answered /readyz"
+    assert json.loads(answers[0])["status"] == "ready"
+    assert (tmp_path / "kivett.sqlite3").exists(), "the worker opened the shared store"
