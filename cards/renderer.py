@@ -52,7 +52,8 @@ def _state_data(state: object) -> dict[str, object]:
 class CardRenderer:
     """Renders views into Adaptive Card dictionaries."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache_size: int = CACHE_SIZE) -> None:
+        self._cache_size = cache_size
         self._env = Environment(
             loader=PackageLoader("cards", "templates"),
             undefined=StrictUndefined,
@@ -66,6 +67,11 @@ class CardRenderer:
         self._env.globals["schema_version"] = SCHEMA_VERSION
         self._env.globals["state_data"] = _state_data
         self._cache: OrderedDict[tuple[object, ...], str] = OrderedDict()
+
+    @property
+    def cached_cards(self) -> int:
+        """How many rendered cards are kept (at most `cache_size`, oldest dropped first)."""
+        return len(self._cache)
 
     def render(self, view: CardView, texts: Texts) -> dict[str, Any]:
         """A fresh card dict. Rendering is cached per (view, language): views are frozen data and
@@ -83,7 +89,7 @@ class CardRenderer:
             rendered = template.render(v=asdict(view), t=texts, lang=texts.language)
             if key is not None:
                 self._cache[key] = rendered
-                if len(self._cache) > CACHE_SIZE:
+                if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         try:
             card = json.loads(rendered)

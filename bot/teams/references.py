@@ -21,6 +21,7 @@ from bot.core.records import StoredReference
 from bot.ports import ConversationReferenceStore
 
 MEMO_SIZE = 10_000
+"""Conversations this process remembers having saved (least recently seen forgotten first)."""
 
 
 def _utc_now() -> datetime:
@@ -39,10 +40,15 @@ def minimal_reference(reference: Mapping[str, Any], conversation_type: str) -> d
 
 class ReferenceKeeper:
     def __init__(
-        self, store: ConversationReferenceStore, *, clock: Callable[[], datetime] = _utc_now
+        self,
+        store: ConversationReferenceStore,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        memo_size: int = MEMO_SIZE,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._memo_size = memo_size
         # conversation id → what was last saved for it, and the UTC day it was saved, so plain
         # messages skip an unchanged write until the next day
         self._saved: OrderedDict[str, tuple[tuple[str, str, str], date]] = OrderedDict()
@@ -73,8 +79,8 @@ class ReferenceKeeper:
         )
         self._saved[conversation.id] = (fingerprint, now.date())
         self._saved.move_to_end(conversation.id)
-        if len(self._saved) > MEMO_SIZE:
-            self._saved.popitem(last=False)
+        while len(self._saved) > self._memo_size:
+            self._saved.popitem(last=False)  # the least recently seen: saved again next time
 
     async def forget(self, turn_context: TurnContext) -> None:
         conversation = turn_context.activity.conversation
