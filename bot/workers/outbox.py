@@ -15,6 +15,11 @@ retried with backoff, honouring Retry-After, without end; a Retry-After also pau
 outbox for that long, since Graph throttles the app, not the card. Refusals a retry cannot fix
 (400/401/403, and 404 on a create) park the card with a reason that the leads' summary shows. A
 restart simply finds the due cards again.
+
+Pacing: when a throttled answer says what SharePoint allows (the sink's `allowed_rate`, from the
+RateLimit-Limit quota policy next to Retry-After), the outbox spaces its writes (creates and
+patches) evenly at `PACE_SHARE` of that rate from then on, so that after the first 429 it stays
+under the limit instead of running into it again. Nothing is paced before a 429 has said so.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from bot.ports import LearningCardSink, LearningCardStore, SinkPermanentError, S
 _log = get_logger("outbox")
 
 BATCH = 50
+PACE_SHARE = 0.95  # of the rate SharePoint said it allows
 DELAYED_AFTER_SECONDS = 60.0
 STATUS_REFRESH_SECONDS = 300.0
 
@@ -77,6 +83,23 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._concurrency = concurrency
         self._troubled_since: float | None = None  # first transient failure since the last success
+        self._pace: float | None = None  # writes per second, once SharePoint said what it allows
+        self._next_slot = 0.0
+
+    @property
+    def pace(self) -> float | None:
+        """Writes per second the outbox keeps to (None: not paced)."""
+        return self._pace
+
+    async def _paced(self) -> None:
+        """Wait for this write's slot: evenly spaced at the learned pace."""
+        if self._pace is None:
+            return
+        now = self._clock()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + 1.0 / self._pace
+        if slot > now:
+            await self._sleep(slot - now)
 
     def delayed(self) -> bool:
         """SharePoint has not taken a card for a while (throttled or down): new cards will wait."""
@@ -130,6 +153,8 @@ class OutboxWorker:
 
     async def _deliver_within(self, gate: asyncio.Semaphore, stored: StoredCard) -> bool:
         async with gate:
+            if self._clock() >= self._paused_until:
+                await self._paced()
             if self._clock() < self._paused_until:
                 # throttled meanwhile: leave it for the next round (SQLite: still due; Azure: its
                 # message comes back after the visibility timeout)
@@ -156,6 +181,10 @@ class OutboxWorker:
             delay = retry_delay(attempts, error.retry_after, self._rng.random())
             if error.retry_after is not None:
                 self._paused_until = max(self._paused_until, self._clock() + delay)
+            allowed = getattr(error, "allowed_rate", None)
+            if isinstance(allowed, int | float) and allowed > 0:
+                self._pace = allowed * PACE_SHARE
+                self._next_slot = max(self._next_slot, self._paused_until)
             await self._store.retry(card_id, self._clock() + delay, error.reason)
             _log.info(
                 "outbox_retry",

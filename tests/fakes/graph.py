@@ -17,16 +17,26 @@ Faults are scripted with `script(...)`: a queue of answers (429 with Retry-After
 delay longer than the client's timeout, or `apply=True` to carry the request out and then answer
 the error: the ambiguous "created, then 504"). Counters: `items_created`, `items_updated`,
 `by_status`, `requests`.
+
+Throttling by rate: `FakeGraph(rate_limit=TokenBucket(rate, burst, clock))` lets writes (item
+creates and field updates) through while the bucket holds a token and answers the others 429 with
+`Retry-After` (whole seconds until a token is back, at least 1) and SharePoint's RateLimit headers
+(IETF draft-03, as SharePoint Online sends them: `RateLimit-Limit: 10, 10;w=2` is 10 writes per 2
+seconds, `RateLimit-Remaining`, `RateLimit-Reset`). `throttled_writes` counts those 429s and
+`throttle_episodes` the runs of them (429s in a row, with no write let through in between).
+The clock may be virtual: the bucket refills only as `clock()` moves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
+import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -39,7 +49,15 @@ from azure.core.credentials import AccessToken
 from openapi_core import OpenAPI
 from openapi_core.contrib.aiohttp import AIOHTTPOpenAPIWebRequest, AIOHTTPOpenAPIWebResponse
 
-__all__ = ["FAKE_TOKEN", "SPEC_PATH", "FakeGraph", "FakeList", "Scripted", "StaticTokenCredential"]
+__all__ = [
+    "FAKE_TOKEN",
+    "SPEC_PATH",
+    "FakeGraph",
+    "FakeList",
+    "Scripted",
+    "StaticTokenCredential",
+    "TokenBucket",
+]
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "graph" / "sharepoint-lists.openapi.yaml"
 FAKE_TOKEN = "fake-graph-token"  # a test token, meaningless outside the fake
@@ -103,6 +121,52 @@ class Scripted:
         )
 
 
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` held (full at the start); one token per write."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def _refill(self) -> float:
+        now = self._clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        return self._tokens
+
+    def take(self) -> float | None:
+        """None when a token was taken, else the seconds until one is back."""
+        if self._refill() >= 1.0:
+            self._tokens -= 1.0
+            return None
+        return (1.0 - self._tokens) / self.rate
+
+    def headers(self, wait: float) -> dict[str, str]:
+        """A 429's headers: Retry-After and the quota policy (writes per whole-second window)."""
+        window = max(1, round(self.burst / self.rate))
+        quota = round(self.rate * window)
+        return {
+            "Retry-After": str(max(1, math.ceil(wait))),
+            "RateLimit-Limit": f"{quota}, {quota};w={window}",
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(max(1, math.ceil(wait))),
+        }
+
+
+def is_write(request: web.Request) -> bool:
+    """An item create (POST …/items) or a field update (PATCH …/items/{id}/fields)."""
+    return (request.method == "POST" and request.path.endswith("/items")) or (
+        request.method == "PATCH" and request.path.endswith("/fields")
+    )
+
+
 @dataclass
 class FakeList:
     id: str
@@ -112,17 +176,36 @@ class FakeList:
     next_item: int = 1
 
 
-def _error(status: int, code: str, message: str, retry_after: int | None = None) -> web.Response:
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    retry_after: int | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     body = {"error": {"code": code, "message": message, "innerError": {"date": "2024-05-01"}}}
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return web.json_response(body, status=status, headers=headers)
+    sent = dict(headers or {})
+    if retry_after is not None:
+        sent["Retry-After"] = str(retry_after)
+    return web.json_response(body, status=status, headers=sent or None)
 
 
 class FakeGraph:
     """`async with FakeGraph() as graph:` serves on 127.0.0.1 (random port) at `graph.base_url`."""
 
-    def __init__(self, *, page_size: int = 100, token: str = FAKE_TOKEN) -> None:
+    def __init__(
+        self,
+        *,
+        page_size: int = 100,
+        token: str = FAKE_TOKEN,
+        rate_limit: TokenBucket | None = None,
+    ) -> None:
         self.page_size = page_size
+        self.rate_limit = rate_limit
+        self.throttled_writes = 0
+        self.throttle_episodes = 0
+        self._throttling = False  # the last write was answered 429
         self.token = token
         self.sites: dict[str, str] = {}  # "host:/sites/path" -> site id
         self.lists: dict[str, dict[str, FakeList]] = {}  # site id -> list id -> list
@@ -198,6 +281,19 @@ class FakeGraph:
         except Exception as exc:
             self.violations.append(f"{request.method} {request.path_qs}: {exc}")
             return _error(400, "invalidRequest", "The request breaks the API description.")
+        if self.rate_limit is not None and is_write(request):
+            wait = self.rate_limit.take()
+            if wait is not None:
+                self.throttled_writes += 1
+                self.throttle_episodes += 0 if self._throttling else 1
+                self._throttling = True
+                return _error(
+                    429,
+                    "TooManyRequests",
+                    "Too many requests.",
+                    headers=self.rate_limit.headers(wait),
+                )
+            self._throttling = False
         scripted = next((s for s in self._script if s.matches(request)), None)
         if scripted is None:
             return self._route(request, json.loads(body) if body else None)
