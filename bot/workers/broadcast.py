@@ -21,6 +21,7 @@ pending. The only possible duplicate is a message that was in flight at the mome
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -68,6 +69,9 @@ class BroadcastWorker:
         self._started = 0.0
         self._rng = rng or random.SystemRandom()
         self._sending: set[str] = set()
+        self._done: list[asyncio.Task[Result]] = []
+        self._have_results = asyncio.Event()
+        self._recorded = asyncio.Event()
         self._last_tenant = DEFAULT_TENANT
 
     async def run_forever(self, interval_seconds: float) -> None:
@@ -84,36 +88,48 @@ class BroadcastWorker:
         first = await self._store.progress(job.id, self._clock())
         self._start_counting(first)
         last_report = 0.0
-        in_flight: set[asyncio.Task[Result]] = set()
         self._sending.clear()
-        while True:
-            # recipients whose send is still in flight are pending on disk: never pick them twice
-            batch = [
-                r
-                for r in await self._store.pending(job.id, self._clock(), BATCH + self._concurrency)
-                if r.conversation_id not in self._sending
-            ][:BATCH]
-            if not batch and not in_flight:
-                retry_at = await self._store.next_retry(job.id)
-                if retry_at is None:
-                    break
-                await self._sleep(max(0.05, retry_at - self._clock()))
-                continue
-            for recipient in batch:
-                while len(in_flight) >= self._concurrency:
-                    await self._collect(job, in_flight, wait_for_one=True)
-                if recipient.reference is not None:
-                    tenant = tenant_of(recipient.reference)
-                    self._last_tenant = tenant
-                    await self._pacer.begin(tenant, recipient.conversation_id)
-                self._sending.add(recipient.conversation_id)
-                in_flight.add(asyncio.create_task(self._send(job, recipient)))
-                await self._collect(job, in_flight, wait_for_one=False)
-            if not batch:
-                await self._collect(job, in_flight, wait_for_one=True)
-            if self._clock() - last_report >= self._progress_every:
-                last_report = self._clock()
-                await self._report(job)
+        self._done.clear()
+        self._have_results.clear()
+        recorder = asyncio.create_task(self._record_results(job), name="kivett-broadcast-record")
+        try:
+            while True:
+                # a recipient stays in `_sending` until its result is written: never picked twice.
+                # Results are written while `pending` reads, so what it returns can predate a
+                # write: anyone in `_sending` when the read began is left out too.
+                before = set(self._sending)
+                batch = [
+                    r
+                    for r in await self._store.pending(
+                        job.id, self._clock(), BATCH + self._concurrency
+                    )
+                    if r.conversation_id not in self._sending and r.conversation_id not in before
+                ][:BATCH]
+                if not batch and not self._sending:
+                    retry_at = await self._store.next_retry(job.id)
+                    if retry_at is None:
+                        break
+                    await self._sleep(max(0.05, retry_at - self._clock()))
+                    continue
+                for recipient in batch:
+                    while len(self._sending) >= self._concurrency:
+                        await self._room(recorder)
+                    if recipient.reference is not None:
+                        tenant = tenant_of(recipient.reference)
+                        self._last_tenant = tenant
+                        await self._pacer.begin(tenant, recipient.conversation_id)
+                    self._sending.add(recipient.conversation_id)
+                    task = asyncio.create_task(self._send(job, recipient))
+                    task.add_done_callback(self._finished)
+                if not batch:
+                    await self._room(recorder)
+                if self._clock() - last_report >= self._progress_every:
+                    last_report = self._clock()
+                    await self._report(job)
+        finally:
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
         await self._store.finish(job.id, self._clock())
         self._start_counting(await self._store.progress(job.id, self._clock()))
         progress = await self._report(job)
@@ -131,25 +147,38 @@ class BroadcastWorker:
         )
         return progress
 
-    async def _collect(
-        self, job: Job, in_flight: set[asyncio.Task[Result]], *, wait_for_one: bool
-    ) -> None:
-        if not in_flight:
-            return
-        done, _ = await asyncio.wait(
-            in_flight,
-            timeout=None if wait_for_one else 0,
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        if not done:
-            return
-        in_flight.difference_update(done)
-        results = [task.result() for task in done]
-        await self._store.record(job.id, results)
-        self._sending.difference_update(result[0] for result in results)
-        for result in results:
-            if result[1] is not RecipientState.PENDING:
-                self._counts[result[1]] = self._counts.get(result[1], 0) + 1
+    def _finished(self, task: asyncio.Task[Result]) -> None:
+        self._done.append(task)
+        self._have_results.set()
+
+    async def _room(self, recorder: asyncio.Task[None]) -> None:
+        """Wait until a result has been written (or the recorder failed: raise its error)."""
+        self._recorded.clear()
+        waiter = asyncio.ensure_future(self._recorded.wait())
+        await asyncio.wait({waiter, recorder}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if recorder.done():
+            recorder.result()
+            raise RuntimeError("the broadcast recorder stopped")
+
+    async def _record_results(self, job: Job) -> None:
+        """Writes results as they come back, many at a time, while the sending goes on: a slow
+        write (a blob on Azure) does not hold up the next send. A recipient counts against the
+        concurrency until its result is written, so a crash still repeats at most `concurrency`
+        messages."""
+        while True:
+            await self._have_results.wait()
+            self._have_results.clear()
+            done, self._done = self._done, []
+            if not done:
+                continue
+            results = [task.result() for task in done]
+            await self._store.record(job.id, results)
+            self._sending.difference_update(result[0] for result in results)
+            for result in results:
+                if result[1] is not RecipientState.PENDING:
+                    self._counts[result[1]] = self._counts.get(result[1], 0) + 1
+            self._recorded.set()
 
     def _start_counting(self, progress: Progress) -> None:
         self._total = progress.total

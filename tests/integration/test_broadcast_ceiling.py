@@ -123,8 +123,10 @@ class MemoryJobs:
             PendingRecipient(cid, "nb", int(entry[1]), _reference(cid))
             for cid, entry in self.state.items()
             if entry[0] == "pending" and entry[2] <= now
-        ]
-        return chosen[:limit]
+        ][:limit]
+        for _ in range(50):  # a read takes a while: results keep being written meanwhile
+            await asyncio.sleep(0)
+        return chosen
 
     async def next_retry(self, job_id: str) -> float | None:
         times = [float(e[2]) for e in self.state.values() if e[0] == "pending"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +34,7 @@ from bot.adapters.azure_storage.blob import (
 )
 from bot.adapters.azure_storage.queues import delete_message, hide, receive, send
 from bot.core.broadcast import Progress, RecipientState
-from bot.core.records import Job, PendingRecipient
+from bot.core.records import Job, PendingRecipient, StoredReference
 from bot.logs import get_logger
 from bot.ports import ConversationReferenceStore, StorageUnavailableError
 
@@ -56,6 +57,8 @@ class _Running:
     where: dict[str, str] = field(default_factory=dict)  # conversation → shard name
     waiting: dict[str, None] = field(default_factory=dict)  # conversations still pending
     counts: dict[str, int] = field(default_factory=dict)  # state → recipients
+    # references of the next recipients, read while the current ones are being sent
+    ahead: asyncio.Task[dict[str, StoredReference | None]] | None = None
     renewer: asyncio.Task[None] | None = None
     lost: bool = False
 
@@ -246,16 +249,39 @@ class AzureBroadcastStore:
                 chosen.append((cid, str(entry[0]), int(entry[2])))
                 if len(chosen) >= limit:
                     break
-        references = await gather_bounded(self._references.get(cid) for cid, _, _ in chosen)
+        ahead = await self._take_ahead(running)
+        missing = [cid for cid, _, _ in chosen if cid not in ahead]
+        found = await gather_bounded(self._references.get(cid) for cid in missing)
+        ahead.update(zip(missing, found, strict=True))
+        picked = {cid for cid, _, _ in chosen}
+        following = [
+            cid for cid in itertools.islice(running.waiting, 2 * limit) if cid not in picked
+        ]
+        running.ahead = asyncio.create_task(self._read_references(following[:limit]))
         return [
             PendingRecipient(
                 conversation_id=cid,
                 language=language,
                 attempts=attempts,
-                reference=None if ref is None else ref.reference,
+                reference=None if ahead[cid] is None else ahead[cid].reference,  # type: ignore[union-attr]
             )
-            for (cid, language, attempts), ref in zip(chosen, references, strict=True)
+            for cid, language, attempts in chosen
         ]
+
+    async def _read_references(self, cids: list[str]) -> dict[str, StoredReference | None]:
+        found = await gather_bounded(self._references.get(cid) for cid in cids)
+        return dict(zip(cids, found, strict=True))
+
+    @staticmethod
+    async def _take_ahead(running: _Running) -> dict[str, StoredReference | None]:
+        """The references read ahead by the previous call (empty if none or if that failed)."""
+        task, running.ahead = running.ahead, None
+        if task is None:
+            return {}
+        try:
+            return dict(await task)
+        except StorageUnavailableError:
+            return {}
 
     async def next_retry(self, job_id: str) -> float | None:
         running = self._current(job_id)
@@ -292,6 +318,8 @@ class AzureBroadcastStore:
 
     async def finish(self, job_id: str, now: float) -> None:
         running = self._current(job_id)
+        if running.ahead is not None:
+            running.ahead.cancel()
         await self._flush(running)
         await self._set_job(job_id, state="done", finished_at=now)
         if running.renewer is not None:
@@ -390,6 +418,8 @@ class AzureBroadcastStore:
 
     async def close(self) -> None:
         running, self._running = self._running, None
+        if running is not None and running.ahead is not None:
+            running.ahead.cancel()
         if running is not None and running.renewer is not None:
             running.renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,7 +20,7 @@ JOB_COLUMNS = (
     "progress_activity, progress_language, started_at, finished_at"
 )
 
-CHUNK = 2_000
+CHUNK = 500
 """Recipients inserted per transaction when a job is created."""
 PREPARING = "preparing"
 """A job whose recipients are still being stored: no worker runs it."""
