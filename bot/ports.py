@@ -168,12 +168,16 @@ class HealthCheck(Protocol):
 class SinkTransientError(Exception):
     """The sink could not take the item now (throttled, unavailable, timed out): try again later.
 
-    `retry_after` is the server's Retry-After in seconds, when it sent one."""
+    `retry_after` is the server's Retry-After in seconds, when it sent one; `allowed_rate` the
+    requests per second the server said it allows (SharePoint's RateLimit headers), when it did."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, allowed_rate: float | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.allowed_rate = allowed_rate
 
 
 class SinkPermanentError(Exception):

@@ -181,8 +181,8 @@ class OutboxWorker:
             delay = retry_delay(attempts, error.retry_after, self._rng.random())
             if error.retry_after is not None:
                 self._paused_until = max(self._paused_until, self._clock() + delay)
-            allowed = getattr(error, "allowed_rate", None)
-            if isinstance(allowed, int | float) and allowed > 0:
+            allowed = error.allowed_rate
+            if allowed is not None and allowed > 0:
                 self._pace = allowed * PACE_SHARE
                 self._next_slot = max(self._next_slot, self._paused_until)
             await self._store.retry(card_id, self._clock() + delay, error.reason)

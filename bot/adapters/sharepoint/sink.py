@@ -73,8 +73,7 @@ class SinkThrottledError(SinkTransientError):
     second), when it sent one; the outbox paces itself below it."""
 
     def __init__(self, reason: str, retry_after: float | None, allowed_rate: float | None) -> None:
-        super().__init__(reason, retry_after)
-        self.allowed_rate = allowed_rate
+        super().__init__(reason, retry_after, allowed_rate)
 
 
 class SharePointSink:
