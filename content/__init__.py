@@ -21,6 +21,10 @@ from typing import Literal, cast
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (the wheels are): the same documents, about
+ten times faster than the pure-Python one, which was most of the bot's start-up CPU."""
+
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: tuple[Language, ...] = ("nb", "nn", "en")
 
@@ -104,7 +108,7 @@ def _placeholders(template: str) -> frozenset[str]:
 def parse_texts(language: Language, raw: str, source: str) -> Texts:
     """Parse one language's YAML text file into flat, dotted keys."""
     try:
-        loaded = yaml.safe_load(raw)
+        loaded = yaml.load(raw, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -162,7 +166,7 @@ def read_yaml(name: str) -> object:
     except FileNotFoundError:
         raise ContentError(f"{name}: file is missing") from None
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
