@@ -91,9 +91,10 @@ class LessonWorker:
         completed = await self._store.completed(subscription.user_key)
         card = self._weekly_card(language_for_locale(subscription.language), completed)
         tenant = tenant_of(stored.reference)
-        await self._pacer.acquire(tenant, subscription.conversation_id)
         try:
-            await self._sender.send(stored.reference, card)
+            # counted from the send's start until its answer, like the tips (bot.core.rate_limit)
+            async with self._pacer.sending(tenant, subscription.conversation_id):
+                await self._sender.send(stored.reference, card)
         except DeliveryError as refusal:
             await self._refused(subscription, tenant, refusal)
             return False

@@ -273,3 +273,23 @@ async def test_opening_a_file_that_is_not_a_database_names_it_in_one_line(
     assert path.read_bytes() == content, "the file is left as it was"
     with pytest.raises(StorageUnavailableError, match=r"^unreachable$"):
         await db.ping()  # never opened
+
+
+async def test_every_subscriber_is_read_when_they_come_in_pages(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.adapters.sqlite import lessons
+    from bot.core.records import Subscription
+
+    monkeypatch.setattr(lessons, "SUBSCRIBER_PAGE", 3)  # 7 people: pages of 3, 3 and 1
+    store = lessons.SqliteLessonStore(db)
+    due = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    for n in range(7):
+        await store.subscribe(
+            Subscription(f"user-{n}", f"a:chat-{n}", 0, "09:00", "Europe/Oslo", "nb", due)
+        )
+    assert await store.subscribers() == [(f"a:chat-{n}", "nb") for n in range(7)]
+    monkeypatch.setattr(lessons, "SUBSCRIBER_PAGE", 7)  # a full last page ends with an empty one
+    assert len(await store.subscribers()) == 7

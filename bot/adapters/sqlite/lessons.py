@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.records import Subscription
 
+SUBSCRIBER_PAGE = 2_000
+"""Subscribers read per query when a tip goes to all of them."""
+
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -95,12 +98,21 @@ class SqliteLessonStore:
 
     async def subscribers(self) -> list[tuple[str, str]]:
         """(conversation id, language) of every subscriber, for champions' tips."""
-        rows = await self._db.run(
-            lambda conn: conn.execute(
-                "SELECT conversation_id, language FROM subscriptions ORDER BY user_key"
-            ).fetchall()
-        )
-        return [(str(row[0]), str(row[1])) for row in rows]
+        # in pages, so that 100,000 subscribers never hold the store's one thread for long
+        found: list[tuple[str, str]] = []
+        after = ""
+        while True:
+            page = await self._db.run(
+                lambda conn, after=after: conn.execute(
+                    "SELECT user_key, conversation_id, language FROM subscriptions "
+                    "WHERE user_key > ? ORDER BY user_key LIMIT ?",
+                    (after, SUBSCRIBER_PAGE),
+                ).fetchall()
+            )
+            found.extend((str(row[1]), str(row[2])) for row in page)
+            if len(page) < SUBSCRIBER_PAGE:
+                return found
+            after = str(page[-1][0])
 
     async def due(self, now: datetime, limit: int) -> list[Subscription]:
         rows = await self._db.run(
