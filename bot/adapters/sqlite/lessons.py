@@ -102,13 +102,15 @@ class SqliteLessonStore:
         found: list[tuple[str, str]] = []
         after = ""
         while True:
-            page = await self._db.run(
-                lambda conn, after=after: conn.execute(
+
+            def read(conn: sqlite3.Connection, after: str = after) -> list[sqlite3.Row]:
+                return conn.execute(
                     "SELECT user_key, conversation_id, language FROM subscriptions "
                     "WHERE user_key > ? ORDER BY user_key LIMIT ?",
                     (after, SUBSCRIBER_PAGE),
                 ).fetchall()
-            )
+
+            page = await self._db.run(read)
             found.extend((str(row[1]), str(row[2])) for row in page)
             if len(page) < SUBSCRIBER_PAGE:
                 return found
