@@ -6,8 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# CI must give the same answer on every run: by default Hypothesis draws the same examples each
+# time (derandomize). `KIVETT_HYPOTHESIS=explore` draws fresh, many more, to hunt for new edge cases
+# on a developer's machine; whatever it finds becomes a fixed example or a fix.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("KIVETT_HYPOTHESIS", "ci"))
 
 
 @pytest.fixture(autouse=True)

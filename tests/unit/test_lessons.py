@@ -29,6 +29,7 @@ from bot.core.lessons import (
     next_unfinished,
     parse_lessons,
 )
+from bot.core.lessons.sentences import ABBREVIATIONS
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 LANGUAGES = ("nb", "nn", "en")
@@ -444,7 +445,11 @@ def test_sentences_are_counted_leniently(text: str, expected: int) -> None:
     assert count_sentences(text) == expected
 
 
-_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå", min_size=1, max_size=8)
+# A last word that is a known abbreviation ("No.", "Ca.") does not end a sentence by design; the
+# lenient rule errs towards fewer sentences, so plain sentences leave those words out.
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå", min_size=1, max_size=8).filter(
+    lambda word: f"{word}." not in ABBREVIATIONS
+)
 _SENTENCE = st.builds(
     lambda first, rest, end: " ".join([first.capitalize(), *rest]) + end,
     _WORD,
