@@ -1,24 +1,34 @@
-"""Weekly lessons, delivered proactively from stored due times.
+"""Weekly lessons, delivered proactively from stored due times, through the same engine rules as
+broadcasts: one tenant budget, a bounded number of sends in flight, Retry-After, blocked users
+dropped, and a durable state per recipient that survives a crash.
 
-Every few seconds the worker asks the store which subscriptions are due (due times are stored in
-UTC, so this survives restarts). For each it first *claims* the week, moving the due time on to the
-next slot with a compare-and-set, and only then sends. A delivery missed while the bot was down is
-therefore sent once when it is back, and two workers (or a restart mid-run) never send the same
-week twice.
+The per-recipient state is the subscription's stored due time (UTC, so it survives restarts):
 
-Sends go through the same `Pacer` as broadcasts, so lessons and tips together stay inside Teams'
-limits. A 429 pauses the tenant for Retry-After and puts the subscription back until then; other
-failures worth retrying put it back a few minutes later (nothing was delivered, so a retry cannot
-duplicate). If the user blocked or removed the bot, the subscription and the conversation
-reference are dropped.
+1. A due subscription is *claimed* with a compare-and-set that moves its due time to a short lease
+   (`LEASE` from now). Two workers, or two processes, never both get the same week.
+2. The lesson is sent through the `Pacer` (counted from its start until its answer, like the tips).
+3. The answer settles the lease, again by compare-and-set: delivered moves the due time on to the
+   next weekly slot; 429 pauses the tenant and brings the lease back after Retry-After; other
+   failures worth retrying come back a few minutes later; a user who blocked or removed the bot is
+   unsubscribed and their conversation reference dropped.
+
+If the process dies between 1 and 3, the lease simply runs out and the subscription is due again:
+the next run (here or in another process) sends it. The only possible duplicate is a lesson that
+was in flight at the moment of the kill (sent, its answer not yet recorded), at most `concurrency`.
+A subscription that someone changed meanwhile (unsubscribed, a new weekday) fails the final
+compare-and-set and keeps what they chose.
+
+A delivery missed while the bot was down is sent once when it is back (the due time is in the
+past), then the subscription goes on to its next slot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from bot.core.language import language_for_locale
 from bot.core.records import Subscription
@@ -32,7 +42,15 @@ _log = get_logger("lessons")
 
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
 MIN_RETRY_AFTER = timedelta(seconds=1)
+LEASE = timedelta(minutes=10)
+"""How long a claimed lesson stays with the worker that claimed it before another may take it.
+Far longer than a send takes at the ceiling (a batch of 100 in about two seconds)."""
 BATCH = 100
+CONCURRENCY = 16
+
+Outcome = Literal["sent", "kept", "passed"]
+"""What became of one due subscription: its lesson sent; not sent but the subscription settled
+(put back for later, or dropped); or passed over (not claimed)."""
 
 WeeklyCard = Callable[[Language, frozenset[int]], Mapping[str, Any]]
 """The card a subscriber gets this week, from their language and the lessons they finished."""
@@ -48,6 +66,7 @@ class LessonWorker:
         pacer: Pacer,
         weekly_card: WeeklyCard,
         clock: Callable[[], datetime],
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self._store = store
         self._references = references
@@ -55,39 +74,74 @@ class LessonWorker:
         self._pacer = pacer
         self._weekly_card = weekly_card
         self._clock = clock
+        self._concurrency = max(1, concurrency)
 
     async def run_once(self) -> int:
-        """Deliver everything due now; return how many lessons were sent."""
-        sent = 0
-        while True:
-            now = self._clock()
-            due = await self._store.due(now, BATCH)
-            claimed = 0
-            for subscription in due:
-                try:
-                    slot = WeeklySlot.parse(
-                        str(subscription.weekday), subscription.at, subscription.zone
-                    )
-                except ScheduleError:
-                    await self._store.unsubscribe(subscription.user_key)
-                    continue
-                following = next_due(slot, max(now, subscription.next_due))
-                if not await self._store.claim(
-                    subscription.user_key, subscription.next_due, following
-                ):
-                    continue  # another worker took this week
-                claimed += 1
-                if await self._deliver(subscription):
-                    sent += 1
-            if len(due) < BATCH or claimed == 0:
-                return sent
+        """Deliver everything due now; return how many lessons were sent.
 
-    async def _deliver(self, subscription: Subscription) -> bool:
+        Subscriptions are read in batches and handed to at most `concurrency` sends at a time. One
+        that the store failed on before its claim is not tried again in this run, so a store that
+        keeps failing ends the run instead of spinning (it is due again on the next run); one put
+        back by a refusal (Retry-After, a few minutes) is sent in this run once it is due."""
+        working: dict[str, asyncio.Task[Outcome]] = {}
+        # not claimed (a store error, or the claim lost): may still look due; read past them
+        passed: set[str] = set()
+        sent = 0
+
+        def done(task: asyncio.Task[Outcome], user_key: str) -> None:
+            nonlocal sent
+            working.pop(user_key, None)
+            if task.cancelled():
+                return
+            error = task.exception()
+            if error is not None:
+                # a store failure: the lease (if taken) runs out and the lesson is due again
+                passed.add(user_key)
+                _log.error("lesson_delivery_failed", exc_info=error)
+            elif task.result() == "sent":
+                sent += 1
+            elif task.result() == "passed":
+                passed.add(user_key)
+
+        try:
+            while True:
+                fetched = await self._store.due(
+                    self._clock(), BATCH + len(passed) + self._concurrency
+                )
+                batch = [s for s in fetched if s.user_key not in working.keys() | passed][:BATCH]
+                if not batch:
+                    if not working:
+                        return sent
+                    await asyncio.wait(set(working.values()), return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                for subscription in batch:
+                    while len(working) >= self._concurrency:
+                        await asyncio.wait(
+                            set(working.values()), return_when=asyncio.FIRST_COMPLETED
+                        )
+                    task = asyncio.create_task(self._claimed_and_sent(subscription))
+                    working[subscription.user_key] = task
+                    task.add_done_callback(functools.partial(done, user_key=subscription.user_key))
+        finally:
+            # stopped from outside (shutdown): what is in flight stops too; its lease runs out
+            for task in list(working.values()):
+                task.cancel()
+
+    async def _claimed_and_sent(self, subscription: Subscription) -> Outcome:
+        now = self._clock()
+        try:
+            slot = WeeklySlot.parse(str(subscription.weekday), subscription.at, subscription.zone)
+        except ScheduleError:
+            await self._store.unsubscribe(subscription.user_key)
+            return "kept"
+        lease = now + LEASE
+        if not await self._store.claim(subscription.user_key, subscription.next_due, lease):
+            return "passed"  # another worker took this week, or the person changed it
         stored = await self._references.get(subscription.conversation_id)
         if stored is None:
             _log.warning("lesson_undeliverable", extra={"fields": {"reason": "no_reference"}})
             await self._store.unsubscribe(subscription.user_key)
-            return False
+            return "kept"
         completed = await self._store.completed(subscription.user_key)
         card = self._weekly_card(language_for_locale(subscription.language), completed)
         tenant = tenant_of(stored.reference)
@@ -96,13 +150,15 @@ class LessonWorker:
             async with self._pacer.sending(tenant, subscription.conversation_id):
                 await self._sender.send(stored.reference, card)
         except DeliveryError as refusal:
-            await self._refused(subscription, tenant, refusal)
-            return False
+            await self._refused(subscription, lease, tenant, refusal)
+            return "kept"
+        following = next_due(slot, max(now, subscription.next_due))
+        await self._store.claim(subscription.user_key, lease, following)
         _log.info("lesson_delivered", extra={"fields": {"lessons_done": len(completed)}})
-        return True
+        return "sent"
 
     async def _refused(
-        self, subscription: Subscription, tenant: str, refusal: DeliveryError
+        self, subscription: Subscription, lease: datetime, tenant: str, refusal: DeliveryError
     ) -> None:
         if refusal.gone:
             await self._store.unsubscribe(subscription.user_key)
@@ -115,7 +171,7 @@ class LessonWorker:
             self._pacer.pause(tenant, (now + wait).timestamp())
         else:
             wait = RETRY_AFTER_FAILURE
-        await self._store.reschedule(subscription.user_key, now + wait)
+        await self._store.claim(subscription.user_key, lease, now + wait)
         _log.warning("lesson_delivery_retry", extra={"fields": {"status": refusal.status}})
 
     async def run_forever(self, interval_seconds: float) -> None:

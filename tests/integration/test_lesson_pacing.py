@@ -8,8 +8,10 @@ by what was sent when, never by how busy the machine is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,12 @@ import pytest
 from bot.bootstrap import sqlite_stores
 from bot.core.rate_limit import RateLimiter
 from bot.core.records import StoredReference, Subscription
-from bot.ports import Stores
+from bot.ports import DeliveryError, Stores
 from bot.settings import Settings
 from bot.workers.broadcast import BroadcastWorker
-from bot.workers.lessons import LessonWorker
+from bot.workers.lessons import CONCURRENCY, LEASE, LessonWorker
 from bot.workers.pacing import Pacer
-from tests.fakes.teams_connector import FakeTeamsConnector
+from tests.fakes.teams_connector import FakeSender, FakeTeamsConnector
 
 MONDAY_9_OSLO = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -168,3 +170,125 @@ async def test_lessons_and_a_broadcast_share_one_budget(stores: Stores) -> None:
     assert fake.throttled == 0, "together they stay inside the tenant's 50 a second"
     assert len(fake.deliveries) == 350
     assert time.now - started >= (350 - 50) / 50
+
+
+class _KilledMidRun:
+    """Teams takes every lesson; after the first `answered` sends the answers stop coming back
+    (the messages reach the chats, the worker never hears so): the moment a kill hurts most."""
+
+    def __init__(self, inner: FakeSender, answered: int, in_flight: int) -> None:
+        self.inner, self.answered, self.in_flight = inner, answered, in_flight
+        self.hung: list[str] = []
+        self.full = asyncio.Event()
+
+    async def send(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> None:
+        await self.inner.send(reference, card)
+        if self.answered > 0:
+            self.answered -= 1
+            return
+        self.hung.append(str(reference["conversation"]["id"]))
+        if len(self.hung) >= self.in_flight:
+            self.full.set()
+        await asyncio.Event().wait()  # the answer never comes: killed before it does
+
+    async def update(self, **fields: Any) -> None:
+        await self.inner.update(**fields)
+
+
+async def test_a_kill_mid_lesson_run_resumes_without_duplicates_beyond_those_in_flight(
+    stores: Stores,
+) -> None:
+    time = VirtualTime(MONDAY_9_OSLO + timedelta(minutes=1))
+    fake = FakeTeamsConnector(clock=time)
+    subscribers = await _subscribe(stores, 200)
+    dying = _KilledMidRun(fake.sender(), answered=60, in_flight=CONCURRENCY)
+    first = LessonWorker(
+        store=stores.lessons,
+        references=stores.references,
+        sender=dying,
+        pacer=Pacer(RateLimiter(), clock=time, sleep=time.sleep),
+        weekly_card=lambda language, done: {"type": "AdaptiveCard", "lesson": len(done) + 1},
+        clock=time.utc,
+    )
+    run = asyncio.create_task(first.run_once())
+    await dying.full.wait()
+    run.cancel()  # the kill
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
+    assert len(fake.deliveries) == 60 + CONCURRENCY
+
+    # restarted (a new process knows nothing of the last second's sends; a restart takes longer):
+    # the lessons in flight at the kill are still leased, the rest go out
+    time.now += 5
+    restarted = _lesson_worker(
+        stores, fake, Pacer(RateLimiter(), clock=time, sleep=time.sleep), time
+    )
+    assert await restarted.run_once() == 200 - 60 - CONCURRENCY
+    assert fake.duplicates() == {}
+
+    # once the lease has run out, those in flight at the kill are sent again
+    time.now += LEASE.total_seconds() + 1
+    assert await restarted.run_once() == CONCURRENCY
+    received = Counter(d.conversation_id for d in fake.deliveries)
+    assert set(received) == set(subscribers), "nobody missed this week's lesson"
+    twice = {conversation for conversation, count in received.items() if count > 1}
+    assert twice == set(dying.hung), "only the lessons in flight at the kill came twice"
+    assert len(twice) <= CONCURRENCY
+    assert fake.throttled == 0
+
+    # and everyone has moved on to next Monday: nothing more this week
+    time.now += 3600
+    assert await restarted.run_once() == 0
+    [subscription] = [
+        s
+        for s in await stores.lessons.due(MONDAY_9_OSLO + timedelta(days=7), 1000)
+        if s.user_key == "user-0"
+    ]
+    assert subscription.next_due == MONDAY_9_OSLO + timedelta(days=7)
+
+
+class _Refusals:
+    """Notes when Teams refused a lesson."""
+
+    def __init__(self, inner: FakeSender, time: VirtualTime) -> None:
+        self.inner, self.time = inner, time
+        self.refused_at: list[float] = []
+
+    async def send(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> None:
+        try:
+            await self.inner.send(reference, card)
+        except DeliveryError:
+            self.refused_at.append(self.time.now)
+            raise
+
+    async def update(self, **fields: Any) -> None:
+        await self.inner.update(**fields)
+
+
+async def test_a_429_pauses_the_lessons_for_retry_after_and_then_sends_the_refused_one_once(
+    stores: Stores,
+) -> None:
+    time = VirtualTime(MONDAY_9_OSLO + timedelta(minutes=1))
+    fake = FakeTeamsConnector(clock=time, retry_after_seconds=20)
+    await _subscribe(stores, 30)
+    fake.script("a:c5", (429, None))
+    refusals = _Refusals(fake.sender(), time)
+    worker = LessonWorker(
+        store=stores.lessons,
+        references=stores.references,
+        sender=refusals,
+        pacer=Pacer(RateLimiter(), clock=time, sleep=time.sleep),
+        weekly_card=lambda language, done: {"type": "AdaptiveCard", "lesson": len(done) + 1},
+        clock=time.utc,
+    )
+
+    sent = await worker.run_once()
+
+    assert sent == 30, "the refused lesson went out in the same run, after Retry-After"
+    assert fake.duplicates() == {}
+    [refused_at] = refusals.refused_at
+    assert not [d for d in fake.deliveries if refused_at < d.at < refused_at + 20], (
+        "nothing went to the tenant while Teams had asked for a pause"
+    )
+    [again] = [d for d in fake.deliveries if d.conversation_id == "a:c5"]
+    assert again.at >= refused_at + 20
