@@ -25,6 +25,8 @@ class Problem(StrEnum):
     NOT_A_NUMBER = "not_a_number"
     OUT_OF_RANGE = "out_of_range"
     UNKNOWN_CHOICE = "unknown_choice"
+    NOT_A_DATE = "not_a_date"
+    IN_THE_PAST = "in_the_past"
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class FieldError:
     problem: Problem
 
 
-def _text(
+def text_field(
     data: Mapping[str, object], name: str, limit: int, errors: list[FieldError], *, required: bool
 ) -> str:
     value = data.get(name, "")
@@ -50,7 +52,7 @@ def _text(
     return value
 
 
-def _choice(
+def choice_field(
     data: Mapping[str, object], name: str, allowed: Sequence[str], errors: list[FieldError]
 ) -> str:
     value = data.get(name)
@@ -111,19 +113,19 @@ def validate(
     """Check every field of a submitted card: type, range, length and choice. Total: any mapping
     gives either a valid draft or the list of what is wrong, field by field."""
     errors: list[FieldError] = []
-    title = _text(data, "title", TITLE_MAX, errors, required=True)
-    area = _choice(data, "area", options.service_areas, errors)
-    task = _choice(data, "task", options.tasks, errors)
-    tool = _choice(data, "tool", options.tools, errors)
-    tool_other = _text(data, "tool_other", SHORT_MAX, errors, required=tool == OTHER_TOOL)
-    what = _text(data, "what", LONG_MAX, errors, required=True)
-    result = _text(data, "result", LONG_MAX, errors, required=True)
+    title = text_field(data, "title", TITLE_MAX, errors, required=True)
+    area = choice_field(data, "area", options.service_areas, errors)
+    task = choice_field(data, "task", options.tasks, errors)
+    tool = choice_field(data, "tool", options.tools, errors)
+    tool_other = text_field(data, "tool_other", SHORT_MAX, errors, required=tool == OTHER_TOOL)
+    what = text_field(data, "what", LONG_MAX, errors, required=True)
+    result = text_field(data, "result", LONG_MAX, errors, required=True)
     benefit = _number(data, "benefit", BENEFIT_RANGE, errors)
     minutes = _number(data, "minutes", MINUTES_RANGE, errors)
     per_month = _number(data, "per_month", PER_MONTH_RANGE, errors)
-    category = _choice(data, "category", options.categories, errors)
-    challenges = _text(data, "challenges", LONG_MAX, errors, required=False)
-    recommend = _choice(data, "recommend", RECOMMEND, errors)
+    category = choice_field(data, "category", options.categories, errors)
+    challenges = text_field(data, "challenges", LONG_MAX, errors, required=False)
+    recommend = choice_field(data, "recommend", RECOMMEND, errors)
     share = _flag(data.get("share"))
     if share is None:
         errors.append(FieldError("share", Problem.UNKNOWN_CHOICE))

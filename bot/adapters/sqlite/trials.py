@@ -1,0 +1,209 @@
+"""Trials and their outbox on SQLite (implements bot.ports.TrialStore).
+
+A trial is written here, in one transaction, before the champion is told it is registered. Its
+row is also its outbox entry for the trials list in SharePoint, with the same states as a learning
+card (`pending`, `delivered` with the item id, `parked` with a reason). Who takes part is kept in
+a table of its own, so "the trials I am in" is one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.sqlite.db import SqliteDatabase
+from bot.core.learning_cards import DeliveryState
+from bot.core.trials import StoredTrial, Trial, draft_from_json, draft_json
+
+TRIALS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    language TEXT NOT NULL,
+    draft TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    risk_level TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    reason TEXT NOT NULL DEFAULT '',
+    item_id TEXT NOT NULL DEFAULT '',
+    reminded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS trials_outbox ON trials(state, next_attempt);
+CREATE TABLE IF NOT EXISTS trial_participants (
+    trial_id TEXT NOT NULL,
+    user_key TEXT NOT NULL,
+    PRIMARY KEY (trial_id, user_key)
+);
+CREATE INDEX IF NOT EXISTS trial_participants_person ON trial_participants(user_key);
+"""
+
+TRIAL_COLUMNS = (
+    "trial_id, created_at, owner, language, draft, verdict, risk_level, state, attempts, reason, "
+    "item_id, reminded"
+)
+
+
+def stored_trial(row: Sequence[Any]) -> StoredTrial:
+    trial = Trial(
+        trial_id=row[0],
+        created_at=datetime.fromisoformat(row[1]),
+        owner=row[2],
+        language=row[3],
+        draft=draft_from_json(row[4]),
+        verdict=row[5],
+        risk_level=row[6],
+    )
+    return StoredTrial(
+        trial=trial,
+        state=DeliveryState(row[7]),
+        attempts=int(row[8]),
+        reason=row[9],
+        item_id=row[10],
+        reminded=bool(row[11]),
+    )
+
+
+class SqliteTrialStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def add(self, trial: Trial) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO trials"
+                "(trial_id, created_at, owner, language, draft, verdict, risk_level) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    trial.trial_id,
+                    trial.created_at.isoformat(),
+                    trial.owner,
+                    trial.language,
+                    draft_json(trial.draft),
+                    trial.verdict,
+                    trial.risk_level,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            people = dict.fromkeys([trial.owner, *trial.draft.participants])
+            conn.executemany(
+                "INSERT OR IGNORE INTO trial_participants(trial_id, user_key) VALUES (?, ?)",
+                [(trial.trial_id, person) for person in people if person],
+            )
+            return True
+
+        return await self._db.transaction(work)
+
+    async def get(self, trial_id: str) -> StoredTrial | None:
+        return next(iter(await self._select("WHERE trial_id = ?", (trial_id,))), None)
+
+    async def all(self) -> list[StoredTrial]:
+        return await self._select("", ())
+
+    async def of_person(self, user_key: str) -> list[StoredTrial]:
+        return await self._select(
+            "WHERE trial_id IN (SELECT trial_id FROM trial_participants WHERE user_key = ?)",
+            (user_key,),
+        )
+
+    async def due(self, now: float, limit: int) -> list[StoredTrial]:
+        def work(conn: sqlite3.Connection) -> list[StoredTrial]:
+            rows = conn.execute(
+                f"SELECT {TRIAL_COLUMNS} FROM trials "  # noqa: S608
+                "WHERE state = 'pending' AND next_attempt <= ? "
+                "ORDER BY next_attempt, created_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            return [stored_trial(row) for row in rows]
+
+        return await self._db.run(work)
+
+    async def next_attempt(self) -> float | None:
+        def work(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute(
+                "SELECT MIN(next_attempt) FROM trials WHERE state = 'pending'"
+            ).fetchone()
+            return None if row is None or row[0] is None else float(row[0])
+
+        return await self._db.run(work)
+
+    async def delivered(self, trial_id: str, item_id: str) -> None:
+        await self._update(
+            "UPDATE trials SET item_id = ?, reason = '', attempts = attempts + 1, "
+            "state = 'delivered' WHERE trial_id = ?",
+            (item_id, trial_id),
+        )
+
+    async def retry(self, trial_id: str, at: float, reason: str) -> None:
+        await self._update(
+            "UPDATE trials SET attempts = attempts + 1, next_attempt = ?, reason = ? "
+            "WHERE trial_id = ? AND state = 'pending'",
+            (at, reason, trial_id),
+        )
+
+    async def park(self, trial_id: str, reason: str) -> None:
+        await self._update(
+            "UPDATE trials SET state = 'parked', attempts = attempts + 1, reason = ? "
+            "WHERE trial_id = ?",
+            (reason, trial_id),
+        )
+
+    async def requeue_parked(self) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE trials SET next_attempt = 0, state = 'pending' WHERE state = 'parked'"
+            ).rowcount
+
+        return await self._db.transaction(work)
+
+    async def mark_reminded(self, trial_id: str) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE trials SET reminded = 1 WHERE trial_id = ? AND reminded = 0", (trial_id,)
+            )
+            return cursor.rowcount == 1
+
+        return await self._db.transaction(work)
+
+    async def forget_person(self, user_key: str) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            rows = conn.execute(
+                f"SELECT {TRIAL_COLUMNS} FROM trials WHERE owner = ? OR trial_id IN "  # noqa: S608
+                "(SELECT trial_id FROM trial_participants WHERE user_key = ?)",
+                (user_key, user_key),
+            ).fetchall()
+            for row in rows:
+                trial = stored_trial(row).trial
+                kept = tuple(p for p in trial.draft.participants if p != user_key)
+                conn.execute(
+                    "UPDATE trials SET owner = ?, draft = ? WHERE trial_id = ?",
+                    (
+                        "" if trial.owner == user_key else trial.owner,
+                        draft_json(replace(trial.draft, participants=kept)),
+                        trial.trial_id,
+                    ),
+                )
+            conn.execute("DELETE FROM trial_participants WHERE user_key = ?", (user_key,))
+            return len(rows)
+
+        return await self._db.transaction(work)
+
+    async def _select(self, where: str, params: tuple[object, ...]) -> list[StoredTrial]:
+        def work(conn: sqlite3.Connection) -> list[StoredTrial]:
+            rows = conn.execute(
+                f"SELECT {TRIAL_COLUMNS} FROM trials {where} "  # noqa: S608
+                "ORDER BY created_at, trial_id",
+                params,
+            ).fetchall()
+            return [stored_trial(row) for row in rows]
+
+        return await self._db.run(work)
+
+    async def _update(self, sql: str, params: tuple[object, ...]) -> None:
+        await self._db.transaction(lambda conn: conn.execute(sql, params))

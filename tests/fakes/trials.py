@@ -1,0 +1,104 @@
+"""In-memory `TrialStore` (bot.ports) for unit tests and flows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core.learning_cards import DeliveryState
+from bot.core.trials import StoredTrial, Trial
+
+
+class FakeTrials:
+    def __init__(self) -> None:
+        self.trials: dict[str, StoredTrial] = {}
+        self.next_attempts: dict[str, float] = {}
+
+    async def add(self, trial: Trial) -> bool:
+        if trial.trial_id in self.trials:
+            return False
+        self.trials[trial.trial_id] = StoredTrial(trial, DeliveryState.PENDING)
+        self.next_attempts[trial.trial_id] = 0.0
+        return True
+
+    async def get(self, trial_id: str) -> StoredTrial | None:
+        return self.trials.get(trial_id)
+
+    def _ordered(self) -> list[StoredTrial]:
+        return sorted(self.trials.values(), key=lambda s: (s.trial.created_at, s.trial.trial_id))
+
+    async def all(self) -> list[StoredTrial]:
+        return self._ordered()
+
+    async def of_person(self, user_key: str) -> list[StoredTrial]:
+        return [
+            s
+            for s in self._ordered()
+            if user_key and (s.trial.owner == user_key or user_key in s.trial.draft.participants)
+        ]
+
+    async def due(self, now: float, limit: int) -> list[StoredTrial]:
+        due = [
+            s
+            for s in self._ordered()
+            if s.state is DeliveryState.PENDING and self.next_attempts[s.trial.trial_id] <= now
+        ]
+        due.sort(key=lambda s: self.next_attempts[s.trial.trial_id])
+        return due[: max(limit, 0)]
+
+    async def next_attempt(self) -> float | None:
+        pending = [
+            self.next_attempts[s.trial.trial_id]
+            for s in self.trials.values()
+            if s.state is DeliveryState.PENDING
+        ]
+        return min(pending, default=None)
+
+    async def delivered(self, trial_id: str, item_id: str) -> None:
+        stored = self.trials[trial_id]
+        self.trials[trial_id] = replace(
+            stored,
+            state=DeliveryState.DELIVERED,
+            item_id=item_id,
+            reason="",
+            attempts=stored.attempts + 1,
+        )
+
+    async def retry(self, trial_id: str, at: float, reason: str) -> None:
+        stored = self.trials[trial_id]
+        if stored.state is not DeliveryState.PENDING:
+            return
+        self.trials[trial_id] = replace(stored, reason=reason, attempts=stored.attempts + 1)
+        self.next_attempts[trial_id] = at
+
+    async def park(self, trial_id: str, reason: str) -> None:
+        stored = self.trials[trial_id]
+        self.trials[trial_id] = replace(
+            stored, state=DeliveryState.PARKED, reason=reason, attempts=stored.attempts + 1
+        )
+
+    async def requeue_parked(self) -> int:
+        parked = [k for k, s in self.trials.items() if s.state is DeliveryState.PARKED]
+        for trial_id in parked:
+            self.trials[trial_id] = replace(self.trials[trial_id], state=DeliveryState.PENDING)
+            self.next_attempts[trial_id] = 0.0
+        return len(parked)
+
+    async def mark_reminded(self, trial_id: str) -> bool:
+        stored = self.trials.get(trial_id)
+        if stored is None or stored.reminded:
+            return False
+        self.trials[trial_id] = replace(stored, reminded=True)
+        return True
+
+    async def forget_person(self, user_key: str) -> int:
+        changed = 0
+        for trial_id, stored in list(self.trials.items()):
+            trial = stored.trial
+            kept = tuple(p for p in trial.draft.participants if p != user_key)
+            if trial.owner != user_key and kept == trial.draft.participants:
+                continue
+            owner = "" if trial.owner == user_key else trial.owner
+            new = replace(trial, owner=owner, draft=replace(trial.draft, participants=kept))
+            self.trials[trial_id] = replace(stored, trial=new)
+            changed += 1
+        return changed
