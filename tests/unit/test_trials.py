@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.learning_cards import CardOptions, DeliveryState, FieldError, Problem
+from bot.core.learning_cards import CardOptions, DeliveryState, FieldError, Problem, validate
 from bot.core.trials import (
     FILING_GRACE,
     MAX_PARTICIPANTS,
@@ -26,6 +26,8 @@ from bot.core.trials import (
     takes_part,
     validate_trial,
 )
+from tests.unit.test_learning_cards import GOOD
+from tests.unit.test_learning_cards import OPTIONS as CARD_OPTIONS
 
 OPTIONS = TrialOptions(
     CardOptions(
@@ -144,3 +146,17 @@ def test_the_reminder_is_due_near_the_end_and_only_once() -> None:
     assert reminder_due(stored, end + timedelta(days=2)), "a late start still reminds"
     assert not reminder_due(stored, end + FILING_GRACE + timedelta(days=1))
     assert not reminder_due(replace(stored, reminded=True), end)
+
+
+def test_a_learning_card_names_only_a_trial_the_person_may_file_under() -> None:
+    mine = replace(CARD_OPTIONS, trials=("t-mine",))
+    draft = validate({**GOOD, "trial": "t-mine"}, mine)
+    assert not isinstance(draft, tuple)
+    assert draft.trial == "t-mine"
+    plain = validate(GOOD, mine)
+    assert not isinstance(plain, tuple)
+    assert plain.trial == "", "no trial chosen: the card stands on its own"
+    for forged in ("t-other", 7, ["t-mine"]):
+        refused = validate({**GOOD, "trial": forged}, mine)
+        assert isinstance(refused, tuple)
+        assert {(e.field, e.problem) for e in refused} == {("trial", Problem.UNKNOWN_CHOICE)}

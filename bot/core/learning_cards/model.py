@@ -38,6 +38,9 @@ class CardOptions:
     tasks: tuple[str, ...]
     tools: tuple[str, ...]  # the policy's tool ids (without its "unknown" entry) + OTHER_TOOL
     categories: tuple[str, ...]
+    trials: tuple[str, ...] = ()
+    """Ids of the trials this person may file the card under (their open trials, bot.core.trials);
+    empty: the card offers none, and a card naming a trial is refused."""
 
 
 def card_options(policy: Policy, service_areas: Sequence[str]) -> CardOptions:
@@ -68,6 +71,7 @@ class CardDraft:
     challenges: str
     recommend: str
     share: bool
+    trial: str = ""  # the id of the trial (utprøving) the card belongs to; "" for none
 
     def texts(self) -> dict[str, str]:
         return {name: str(getattr(self, name)) for name in TEXT_FIELDS}

@@ -129,6 +129,12 @@ def validate(
     share = _flag(data.get("share"))
     if share is None:
         errors.append(FieldError("share", Problem.UNKNOWN_CHOICE))
+    trial = data.get("trial")
+    if trial is None or trial == "":
+        trial = ""
+    elif not isinstance(trial, str) or trial.strip() not in options.trials:
+        errors.append(FieldError("trial", Problem.UNKNOWN_CHOICE))
+        trial = ""
     if errors:
         return tuple(errors)
     return CardDraft(
@@ -146,4 +152,5 @@ def validate(
         challenges=challenges,
         recommend=recommend,
         share=bool(share),
+        trial=str(trial).strip(),
     )
