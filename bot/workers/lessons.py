@@ -44,8 +44,11 @@ RETRY_AFTER_FAILURE = timedelta(minutes=5)
 MIN_RETRY_AFTER = timedelta(seconds=1)
 LEASE = timedelta(minutes=10)
 """How long a claimed lesson stays with the worker that claimed it before another may take it.
-Far longer than a send takes at the ceiling (a batch of 100 in about two seconds)."""
-BATCH = 100
+Far longer than a claimed lesson waits for its send (a second or two at the ceiling, Retry-After
+when Teams asks for a pause)."""
+BATCH = 1000
+"""Due subscriptions read at a time: on Azure Storage finding them lists every subscription, so
+fewer, larger reads keep 100,000 due at once from costing a listing per hundred."""
 CONCURRENCY = 16
 
 Outcome = Literal["sent", "kept", "passed"]
