@@ -17,6 +17,9 @@ from bot.settings import Settings
 SERVICES = web.AppKey("services", Services)
 READY_TIMEOUT_SECONDS = 2.0
 BROADCAST_POLL_SECONDS = 1.0
+WARM_UP_AFTER_SECONDS = 2.0
+"""The lexicon's regular expressions are compiled on first use (a quicker start); this long after
+start-up they are compiled ahead in a worker thread, so the first question does not wait."""
 
 _log = get_logger("app")
 
@@ -53,6 +56,11 @@ def start_workers(
     return tasks
 
 
+async def _warm_up(services: Services) -> None:
+    await asyncio.sleep(WARM_UP_AFTER_SECONDS)
+    await asyncio.to_thread(services.content.lexicon.warm_up)
+
+
 async def stop_workers(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
@@ -81,6 +89,7 @@ def create_app(
         tasks = start_workers(services, settings, chosen) if run_workers else []
         if not run_workers:
             _log.info("workers_elsewhere")
+        tasks.append(asyncio.create_task(_warm_up(services), name="kivett-warm-up"))
         yield
         await stop_workers(tasks)
         await close_services(services)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from bot.core.extraction.normalise import _words
 from bot.core.extraction.terms import _compile_terms, _Term
@@ -56,10 +57,12 @@ class Lexicon:
     tool_cues: tuple[str, ...] = ()
     not_tools: tuple[str, ...] = ()
     unknown_tool_words: tuple[str, ...] = ()
-    _compiled: _Compiled = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        compiled = _Compiled(
+    @cached_property
+    def _compiled(self) -> _Compiled:
+        """The terms as regular expressions (about 1,200), compiled on first use rather than at
+        start-up: a bot that is asked no question yet has no need of them (issue 16, cold
+        start). `warm_up` compiles them ahead, off the event loop."""
+        return _Compiled(
             tasks=tuple(t for key, terms in self.tasks.items() for t in _compile_terms(key, terms)),
             categories=tuple(
                 t for key, terms in self.categories.items() for t in _compile_terms(key, terms)
@@ -75,7 +78,10 @@ class Lexicon:
             tool_cues=frozenset(w for s in self.tool_cues for w in _words(s)),
             category_rank={key: rank for rank, key in enumerate(self.categories)},
         )
-        object.__setattr__(self, "_compiled", compiled)
+
+    def warm_up(self) -> None:
+        """Compile the terms now (call from a worker thread after start-up)."""
+        _ = self._compiled
 
     @property
     def category_order(self) -> tuple[str, ...]:
