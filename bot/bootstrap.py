@@ -22,6 +22,7 @@ from bot.adapters.sqlite.learning import SqliteLearningCardStore
 from bot.adapters.sqlite.lessons import SqliteLessonStore
 from bot.adapters.sqlite.personal import SqlitePersonalData
 from bot.adapters.sqlite.state import SqliteConversationReferences, SqliteStorage
+from bot.adapters.sqlite.trials import SqliteTrialStore
 from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.content_loader import Content, load_content
 from bot.core.broadcast import Progress
@@ -100,6 +101,7 @@ async def sqlite_stores(settings: Settings) -> Stores:
         personal=SqlitePersonalData(db),
         languages=SqliteLanguageChoices(db),
         actions=SqliteActionLedger(db),
+        trials=SqliteTrialStore(db),
     )
 
 

@@ -19,6 +19,7 @@ from bot.core.records import (
     Subscription,
     UsageSnapshot,
 )
+from bot.core.trials import StoredTrial, Trial
 
 
 class ETagConflictError(Exception):
@@ -246,6 +247,49 @@ class LearningCardStore(Protocol):
         ...
 
 
+class TrialStore(Protocol):
+    """Trials (utprøvinger), stored durably; each pending trial is also an outbox entry for its
+    SharePoint list, with the same guarantees as learning cards (bot.workers.outbox)."""
+
+    async def add(self, trial: Trial) -> bool:
+        """Store a new trial (pending delivery); False if one with this id is already stored."""
+        ...
+
+    async def get(self, trial_id: str) -> StoredTrial | None: ...
+
+    async def all(self) -> list[StoredTrial]:
+        """Every trial, oldest first."""
+        ...
+
+    async def of_person(self, user_key: str) -> list[StoredTrial]:
+        """The trials the person registered or is named in, oldest first."""
+        ...
+
+    async def due(self, now: float, limit: int) -> list[StoredTrial]:
+        """Pending trials whose next delivery attempt is due, oldest first."""
+        ...
+
+    async def next_attempt(self) -> float | None: ...
+
+    async def delivered(self, trial_id: str, item_id: str) -> None: ...
+
+    async def retry(self, trial_id: str, at: float, reason: str) -> None: ...
+
+    async def park(self, trial_id: str, reason: str) -> None: ...
+
+    async def requeue_parked(self) -> int: ...
+
+    async def mark_reminded(self, trial_id: str) -> bool:
+        """Record that the participants were asked for a learning card; True only for the first
+        caller (two workers never remind twice)."""
+        ...
+
+    async def forget_person(self, user_key: str) -> int:
+        """Erasure: remove the person as owner and participant of every trial (the trial stays,
+        it belongs to the unit); return how many trials changed."""
+        ...
+
+
 class BroadcastJobStore(BroadcastStore, Protocol):
     """What the broadcast worker needs: jobs to run, their pending recipients, and a place to
     record each answer. One instance runs a job at a time (SQLite: one process; Azure: the job's
@@ -320,6 +364,7 @@ class Stores:
     personal: PersonalData
     languages: LanguageChoices
     actions: ActionLedger
+    trials: TrialStore
 
 
 class DeliveryError(Exception):

@@ -21,6 +21,7 @@ from bot.adapters.azure_storage.lessons import AzureBlobLessonStore
 from bot.adapters.azure_storage.outbox import AzureLearningCardStore
 from bot.adapters.azure_storage.personal import AzurePersonalData
 from bot.adapters.azure_storage.state import AzureBlobConversationReferences, AzureBlobStateStorage
+from bot.adapters.azure_storage.trials import AzureTrialStore
 from bot.adapters.azure_storage.usage import AzureBlobUsageStats
 from bot.ports import StorageUnavailableError, Stores
 from bot.settings import Settings
@@ -137,4 +138,5 @@ async def azure_stores(settings: Settings) -> Stores:
         ),
         languages=languages,
         actions=AzureActionLedger(blobs),
+        trials=AzureTrialStore(blobs.container),
     )

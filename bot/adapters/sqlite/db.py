@@ -196,6 +196,28 @@ CREATE TABLE IF NOT EXISTS card_actions (
     claimed_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS card_actions_claimed ON card_actions(claimed_at);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    language TEXT NOT NULL,
+    draft TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    risk_level TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    reason TEXT NOT NULL DEFAULT '',
+    item_id TEXT NOT NULL DEFAULT '',
+    reminded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS trials_outbox ON trials(state, next_attempt);
+CREATE TABLE IF NOT EXISTS trial_participants (
+    trial_id TEXT NOT NULL,
+    user_key TEXT NOT NULL,
+    PRIMARY KEY (trial_id, user_key)
+);
+CREATE INDEX IF NOT EXISTS trial_participants_person ON trial_participants(user_key);
 CREATE TABLE IF NOT EXISTS conversation_refs (
     conversation_id TEXT PRIMARY KEY,
     conversation_type TEXT NOT NULL,

@@ -3,7 +3,8 @@
 A trial is written here, in one transaction, before the champion is told it is registered. Its
 row is also its outbox entry for the trials list in SharePoint, with the same states as a learning
 card (`pending`, `delivered` with the item id, `parked` with a reason). Who takes part is kept in
-a table of its own, so "the trials I am in" is one indexed lookup.
+a table of its own, so "the trials I am in" is one indexed lookup. Both tables are in the schema in
+bot/adapters/sqlite/db.py.
 """
 
 from __future__ import annotations
@@ -17,31 +18,6 @@ from typing import Any
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.learning_cards import DeliveryState
 from bot.core.trials import StoredTrial, Trial, draft_from_json, draft_json
-
-TRIALS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS trials (
-    trial_id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    language TEXT NOT NULL,
-    draft TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    risk_level TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL DEFAULT 0,
-    reason TEXT NOT NULL DEFAULT '',
-    item_id TEXT NOT NULL DEFAULT '',
-    reminded INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS trials_outbox ON trials(state, next_attempt);
-CREATE TABLE IF NOT EXISTS trial_participants (
-    trial_id TEXT NOT NULL,
-    user_key TEXT NOT NULL,
-    PRIMARY KEY (trial_id, user_key)
-);
-CREATE INDEX IF NOT EXISTS trial_participants_person ON trial_participants(user_key);
-"""
 
 TRIAL_COLUMNS = (
     "trial_id, created_at, owner, language, draft, verdict, risk_level, state, attempts, reason, "

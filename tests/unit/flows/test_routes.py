@@ -26,6 +26,7 @@ from tests.fakes.stores import (
     FakeReferences,
     FakeUsage,
 )
+from tests.fakes.trials import FakeTrials
 from tests.unit.flows.conftest import CONTENT, NOW
 
 
@@ -69,6 +70,7 @@ def _routes() -> Routes:
         ),
         languages=languages,
         actions=FakeActionLedger(),
+        trials=FakeTrials(),
     )
 
     def render(view: CardView, language: Language) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""The trial store contract (bot.ports.TrialStore), on embedded SQLite, Azure Storage (Azurite)
+and the in-memory fake the flow tests use: what a champion, a participant and the outbox notice."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import open_stores
+from bot.core.learning_cards import DeliveryState
+from bot.core.trials import Trial, TrialDraft
+from bot.ports import TrialStore
+from bot.settings import Settings
+from tests.azurite import start_azurite
+from tests.fakes.trials import FakeTrials
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with start_azurite(tmp_path_factory.mktemp("azurite") / "azurite.log") as running:
+        yield running.connection_string
+
+
+@pytest.fixture(params=["sqlite", "azure", "fake"])
+async def trials(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TrialStore]:
+    if request.param == "fake":
+        yield FakeTrials()
+        return
+    values = {"KIVETT_DATA_DIR": str(tmp_path)}
+    if request.param == "azure":
+        values |= {
+            "KIVETT_STORAGE": "azure",
+            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
+            "KIVETT_AZURE_CONTAINER": f"trials-{uuid.uuid4().hex[:12]}",
+        }
+    opened = await open_stores(Settings.model_validate(values))
+    yield opened.trials
+    await opened.backend.close()
+
+
+def trial(
+    trial_id: str = "t1",
+    *,
+    owner: str = "aad-champion",
+    participants: tuple[str, ...] = ("aad-champion", "aad-kari", "aad-ola"),
+    at: datetime = NOW,
+) -> Trial:
+    return Trial(
+        trial_id=trial_id,
+        created_at=at,
+        owner=owner,
+        language="nb",
+        draft=TrialDraft(
+            title="Referat fra teammøter med Copilot",
+            task="summarize",
+            service_area="helse",
+            unit="Hjemmetjenesten sone nord",
+            tool="copilot_chat",
+            tool_other="",
+            category="apen",
+            participants=participants,
+            starts=date(2026, 12, 1),
+            ends=date(2027, 2, 28),
+            success="Referatet er klart samme dag, og deltakerne kjenner seg igjen i det.",
+        ),
+        verdict="green",
+        risk_level="minimal",
+    )
+
+
+async def test_a_trial_is_stored_once_and_read_back_whole(trials: TrialStore) -> None:
+    assert await trials.add(trial()) is True
+    assert await trials.add(trial()) is False, "a repeated registration stores nothing twice"
+    stored = await trials.get("t1")
+    assert stored is not None
+    assert stored.trial == trial()
+    assert stored.state is DeliveryState.PENDING
+    assert not stored.reminded
+    assert await trials.get("nope") is None
+
+
+async def test_the_trials_a_person_takes_part_in(trials: TrialStore) -> None:
+    await trials.add(trial("t1"))
+    await trials.add(trial("t2", participants=("aad-other",), at=NOW + timedelta(hours=1)))
+    await trials.add(trial("t3", owner="aad-kari", participants=(), at=NOW + timedelta(hours=2)))
+    assert [s.trial.trial_id for s in await trials.of_person("aad-kari")] == ["t1", "t3"]
+    assert [s.trial.trial_id for s in await trials.of_person("aad-champion")] == ["t1", "t2"]
+    assert await trials.of_person("aad-nobody") == []
+    assert [s.trial.trial_id for s in await trials.all()] == ["t1", "t2", "t3"]
+
+
+async def test_the_outbox_delivers_retries_and_parks_a_trial(trials: TrialStore) -> None:
+    await trials.add(trial("t1"))
+    await trials.add(trial("t2", at=NOW + timedelta(minutes=1)))
+    assert [s.trial.trial_id for s in await trials.due(100.0, 10)] == ["t1", "t2"]
+    await trials.retry("t1", 500.0, "throttled")
+    assert [s.trial.trial_id for s in await trials.due(100.0, 10)] == ["t2"]
+    assert await trials.next_attempt() is not None
+    await trials.delivered("t2", "42")
+    stored = await trials.get("t2")
+    assert stored is not None
+    assert (stored.state, stored.item_id) == (DeliveryState.DELIVERED, "42")
+    assert [s.trial.trial_id for s in await trials.due(600.0, 10)] == ["t1"]
+    await trials.park("t1", "forbidden")
+    assert await trials.due(600.0, 10) == []
+    parked = await trials.get("t1")
+    assert parked is not None
+    assert (parked.state, parked.reason) == (DeliveryState.PARKED, "forbidden")
+    assert await trials.requeue_parked() == 1
+    assert [s.trial.trial_id for s in await trials.due(600.0, 10)] == ["t1"]
+
+
+async def test_participants_are_reminded_once(trials: TrialStore) -> None:
+    await trials.add(trial())
+    assert await trials.mark_reminded("t1") is True
+    assert await trials.mark_reminded("t1") is False
+    stored = await trials.get("t1")
+    assert stored is not None
+    assert stored.reminded
+
+
+async def test_erasure_removes_the_person_and_keeps_the_trial(trials: TrialStore) -> None:
+    await trials.add(trial("t1"))
+    await trials.add(trial("t2", owner="aad-kari", participants=("aad-ola",)))
+    assert await trials.forget_person("aad-kari") == 2
+    assert await trials.of_person("aad-kari") == []
+    first, second = await trials.all()
+    assert "aad-kari" not in first.trial.draft.participants
+    assert first.trial.draft.participants == ("aad-champion", "aad-ola")
+    assert second.trial.owner == ""
+    assert second.trial.draft == replace(trial("t2").draft, participants=("aad-ola",))
+    assert [s.trial.trial_id for s in await trials.of_person("aad-ola")] == ["t1", "t2"]
+    assert await trials.forget_person("aad-kari") == 0
