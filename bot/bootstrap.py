@@ -351,6 +351,7 @@ async def build_services(
             pacer=pacer,
             progress_card=progress_card,
             clock=lambda: clock().timestamp(),
+            subscribers=stores.lessons.subscribers,
         ),
         retention=RetentionWorker(
             personal=stores.personal,

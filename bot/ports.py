@@ -150,12 +150,22 @@ class BroadcastStore(Protocol):
         created_by: str,
         due: datetime,
         cards: Mapping[str, Any],
-        recipients: Sequence[tuple[str, str]],
+        recipients: Sequence[tuple[str, str]] = (),
+        subscribers: bool = False,
         progress_service_url: str,
         progress_conversation: str,
         progress_activity: str,
         progress_language: str,
-    ) -> Progress: ...
+    ) -> Progress:
+        """Queue a broadcast and return its first progress.
+
+        `recipients`: (conversation id, language) pairs, stored now (a conversation listed twice
+        counts once, with its first language). `subscribers=True` instead sends to the lesson
+        subscribers: the job is stored in state `JOB_LISTING` with no recipients (the returned
+        progress has total 0, which means "not known yet"), and the broadcast worker lists them
+        with `add_recipients` when the job is due, so the champion's turn does no work per
+        recipient."""
+        ...
 
 
 class HealthCheck(Protocol):
@@ -295,7 +305,20 @@ class BroadcastJobStore(BroadcastStore, Protocol):
     record each answer. One instance runs a job at a time (SQLite: one process; Azure: the job's
     queue message is hidden from other instances while one works on it)."""
 
-    async def runnable(self, now: float) -> list[Job]: ...
+    async def runnable(self, now: float) -> list[Job]:
+        """Jobs due by `now` that are not done (including those still `JOB_LISTING`)."""
+        ...
+
+    async def add_recipients(self, job_id: str, recipients: Sequence[tuple[str, str]]) -> int:
+        """Add recipients (conversation id, language) to a job in state `JOB_LISTING`, leaving out
+        any conversation the job already lists (after a crash the worker lists again from the
+        start). Returns how many were new."""
+        ...
+
+    async def listed(self, job_id: str) -> None:
+        """Every recipient of a `JOB_LISTING` job is in: it becomes scheduled (and runs as any
+        other). Nothing happens for a job in another state."""
+        ...
 
     async def start(self, job_id: str, now: float) -> None: ...
 

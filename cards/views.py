@@ -295,6 +295,7 @@ class TipProgressView:
     title: str
     facts: tuple[Fact, ...]
     finished: bool
+    note: str = ""  # a line above the facts (while the subscribers are being listed)
 
 
 @dataclass(frozen=True)

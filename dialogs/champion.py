@@ -5,6 +5,10 @@ card with what was wrong, and nothing is sent by mistake. Only champions get pas
 
 The preview card carries an action id (dialogs/once.py): its Send button queues one job, however
 often it is pressed or replayed; a second press answers with what the first one did.
+
+A tip to the subscribers is queued without listing them (`create_job(subscribers=True)`): at
+100,000 subscribers that takes longer than Teams waits for an answer to a button. The broadcast
+worker lists them when the tip is due; until then the card says it is preparing, with no counts.
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ TIP_SEND = "tip_send"
 """The ledger kind of a tip's Send button."""
 REFUSED = "refused"
 FAILED = "failed"
+TO_SUBSCRIBERS = "subscribers"
+"""In a Send's outcome ("job:subscribers:<due>") instead of a count, unknown when it is queued."""
+EVERYONE_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+"""Every subscription is due before this: `due(EVERYONE_DUE, 1)` tells whether anyone subscribes
+with a single read."""
 
 
 class ChampionDialog:
@@ -131,21 +140,30 @@ class ChampionDialog:
         if outcome == "":
             return NoticeView(texts("already.busy_title"), texts("already.busy_body"), again)
         parts = outcome.split(":")
-        if len(parts) != 3 or parts[0] != "job" or not parts[1].isdigit():
+        if (
+            len(parts) != 3
+            or parts[0] != "job"
+            or not (parts[1].isdigit() or parts[1] == TO_SUBSCRIBERS)
+        ):
             return NoticeView(texts("already.failed_title"), texts("already.failed_body"), again)
-        count, due = int(parts[1]), datetime.fromtimestamp(float(parts[2]), UTC)
+        due = datetime.fromtimestamp(float(parts[2]), UTC)
         if due > now:
             when = due.astimezone(self._zone).strftime("%d.%m.%Y %H:%M")
-            return NoticeView(
-                texts("already.tip_scheduled_title"),
-                texts.count("already.tip_scheduled_body", count, when=when),
-                again,
+            body = (
+                texts("already.tip_subscribers_scheduled_body", when=when)
+                if parts[1] == TO_SUBSCRIBERS
+                else texts.count("already.tip_scheduled_body", int(parts[1]), when=when)
             )
-        return NoticeView(
-            texts("already.tip_sent_title"), texts.count("already.tip_sent_body", count), again
+            return NoticeView(texts("already.tip_scheduled_title"), body, again)
+        body = (
+            texts("already.tip_subscribers_body")
+            if parts[1] == TO_SUBSCRIBERS
+            else texts.count("already.tip_sent_body", int(parts[1]))
         )
+        return NoticeView(texts("already.tip_sent_title"), body, again)
 
-    def scheduled(self, texts: Texts, request: TipRequest, count: int) -> CardView:
+    def scheduled(self, texts: Texts, request: TipRequest, count: int | None) -> CardView:
+        """`count` None: the tip goes to the subscribers there are when it is due."""
         when = (
             ""
             if request.due is None
@@ -153,8 +171,21 @@ class ChampionDialog:
         )
         return NoticeView(
             title=texts("tips.scheduled_title"),
-            body=texts.count("tips.scheduled_body", count, when=when),
+            body=(
+                texts("tips.scheduled_subscribers_body", when=when)
+                if count is None
+                else texts.count("tips.scheduled_body", count, when=when)
+            ),
             buttons=(ButtonSpec(texts("tips.title"), Verb.TIP_COMPOSE.value),),
+        )
+
+    def preparing(self, texts: Texts) -> CardView:
+        """A tip to the subscribers, queued before they are listed: no counts yet."""
+        return TipProgressView(
+            title=texts("tips.progress_title"),
+            facts=(Fact(texts("tips.fact_audience"), texts("tips.audience_subscribers")),),
+            finished=False,
+            note=texts("tips.preparing"),
         )
 
     def progress(self, texts: Texts, progress: Progress, seconds_left: float) -> CardView:
@@ -272,21 +303,35 @@ class ChampionFlow:
         parsed = parse_tip(
             request.data, book, [cid for cid, _ in channels], self._clock(), self._dialog.zone
         )
-        recipients = [] if isinstance(parsed, TipError) else await self._recipients(parsed)
-        if isinstance(parsed, TipError) or not recipients:
-            error = parsed if isinstance(parsed, TipError) else TipError.NO_RECIPIENTS
-            compose = self._dialog.compose(
-                texts, book, channels, error=_error_text(texts, error), data=request.data
-            )
-            return Reply(compose), REFUSED
+        if isinstance(parsed, TipError):
+            return self._refuse(request, channels, parsed), REFUSED
         if request.verb is Verb.TIP_PREVIEW:
+            recipients = await self._recipients(parsed)
+            if not recipients:
+                return self._refuse(request, channels, TipError.NO_RECIPIENTS), REFUSED
             view = self._dialog.preview(
                 texts, book, parsed, len(recipients), action_id=new_action_id()
             )
             return Reply(view), REFUSED
+        # a Send lists no subscribers (the worker does): it only asks whether there is anyone
+        to_subscribers = parsed.audience != "channels"
+        recipients = [] if to_subscribers else await self._recipients(parsed)
+        anyone = await self._lessons.due(EVERYONE_DUE, 1) if to_subscribers else recipients
+        if not anyone:
+            return self._refuse(request, channels, TipError.NO_RECIPIENTS), REFUSED
         if not send:
             return Reply(self._dialog.compose(texts, book, channels, data=request.data)), REFUSED
-        return await self._start(request, parsed, recipients)
+        return await self._start(request, parsed, None if to_subscribers else recipients)
+
+    def _refuse(
+        self, request: Request, channels: Sequence[tuple[str, str]], error: TipError
+    ) -> Reply:
+        texts = request.texts
+        book = self._books[texts.language]
+        compose = self._dialog.compose(
+            texts, book, channels, error=_error_text(texts, error), data=request.data
+        )
+        return Reply(compose)
 
     async def _channels(self) -> list[tuple[str, str]]:
         return [
@@ -300,8 +345,9 @@ class ChampionFlow:
         return await self._lessons.subscribers()
 
     async def _start(
-        self, request: Request, tip: TipRequest, recipients: list[tuple[str, str]]
+        self, request: Request, tip: TipRequest, recipients: list[tuple[str, str]] | None
     ) -> tuple[Reply, str]:
+        """`recipients` None: the lesson subscribers, listed later by the broadcast worker."""
         texts = request.texts
         cards: dict[str, Any] = {
             language: self._render_card(
@@ -316,17 +362,22 @@ class ChampionFlow:
             created_by=request.caller.user_key,
             due=tip.due or now,
             cards=cards,
-            recipients=recipients,
+            recipients=recipients or (),
+            subscribers=recipients is None,
             progress_service_url=conversation.service_url,
             progress_conversation=conversation.id,
             progress_activity=conversation.card_activity_id,
             progress_language=texts.language,
         )
         due = tip.due or now
-        outcome = f"job:{progress.total}:{due.timestamp():.0f}"
+        count = TO_SUBSCRIBERS if recipients is None else str(progress.total)
+        outcome = f"job:{count}:{due.timestamp():.0f}"
         if tip.due is not None and tip.due > now:
-            scheduled = self._dialog.scheduled(texts, tip, len(recipients))
+            total = None if recipients is None else progress.total
+            scheduled = self._dialog.scheduled(texts, tip, total)
             return Reply(scheduled, route="tip:queued"), outcome
+        if recipients is None:
+            return Reply(self._dialog.preparing(texts), route="tip:queued"), outcome
         view = self._dialog.progress(texts, progress, progress.seconds_left(PROGRESS_RATE))
         return Reply(view, route="tip:queued"), outcome
 

@@ -48,12 +48,17 @@ class Subscription:
     next_due: datetime
 
 
+JOB_LISTING = "listing"
+"""A job's state while its recipients are the lesson subscribers, not yet listed: the broadcast
+worker lists them in chunks when the job is due (off the champion's turn), then it is scheduled."""
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
     created_by: str
     due: float  # epoch seconds
-    state: str  # scheduled | running | done
+    state: str  # listing | scheduled | running | done
     cards: Mapping[str, Any]  # language → card
     progress_service_url: str
     progress_conversation: str

@@ -13,6 +13,11 @@ interval and counted in the same budget, and any delay on the way cannot push Te
 Progress is counted here as results are recorded (one count from the store when the job starts and
 one when it ends), not by counting all recipients again for every update.
 
+A job for the lesson subscribers is stored by the champion's turn without recipients (state
+`JOB_LISTING`): the worker lists them here when the job is due, `LIST_CHUNK` per store call, and
+only then starts sending. Listing again after a crash adds nobody twice (the store keys recipients
+by job and conversation), and nothing was sent before the list was complete.
+
 Crash safety: state is written per result, so after a kill a restart resumes with everyone still
 pending. The only possible duplicate is a message that was in flight at the moment of the kill
 (sent, but its result not yet written): at most `concurrency` messages.
@@ -23,11 +28,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from bot.core.broadcast import Decision, Progress, RecipientState, after_attempt
-from bot.core.records import Job, PendingRecipient
+from bot.core.records import JOB_LISTING, Job, PendingRecipient
 from bot.logs import get_logger
 from bot.ports import BroadcastJobStore, ConversationReferenceStore, DeliveryError, ProactiveSender
 from bot.workers.pacing import DEFAULT_TENANT, Pacer, tenant_of
@@ -35,9 +40,12 @@ from bot.workers.pacing import DEFAULT_TENANT, Pacer, tenant_of
 _log = get_logger("broadcast")
 
 BATCH = 200
+LIST_CHUNK = 500
+"""Recipients a `JOB_LISTING` job is given per store call (one SQLite transaction, one shard)."""
 
 ProgressCard = Callable[[Job, Progress, float], Mapping[str, Any]]
 Result = tuple[str, RecipientState, int, float, int]
+Subscribers = Callable[[], Awaitable[Sequence[tuple[str, str]]]]
 
 
 class BroadcastWorker:
@@ -54,8 +62,14 @@ class BroadcastWorker:
         concurrency: int = 16,
         progress_every_seconds: float = 2.0,
         rng: random.Random | None = None,
+        subscribers: Subscribers | None = None,
+        list_chunk: int = LIST_CHUNK,
     ) -> None:
+        """`subscribers`: (conversation id, language) of every lesson subscriber (the lesson
+        store's `subscribers`), for jobs addressed to them."""
         self._store = store
+        self._subscribers = subscribers
+        self._list_chunk = list_chunk
         self._references = references
         self._sender = sender
         self._pacer = pacer
@@ -84,6 +98,8 @@ class BroadcastWorker:
             await self._sleep(interval_seconds)
 
     async def run_job(self, job: Job) -> Progress:
+        if job.state == JOB_LISTING:
+            await self._list_subscribers(job)
         await self._store.start(job.id, self._clock())
         first = await self._store.progress(job.id, self._clock())
         self._start_counting(first)
@@ -146,6 +162,21 @@ class BroadcastWorker:
             },
         )
         return progress
+
+    async def _list_subscribers(self, job: Job) -> None:
+        """Give the job its recipients: every subscriber now, in chunks, so the store's other
+        work (people's turns) goes on between them."""
+        if self._subscribers is None:
+            raise RuntimeError("a job for the subscribers, but this worker has no list of them")
+        everyone = await self._subscribers()
+        added = 0
+        for start in range(0, len(everyone), self._list_chunk):
+            added += await self._store.add_recipients(
+                job.id, everyone[start : start + self._list_chunk]
+            )
+            await asyncio.sleep(0)
+        await self._store.listed(job.id)
+        _log.info("broadcast_listed", extra={"fields": {"job": job.id, "added": added}})
 
     def _finished(self, task: asyncio.Task[Result]) -> None:
         self._done.append(task)

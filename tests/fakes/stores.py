@@ -231,11 +231,13 @@ class CreatedJob:
     progress_conversation: str
     progress_activity: str
     progress_language: str
+    subscribers: bool = False  # for the lesson subscribers, listed later by the worker
 
 
 @dataclass
 class FakeBroadcasts(_Switch):
     jobs: list[CreatedJob] = field(default_factory=list)
+    recipients_stored: int = 0  # recipients stored when jobs were created (work done in the turn)
 
     async def create_job(
         self,
@@ -243,7 +245,8 @@ class FakeBroadcasts(_Switch):
         created_by: str,
         due: datetime,
         cards: Mapping[str, Any],
-        recipients: Sequence[tuple[str, str]],
+        recipients: Sequence[tuple[str, str]] = (),
+        subscribers: bool = False,
         progress_service_url: str,
         progress_conversation: str,
         progress_activity: str,
@@ -259,8 +262,10 @@ class FakeBroadcasts(_Switch):
                 progress_conversation,
                 progress_activity,
                 progress_language,
+                subscribers,
             )
         )
+        self.recipients_stored += len(recipients)
         return Progress(len(recipients), 0, 0, 0, 0, 0.0)
 
 

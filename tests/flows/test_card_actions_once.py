@@ -12,11 +12,14 @@ import sqlite3
 from typing import Any
 
 import pytest
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.core.records import Subscription
 from cards.verbs import Verb
 from content import load_catalog
-from tests.flows.conftest import CHAMPION, NOW, Harness, cards_sent, invoke, say, title_of
+from tests.flows.conftest import BOT, CHAMPION, NOW, Harness, cards_sent, invoke, say, title_of
+from tests.flows.test_champion_flow import _subscribers as _subscribers_with_chats
+from tests.flows.test_champion_flow import run_broadcasts
 from tests.flows.test_ki_check_flow import button, press, texts_in, walk_to_verdict
 
 CATALOG = load_catalog()
@@ -59,7 +62,7 @@ async def _preview(adapter: Any, **data: str) -> dict[str, Any]:
 async def test_a_double_pressed_send_queues_one_job_and_the_second_press_says_so(
     harness: Harness,
 ) -> None:
-    await _subscribers(harness, 3)
+    await _subscribers_with_chats(harness, 3)
     adapter = harness.adapter("a:champion-chat", user=CHAMPION)
     send = await _preview(adapter, tip="tip02", audience="subscribers")
     assert len(send["act"]) >= 16, "the Send button carries the card's action id"
@@ -67,10 +70,18 @@ async def test_a_double_pressed_send_queues_one_job_and_the_second_press_says_so
     assert title_of(first) == NB("tips.progress_title")
     again = await _invoke(adapter, Verb.TIP_SEND, send)
     assert title_of(again) == NB("already.tip_sent_title")
-    assert NB.count("already.tip_sent_body", 3) in texts_in(again)
+    assert NB("already.tip_subscribers_body") in texts_in(again)
     assert await _jobs(harness) == 1
-    [job] = await harness.broadcasts.runnable(9e12)
-    assert len(await harness.broadcasts.pending(job.id, 9e12, 100)) == 3, "each gets it once"
+    fake, [final] = await run_broadcasts(harness)
+    assert (final.total, final.sent) == (3, 3)
+    assert sorted(d.conversation_id for d in fake.deliveries) == [
+        "a:sub-0",
+        "a:sub-1",
+        "a:sub-2",
+    ], "each gets it once"
+    again = await _invoke(adapter, Verb.TIP_SEND, send)
+    assert title_of(again) == NB("already.tip_sent_title"), "still one job after it was sent"
+    assert await _jobs(harness) == 1
 
 
 async def test_replays_of_a_send_at_the_same_moment_on_two_instances_queue_one_job(
@@ -99,7 +110,7 @@ async def test_a_replayed_scheduled_send_shows_the_time_it_is_planned_for(
     assert title_of(first) == NB("tips.scheduled_title")
     again = await _invoke(adapter, Verb.TIP_SEND, send)
     assert title_of(again) == NB("already.tip_scheduled_title")
-    assert NB.count("already.tip_scheduled_body", 2, when="01.12.2026 10:00") in texts_in(again)
+    assert NB("already.tip_subscribers_scheduled_body", when="01.12.2026 10:00") in texts_in(again)
     assert await _jobs(harness) == 1
 
 
@@ -236,3 +247,17 @@ async def test_a_replayed_subscription_does_not_undo_a_later_unsubscribe(
     saved = await press(harness, adapter, form, Verb.SUBSCRIBE_SAVE, day="0", time="09:00")
     assert title_of(saved) == NB("subscribe.subscribed_title")
     assert await harness.lessons.subscription("aad-user") is not None
+
+
+async def test_a_replayed_send_to_a_channel_says_how_many_it_went_to(harness: Harness) -> None:
+    channel = harness.adapter("19:general@thread", "channel")
+    added = Activity(type=ActivityTypes.conversation_update, members_added=[BOT])
+    await channel.process_activity(added, channel.logic)
+    adapter = harness.adapter(user=CHAMPION)
+    send = await _preview(adapter, tip="tip01", audience="channels", channels="19:general@thread")
+    first = await _invoke(adapter, Verb.TIP_SEND, send)
+    assert title_of(first) == NB("tips.progress_title")
+    assert "0 / 1" in str(first), "a channel list is stored at once: its count is known"
+    again = await _invoke(adapter, Verb.TIP_SEND, send)
+    assert NB.count("already.tip_sent_body", 1) in texts_in(again)
+    assert await _jobs(harness) == 1

@@ -112,6 +112,12 @@ class MemoryJobs:
     async def runnable(self, now: float) -> list[Job]:
         return [self.job]
 
+    async def add_recipients(self, job_id: str, recipients: Sequence[tuple[str, str]]) -> int:
+        raise NotImplementedError  # the job's recipients are given
+
+    async def listed(self, job_id: str) -> None:
+        raise NotImplementedError
+
     async def start(self, job_id: str, now: float) -> None:
         return None
 

@@ -34,7 +34,7 @@ from bot.adapters.azure_storage.blob import (
 )
 from bot.adapters.azure_storage.queues import delete_message, hide, receive, send
 from bot.core.broadcast import Progress, RecipientState
-from bot.core.records import Job, PendingRecipient, StoredReference
+from bot.core.records import JOB_LISTING, Job, PendingRecipient, StoredReference
 from bot.logs import get_logger
 from bot.ports import ConversationReferenceStore, StorageUnavailableError
 
@@ -61,6 +61,9 @@ class _Running:
     ahead: asyncio.Task[dict[str, StoredReference | None]] | None = None
     renewer: asyncio.Task[None] | None = None
     lost: bool = False
+    # while a JOB_LISTING job is being listed: the conversations in its shards, and how many
+    # shards there are (read from the blobs the first time, so a take-over adds nobody twice)
+    listing: tuple[set[str], int] | None = None
 
 
 def _job_document(job: Job, shard_count: int) -> dict[str, Any]:
@@ -124,17 +127,20 @@ class AzureBroadcastStore:
         created_by: str,
         due: datetime,
         cards: Mapping[str, Any],
-        recipients: Sequence[tuple[str, str]],
+        recipients: Sequence[tuple[str, str]] = (),
+        subscribers: bool = False,
         progress_service_url: str,
         progress_conversation: str,
         progress_activity: str,
         progress_language: str,
     ) -> Progress:
+        """A job for the subscribers is its job blob and queue message now, no shards: the
+        worker lists them when it is due."""
         job = Job(
             id=uuid.uuid4().hex,
             created_by=created_by,
             due=due.timestamp(),
-            state="scheduled",
+            state=JOB_LISTING if subscribers else "scheduled",
             cards=cards,
             progress_service_url=progress_service_url,
             progress_conversation=progress_conversation,
@@ -144,7 +150,7 @@ class AzureBroadcastStore:
             finished_at=None,
         )
         first: dict[str, str] = {}
-        for cid, language in recipients:  # a conversation listed twice keeps its first language
+        for cid, language in () if subscribers else recipients:  # the first language counts
             first.setdefault(cid, language)
         unique = list(first.items())
         shards = [unique[i : i + self._shard_size] for i in range(0, len(unique), self._shard_size)]
@@ -214,8 +220,56 @@ class AzureBroadcastStore:
                     running.waiting[cid] = None
         if found is not None and found[0].get("started_at") is None:
             await self._set_job(job_id, state="running", started_at=now)
+        self._hold(running)
+
+    def _hold(self, running: _Running) -> None:
+        """Keep the job's message hidden from other instances while this one works on it."""
         if running.renewer is None:
             running.renewer = asyncio.create_task(self._renew(running), name="kivett-job-lease")
+
+    async def add_recipients(self, job_id: str, recipients: Sequence[tuple[str, str]]) -> int:
+        """New shards with the conversations the job does not list yet (O(chunk) per call: the
+        set of those listed is read from the shards once, when this instance starts listing)."""
+        running = self._current(job_id)
+        self._hold(running)
+        if running.listing is None:
+            found = await read_json(self._container, self._job_name(job_id))
+            if found is None or found[0].get("state") != JOB_LISTING:
+                return 0  # listed already (or gone): its recipients are fixed
+            names = await blob_names(self._container, f"{BROADCASTS}{job_id}/shard-")
+            loaded = await gather_bounded(read_json(self._container, name) for name in names)
+            seen: set[str] = set()
+            for item in loaded:
+                if item is not None:
+                    seen.update(item[0])
+            running.listing = (seen, len(names))
+        seen, count = running.listing
+        new: dict[str, list[Any]] = {}
+        for cid, language in recipients:
+            if cid not in seen and cid not in new:
+                new[cid] = [language, RecipientState.PENDING.value, 0, 0.0, 0]
+        entries = list(new.items())
+        for start in range(0, len(entries), self._shard_size):
+            part = dict(entries[start : start + self._shard_size])
+            while not await create_json(self._container, self._shard_name(job_id, count), part):
+                count += 1  # never overwrite a shard: a name taken is skipped
+            count += 1
+            seen.update(part)
+            running.listing = (seen, count)
+        return len(new)
+
+    async def listed(self, job_id: str) -> None:
+        running = self._current(job_id)
+        found = await read_json(self._container, self._job_name(job_id))
+        if found is None or found[0].get("state") != JOB_LISTING:
+            return
+        if running.listing is None:
+            names = await blob_names(self._container, f"{BROADCASTS}{job_id}/shard-")
+            count = len(names)
+        else:
+            count = running.listing[1]
+        await self._set_job(job_id, state="scheduled", shards=count)
+        running.listing = None
 
     async def _renew(self, running: _Running) -> None:
         while True:

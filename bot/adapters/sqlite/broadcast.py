@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.broadcast import Progress, RecipientState
-from bot.core.records import Job, PendingRecipient
+from bot.core.records import JOB_LISTING, Job, PendingRecipient
 
 JOB_COLUMNS = (
     "id, created_by, due, state, cards, progress_service_url, progress_conversation, "
@@ -114,18 +114,20 @@ class SqliteBroadcastStore:
         created_by: str,
         due: datetime,
         cards: Mapping[str, Any],
-        recipients: Sequence[tuple[str, str]],
+        recipients: Sequence[tuple[str, str]] = (),
+        subscribers: bool = False,
         progress_service_url: str,
         progress_conversation: str,
         progress_activity: str,
         progress_language: str,
     ) -> Progress:
-        """Queue a broadcast (implements bot.ports.BroadcastStore); returns its first progress."""
+        """Queue a broadcast (implements bot.ports.BroadcastStore); returns its first progress.
+        A job for the subscribers is one row now; the worker lists them when it is due."""
         job = Job(
             id=uuid.uuid4().hex,
             created_by=created_by,
             due=due.timestamp(),
-            state="scheduled",
+            state=JOB_LISTING if subscribers else "scheduled",
             cards=cards,
             progress_service_url=progress_service_url,
             progress_conversation=progress_conversation,
@@ -134,7 +136,7 @@ class SqliteBroadcastStore:
             started_at=None,
             finished_at=None,
         )
-        total = await self.create(job, recipients)
+        total = await self.create(job, () if subscribers else recipients)
         return Progress(total=total, sent=0, failed=0, blocked=0, not_found=0, elapsed_seconds=0.0)
 
     async def job(self, job_id: str) -> Job | None:
@@ -150,11 +152,37 @@ class SqliteBroadcastStore:
         rows = await self._db.run(
             lambda conn: conn.execute(
                 f"SELECT {JOB_COLUMNS} FROM broadcast_jobs "  # noqa: S608
-                "WHERE state = 'running' OR (state = 'scheduled' AND due <= ?) ORDER BY due",
-                (now,),
+                "WHERE state = 'running' OR (state IN ('scheduled', ?) AND due <= ?) ORDER BY due",
+                (JOB_LISTING, now),
             ).fetchall()
         )
         return [job_record(row) for row in rows]
+
+    async def add_recipients(self, job_id: str, recipients: Sequence[tuple[str, str]]) -> int:
+        """One transaction for the chunk; a conversation the job already lists is left as it is
+        (rows are keyed by job and conversation), so listing again after a crash adds nobody
+        twice."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO broadcast_recipients(job_id, conversation_id, language) "
+                "SELECT ?, ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM broadcast_jobs WHERE id = ? AND state = ?)",
+                [(job_id, cid, language, job_id, JOB_LISTING) for cid, language in recipients],
+            )
+            return conn.total_changes - before
+
+        return await self._db.transaction(work)
+
+    async def listed(self, job_id: str) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE broadcast_jobs SET state = 'scheduled' WHERE id = ? AND state = ?",
+                (job_id, JOB_LISTING),
+            )
+
+        await self._db.transaction(work)
 
     async def start(self, job_id: str, now: float) -> None:
         def work(conn: sqlite3.Connection) -> None:
