@@ -4,11 +4,13 @@ listing; the next one lists again and everyone gets the tip exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +22,9 @@ from bot.core.rate_limit import RateLimiter
 from bot.core.records import JOB_LISTING, Job, StoredReference, Subscription
 from bot.ports import BroadcastJobStore, Stores
 from bot.settings import Settings
-from bot.workers.broadcast import BroadcastWorker
+from bot.workers.broadcast import LIST_CHUNK, BroadcastWorker
 from bot.workers.pacing import Pacer
+from tests.fakes.stores import FakeReferences
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.integration.test_broadcast_worker import VirtualTime
 
@@ -146,3 +149,68 @@ async def test_a_worker_killed_while_listing_the_subscribers_is_resumed_without_
     assert shown, "the champion's card was updated"
     assert {p.total for p in shown} == {SUBSCRIBERS}, "every update shows the real total"
     assert await stores.broadcasts.runnable(time.now) == []
+
+
+class StopsAfterListingError(Exception):
+    """The worker's process stops right after the listing (this test does not send)."""
+
+
+class StopsAfterListing(SqliteBroadcastStore):
+    async def listed(self, job_id: str) -> None:
+        await super().listed(job_id)
+        raise StopsAfterListingError
+
+
+async def test_listing_100k_subscribers_lets_a_concurrent_turn_through(tmp_path: Path) -> None:
+    """Counted, not timed: a person's turn that touches the database while the worker lists
+    100,000 subscribers waits for at most the chunk in progress, never for the whole list."""
+    db = SqliteDatabase(tmp_path / "kivett.sqlite3")
+    await db.open()
+    try:
+        store = StopsAfterListing(db)
+        everyone = [(f"a:person-{index:06d}", "nb") for index in range(100_000)]
+
+        async def subscribers() -> list[tuple[str, str]]:
+            return everyone
+
+        time = VirtualTime()
+        await store.create_job(
+            created_by="aad-champion",
+            due=datetime.fromtimestamp(time.now, UTC),
+            cards={"nb": {"type": "AdaptiveCard"}},
+            subscribers=True,
+            progress_service_url="",
+            progress_conversation="",
+            progress_activity="",
+            progress_language="nb",
+        )
+        fake = FakeTeamsConnector(clock=time)
+        worker = BroadcastWorker(
+            store=store,
+            references=FakeReferences(),
+            sender=fake.sender(),
+            pacer=Pacer(RateLimiter(), clock=time, sleep=time.sleep),
+            progress_card=lambda job, progress, now: {},
+            clock=time,
+            sleep=time.sleep,
+            subscribers=subscribers,
+        )
+        [job] = await store.runnable(time.now)
+        listing = asyncio.create_task(worker.run_job(job))
+        await asyncio.sleep(0)  # the listing has started
+
+        def turn(conn: sqlite3.Connection) -> tuple[int, list[Any]]:
+            stored = conn.execute("SELECT COUNT(*) FROM broadcast_recipients").fetchone()[0]
+            return int(stored), conn.execute("SELECT state FROM broadcast_jobs").fetchall()
+
+        stored_then, jobs_then = await db.run(turn)
+        assert not listing.done()
+        assert stored_then <= 2 * LIST_CHUNK, "at most the chunk in progress when it asked"
+        assert jobs_then == [(JOB_LISTING,)]
+        with pytest.raises(StopsAfterListingError):
+            await listing
+        assert (await db.run(turn))[0] == 100_000
+        assert [j.state for j in await store.runnable(time.now)] == ["scheduled"]
+        assert fake.deliveries == []
+    finally:
+        await db.close()
