@@ -96,6 +96,10 @@ class LessonStore(Protocol):
         """(conversation id, language) of every subscriber."""
         ...
 
+    async def subscriber_count(self) -> int:
+        """How many subscribe, without reading them (a champion's preview shows it)."""
+        ...
+
     async def claim(self, user_key: str, due: datetime, next_due: datetime) -> bool:
         """Move a due subscription on to its next time if it is still due at `due`; True if this
         caller got it (so two schedulers never deliver the same week twice)."""

@@ -51,9 +51,6 @@ REFUSED = "refused"
 FAILED = "failed"
 TO_SUBSCRIBERS = "subscribers"
 """In a Send's outcome ("job:subscribers:<due>") instead of a count, unknown when it is queued."""
-EVERYONE_DUE = datetime(9999, 1, 1, tzinfo=UTC)
-"""Every subscription is due before this: `due(EVERYONE_DUE, 1)` tells whether anyone subscribes
-with a single read."""
 
 
 class ChampionDialog:
@@ -305,19 +302,16 @@ class ChampionFlow:
         )
         if isinstance(parsed, TipError):
             return self._refuse(request, channels, parsed), REFUSED
-        if request.verb is Verb.TIP_PREVIEW:
-            recipients = await self._recipients(parsed)
-            if not recipients:
-                return self._refuse(request, channels, TipError.NO_RECIPIENTS), REFUSED
-            view = self._dialog.preview(
-                texts, book, parsed, len(recipients), action_id=new_action_id()
-            )
-            return Reply(view), REFUSED
-        # a Send lists no subscribers (the worker does): it only asks whether there is anyone
+        # neither a preview nor a Send lists the subscribers (the worker does): they count them
         to_subscribers = parsed.audience != "channels"
-        recipients = [] if to_subscribers else await self._recipients(parsed)
-        anyone = await self._lessons.due(EVERYONE_DUE, 1) if to_subscribers else recipients
-        if not anyone:
+        recipients = [] if to_subscribers else self._channel_recipients(parsed)
+        count = await self._lessons.subscriber_count() if to_subscribers else len(recipients)
+        if request.verb is Verb.TIP_PREVIEW:
+            if not count:
+                return self._refuse(request, channels, TipError.NO_RECIPIENTS), REFUSED
+            view = self._dialog.preview(texts, book, parsed, count, action_id=new_action_id())
+            return Reply(view), REFUSED
+        if not count:
             return self._refuse(request, channels, TipError.NO_RECIPIENTS), REFUSED
         if not send:
             return Reply(self._dialog.compose(texts, book, channels, data=request.data)), REFUSED
@@ -339,10 +333,8 @@ class ChampionFlow:
             for ref in await self._references.of_type("channel")
         ]
 
-    async def _recipients(self, request: TipRequest) -> list[tuple[str, str]]:
-        if request.audience == "channels":
-            return [(channel, self._channel_language) for channel in request.channels]
-        return await self._lessons.subscribers()
+    def _channel_recipients(self, request: TipRequest) -> list[tuple[str, str]]:
+        return [(channel, self._channel_language) for channel in request.channels]
 
     async def _start(
         self, request: Request, tip: TipRequest, recipients: list[tuple[str, str]] | None

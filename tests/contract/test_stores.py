@@ -167,10 +167,12 @@ async def test_a_subscription_is_saved_replaced_listed_and_removed(stores: Store
     )
     assert await lessons.subscription("nobody") is None
     assert await lessons.subscribers() == [("a:u1", "en"), ("a:u2", "nn")]
+    assert await lessons.subscriber_count() == 2
     assert await lessons.unsubscribe("u2") is True
     assert await lessons.unsubscribe("u2") is False
     assert await lessons.subscription("u2") is None
     assert await lessons.subscribers() == [("a:u1", "en")]
+    assert await lessons.subscriber_count() == 1
 
 
 async def test_due_subscriptions_come_earliest_first_up_to_the_limit(stores: Stores) -> None:

@@ -149,6 +149,10 @@ class FakeLessons(_Switch):
         self._check()
         return [(s.conversation_id, s.language) for s in self.subscriptions.values()]
 
+    async def subscriber_count(self) -> int:
+        self._check()
+        return len(self.subscriptions)
+
     async def claim(self, user_key: str, due: datetime, next_due: datetime) -> bool:
         self._check()
         current = self.subscriptions.get(user_key)

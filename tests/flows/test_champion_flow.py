@@ -136,7 +136,9 @@ async def _send_to_subscribers(harness: Harness, lessons: CountingLessons) -> No
     [compose] = cards_sent(adapter)
     assert title_of(compose) == NB("tips.title")
     book = harness.book("nb")
+    lessons.listed = 0
     preview = await _press(adapter, Verb.TIP_PREVIEW, tip="tip02", audience="subscribers")
+    assert lessons.listed == 0, "the preview counts the subscribers without reading them"
     assert title_of(preview) == NB("tips.preview_title")
     assert f"💡 {book.tip('tip02').text}" in str(preview)
     assert f"'value': '{subscribers}'" in str(preview)

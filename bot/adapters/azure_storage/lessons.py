@@ -136,6 +136,10 @@ class AzureBlobLessonStore:
         ordered = sorted(await self._all(), key=lambda s: s.user_key)
         return [(s.conversation_id, s.language) for s in ordered]
 
+    async def subscriber_count(self) -> int:
+        """The subscription blobs, listed by name only (no metadata to decode)."""
+        return len(await blob_names(self._store.container, _SUBS))
+
     async def due(self, now: datetime, limit: int) -> list[Subscription]:
         due = [s for s in await self._all() if s.next_due <= now]
         due.sort(key=lambda s: (s.next_due, s.user_key))

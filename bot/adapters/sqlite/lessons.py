@@ -116,6 +116,12 @@ class SqliteLessonStore:
                 return found
             after = str(page[-1][0])
 
+    async def subscriber_count(self) -> int:
+        row = await self._db.run(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM subscriptions").fetchone()
+        )
+        return int(row[0])
+
     async def due(self, now: datetime, limit: int) -> list[Subscription]:
         rows = await self._db.run(
             lambda conn: conn.execute(
