@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.azurite import answers, free_port
+from bot.settings import Settings
+from tests.azurite import answers, free_port, start_azurite
 from tests.fakes.graph import SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +58,26 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+# -- the two store backends ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Azurite (in memory) for every contract test; each test gets a container of its own."""
+    with start_azurite(tmp_path_factory.mktemp("azurite") / "azurite.log") as running:
+        yield running.connection_string
+
+
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path, **extra: str) -> Settings:
+    """Settings for the backend named by `request.param` ("sqlite" or "azure"; Azurite is started
+    only when a test asks for Azure), with `extra` settings on top."""
+    values = {"KIVETT_DATA_DIR": str(tmp_path), **extra}
+    if request.param == "azure":
+        values |= {
+            "KIVETT_STORAGE": "azure",
+            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
+            "KIVETT_AZURE_CONTAINER": f"contract-{uuid.uuid4().hex[:12]}",
+        }
+    return Settings.model_validate(values)

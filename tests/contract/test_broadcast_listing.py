@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,28 +18,15 @@ from bot.core.broadcast import Progress
 from bot.core.records import JOB_LISTING, Job
 from bot.ports import Stores
 from bot.settings import Settings
-from tests.azurite import start_azurite
+from tests.contract.conftest import backend_settings
 
 CARDS = {"nb": {"type": "AdaptiveCard", "body": []}}
 LEASE_SECONDS = 5  # the shortest an Azure job's lease may be: a dead instance's job comes back
 
 
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with start_azurite(tmp_path_factory.mktemp("azurite") / "azurite.log") as running:
-        yield running.connection_string
-
-
 @pytest.fixture(params=["sqlite", "azure"])
 def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    values = {"KIVETT_DATA_DIR": str(tmp_path), "KIVETT_AZURE_LEASE_SECONDS": str(LEASE_SECONDS)}
-    if request.param == "azure":
-        values |= {
-            "KIVETT_STORAGE": "azure",
-            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
-            "KIVETT_AZURE_CONTAINER": f"listing-{uuid.uuid4().hex[:12]}",
-        }
-    return Settings.model_validate(values)
+    return backend_settings(request, tmp_path, KIVETT_AZURE_LEASE_SECONDS=str(LEASE_SECONDS))
 
 
 @pytest.fixture
@@ -109,7 +95,8 @@ async def test_listing_again_after_a_crash_adds_nobody_twice(store_settings: Set
     everyone = [(f"a:{index}", "nb") for index in range(12)]
     first = await open_stores(store_settings)
     try:
-        await _to_subscribers(first, datetime.fromtimestamp(now, UTC))
+        # due a second ago: a due of exactly `now` can round up to the next microsecond
+        await _to_subscribers(first, datetime.fromtimestamp(now - 1, UTC))
         job = await _taken(first, now)
         assert await first.broadcasts.add_recipients(job.id, everyone[:5]) == 5
     finally:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from bot.core.learning_cards import DeliveryState, FollowUp, StoredCard
 from bot.core.records import Erasure, LanguageChoice, StoredReference, Subscription
 from bot.ports import ActionLedger, ETagConflictError, Stores, UsageStats
 from bot.settings import Settings
-from tests.azurite import start_azurite
+from tests.contract.conftest import backend_settings
 from tests.fakes.stores import (
     FakeBroadcasts,
     FakeLearningCards,
@@ -39,22 +38,9 @@ MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 AWKWARD_KEYS = ["msteams/conversations/a:1/", "../x?y#z%2F\\", "Åse ølkopp", "k" * 2000]
 
 
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with start_azurite(tmp_path_factory.mktemp("azurite") / "azurite.log") as running:
-        yield running.connection_string
-
-
 @pytest.fixture(params=["sqlite", "azure"])
 def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    values = {"KIVETT_DATA_DIR": str(tmp_path)}
-    if request.param == "azure":
-        values |= {
-            "KIVETT_STORAGE": "azure",
-            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
-            "KIVETT_AZURE_CONTAINER": f"contract-{uuid.uuid4().hex[:12]}",
-        }
-    return Settings.model_validate(values)
+    return backend_settings(request, tmp_path)
 
 
 @pytest.fixture
