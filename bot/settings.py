@@ -130,6 +130,15 @@ class Settings(BaseSettings):
     )
     """The list's display name on that site."""
 
+    sharepoint_trials_list: str = Field(
+        default="Utprøvinger",
+        min_length=1,
+        max_length=255,
+        validation_alias="KIVETT_SHAREPOINT_TRIALS_LIST",
+    )
+    """The trials (utprøvinger) list's display name on that site; learning cards link to its
+    items."""
+
     graph_credential: GraphCredentialKind = Field(
         default="secret", validation_alias="KIVETT_GRAPH_CREDENTIAL"
     )

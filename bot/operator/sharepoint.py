@@ -1,4 +1,5 @@
-"""`kivett sharepoint setup`: create or complete the learning-card list, then explain the grant.
+"""`kivett sharepoint setup`: create or complete the trials list and the learning-card list (with
+its lookup column to the trials list), then explain the grant.
 
 `bot.cli` parses the arguments, builds the `ListChoices` from content and calls `run_setup`.
 msgraph-sdk and azure-identity are imported only when the command runs.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from bot.core.sharepoint_schema import ListChoices, columns
+from bot.core.sharepoint_schema import TRIAL_LOOKUP, ListChoices, columns, trial_columns
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -88,8 +89,10 @@ def run_setup(
     credential: AsyncTokenCredential | None = None,
     person: PersonSignIn | None = None,
     bot_app_id: str = "",
+    trials_list: str = "",
 ) -> int:
-    """Provision `list_name` on `site`, print what was done and the grant instructions.
+    """Provision the trials list (`trials_list`, default from the settings) and the learning-card
+    list `list_name` on `site`, print what was done and the grant instructions.
     Returns the exit code: 0 done, 1 failed (the reason is printed, never a token).
 
     `credential` replaces the one from the settings (a test's static token); `person` signs in a
@@ -104,6 +107,7 @@ def run_setup(
             credential=credential,
             person=person,
             bot_app_id=bot_app_id,
+            trials_list=trials_list,
         )
     )
 
@@ -118,6 +122,7 @@ async def setup(
     credential: AsyncTokenCredential | None = None,
     person: PersonSignIn | None = None,
     bot_app_id: str = "",
+    trials_list: str = "",
 ) -> int:
     """`run_setup` for callers that already run an event loop."""
     from azure.core.exceptions import ClientAuthenticationError
@@ -162,8 +167,17 @@ async def setup(
     except GraphSetupError as exc:
         out.write(f"Kan ikke logge inn i Microsoft Graph: {exc}\n")
         return 1
+    trials_name = trials_list or settings.sharepoint_trials_list
     try:
-        report = await ensure_list(connection.client, site, list_name, columns(choices))
+        # the trials list first: the learning-card list's lookup column needs its id
+        trials = await ensure_list(connection.client, site, trials_name, trial_columns(choices))
+        report = await ensure_list(
+            connection.client,
+            trials.site_id,
+            list_name,
+            (*columns(choices), TRIAL_LOOKUP),
+            lookup_list_id=trials.list_id,
+        )
     except Exception as exc:
         if person is not None and isinstance(exc, ClientAuthenticationError):
             out.write(_sign_in_failed(exc))
@@ -180,7 +194,8 @@ async def setup(
         return 1
     finally:
         await connection.aclose()
-    out.write(_describe(report, list_name))
+    out.write(_describe(trials, trials_name))
+    out.write(_describe(report, list_name, with_site=False))
     out.write("\n")
     out.write(
         grant_instructions(
@@ -235,8 +250,9 @@ def _sign_in_failed(exc: Exception) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _describe(report: SetupReport, list_name: str) -> str:
-    lines = [f"Område-id: {report.site_id}", f"Liste: {list_name} (id {report.list_id})"]
+def _describe(report: SetupReport, list_name: str, *, with_site: bool = True) -> str:
+    lines = [f"Område-id: {report.site_id}"] if with_site else []
+    lines.append(f"Liste: {list_name} (id {report.list_id})")
     if report.list_created:
         lines.append(f"Listen ble opprettet med {len(report.columns_added)} kolonner.")
     elif report.columns_added:

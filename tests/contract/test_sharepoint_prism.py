@@ -23,7 +23,15 @@ from bot.adapters.sharepoint.graph_client import (
 )
 from bot.adapters.sharepoint.setup import ensure_list
 from bot.adapters.sharepoint.sink import SharePointSink
-from bot.core.sharepoint_schema import ListChoices, columns
+from bot.core.sharepoint_schema import (
+    TRIAL_ID_COLUMN,
+    TRIAL_LOOKUP,
+    TRIAL_LOOKUP_FIELD,
+    ColumnSpec,
+    ListChoices,
+    columns,
+    trial_columns,
+)
 from bot.operator.sharepoint import PersonSignIn, setup
 from bot.ports import SinkPermanentError, SinkTransientError
 from bot.settings import Settings
@@ -41,6 +49,8 @@ CHOICES = ListChoices(
     recommend=("Ja", "Nei"),
 )
 SPECS = columns(CHOICES)
+TRIAL_SPECS = trial_columns(CHOICES)
+TRIALS_LIST_ID = "b5fd5c4e-0000-4000-8000-00000000aa01"
 SETUP_APP = "7d3f0a52-9c1e-4f4b-8a51-2b6e0c9d1f11"
 BOT_APP = "0b5e6c2d-1a2b-4c3d-9e8f-112233445566"
 TENANT = "3c9b1e7a-5d4f-4a2b-8c6d-aabbccddeeff"
@@ -51,6 +61,23 @@ FIELDS: dict[str, object] = {
     "KanDeles": True,
     "Innsendt": "2026-03-02T10:15:00Z",
 }
+TRIAL_FIELDS: dict[str, object] = {
+    "Title": "Referat fra teammøter",
+    TRIAL_ID_COLUMN: "trial-1",
+    "Oppgave": "Oppsummere",
+    "Enhet": "Hjemmetjenesten",
+    "PeriodeStart": "2026-03-02",
+    "PeriodeSlutt": "2026-04-30",
+    "KiSjekk": "Gul",
+    "AntallDeltakere": 3,
+    "Registrert": "2026-03-02T10:15:00Z",
+    "Padriver": "aad-champion",
+}
+BOTH_KINDS = pytest.mark.parametrize(
+    ("key_column", "key", "fields"),
+    [("KortId", "card-1", FIELDS), (TRIAL_ID_COLUMN, "trial-1", TRIAL_FIELDS)],
+    ids=["card", "trial"],
+)
 
 
 @dataclass
@@ -100,12 +127,13 @@ async def graph(prism: Prism) -> AsyncIterator[tuple[GraphConnection, Recorder]]
     await connection.aclose()
 
 
+@BOTH_KINDS
 async def test_deliver_sends_requests_that_fit_the_description(
-    graph: tuple[GraphConnection, Recorder],
+    graph: tuple[GraphConnection, Recorder], key_column: str, key: str, fields: dict[str, object]
 ) -> None:
     connection, recorder = graph
-    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
-    item_id = await sink.deliver("card-1", FIELDS)
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST, key_column=key_column)
+    item_id = await sink.deliver(key, fields)
     assert item_id
     sent = [(e.method, e.url.split("?")[0].rsplit("/", 1)[-1]) for e in recorder.exchanges]
     # the site, the lists (to find ours by name), our list (its address for the leads), the item
@@ -114,18 +142,19 @@ async def test_deliver_sends_requests_that_fit_the_description(
     assert recorder.problems() == []
 
 
-async def test_duplicate_lookup_by_card_id_fits_the_description(
-    graph: tuple[GraphConnection, Recorder],
+@BOTH_KINDS
+async def test_duplicate_lookup_by_the_items_id_fits_the_description(
+    graph: tuple[GraphConnection, Recorder], key_column: str, key: str, fields: dict[str, object]
 ) -> None:
     connection, recorder = graph
     recorder.prefer[("POST", "/items")] = "409"
-    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
-    # Prism's example item is not card-1, so the lookup finds nothing: a transient error.
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST, key_column=key_column)
+    # Prism's example item is not ours, so the lookup finds nothing: a transient error.
     with pytest.raises(SinkTransientError, match="duplicate"):
-        await sink.deliver("card-1", FIELDS)
+        await sink.deliver(key, fields)
     lookups = [httpx.URL(e.url).params for e in recorder.exchanges if e.method == "GET"]
     filters = [params["$filter"] for params in lookups if "$filter" in params]
-    assert filters == ["fields/KortId eq 'card-1'"]
+    assert filters == [f"fields/{key_column} eq '{key}'"]
     assert recorder.problems() == []
 
 
@@ -186,23 +215,33 @@ async def test_statuses_query_fits_the_description(
     assert recorder.problems() == []
 
 
+BOTH_LISTS = pytest.mark.parametrize(
+    ("name", "specs"),
+    [("Læringskort", SPECS), ("Utprøvinger", TRIAL_SPECS)],
+    ids=["cards", "trials"],
+)
+
+
+@BOTH_LISTS
 async def test_provisioning_a_new_list_fits_the_description(
-    graph: tuple[GraphConnection, Recorder],
+    graph: tuple[GraphConnection, Recorder], name: str, specs: tuple[ColumnSpec, ...]
 ) -> None:
     connection, recorder = graph
-    report = await ensure_list(connection.client, SITE_URL, "Læringskort", SPECS)
+    report = await ensure_list(connection.client, SITE_URL, name, specs)
     assert report.list_created
     assert [e.method for e in recorder.exchanges] == ["GET", "GET", "POST"]
     assert recorder.problems() == []
 
 
+@BOTH_LISTS
 async def test_completing_an_existing_list_fits_the_description(
-    graph: tuple[GraphConnection, Recorder],
+    graph: tuple[GraphConnection, Recorder], name: str, specs: tuple[ColumnSpec, ...]
 ) -> None:
     connection, recorder = graph
-    report = await ensure_list(connection.client, SITE_URL, EXAMPLE_LIST, SPECS)
+    report = await ensure_list(connection.client, SITE_URL, EXAMPLE_LIST, specs)
     assert not report.list_created
-    assert report.columns_added  # the example list has none of our columns
+    # the example list has none of our columns
+    assert set(report.columns_added) == {spec.name for spec in specs}
     posts = [e for e in recorder.exchanges if e.method == "POST"]
     assert len(posts) == len(report.columns_added)
     assert all(e.url.endswith("/columns") for e in posts)
@@ -242,6 +281,35 @@ async def test_the_setup_command_as_a_person_prints_the_prompt_and_the_grant(pri
     assert "Listen ble opprettet" in text
     assert f"POST {prism.base_url}/sites/" in text
     assert f"'{BOT_APP}'; displayName = 'KI-vett'" in text  # the PowerShell line
+
+
+async def test_a_learning_card_linked_to_its_trial_fits_the_description(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    sink = SharePointSink(connection.client, SITE_URL, EXAMPLE_LIST)
+    assert await sink.deliver("card-1", {**FIELDS, TRIAL_LOOKUP_FIELD: "7"})
+    assert [e.method for e in recorder.exchanges][-1] == "POST"
+    assert recorder.problems() == []
+
+
+async def test_the_lookup_column_fits_the_description_on_a_new_and_an_existing_list(
+    graph: tuple[GraphConnection, Recorder],
+) -> None:
+    connection, recorder = graph
+    specs = (*SPECS, TRIAL_LOOKUP)
+    made = await ensure_list(
+        connection.client, SITE_URL, "Læringskort", specs, lookup_list_id=TRIALS_LIST_ID
+    )
+    assert made.list_created
+    # the site, the lists, the new list with its plain columns, then the lookup column
+    assert [e.method for e in recorder.exchanges] == ["GET", "GET", "POST", "POST"]
+    assert recorder.exchanges[-1].url.endswith("/columns")
+    completed = await ensure_list(
+        connection.client, SITE_URL, EXAMPLE_LIST, specs, lookup_list_id=TRIALS_LIST_ID
+    )
+    assert TRIAL_LOOKUP.name in completed.columns_added
+    assert recorder.problems() == []
 
 
 async def test_a_request_that_breaks_the_description_is_caught(

@@ -12,6 +12,9 @@ Behaviour beyond the description's shapes: list names and column names are uniqu
 than Title are read-only, a missing item is 404 `itemNotFound`);
 `$filter=fields/<Column> eq '<value>'` and `$expand=fields($select=…)` work; collections come in
 pages of `page_size` with `@odata.nextLink` (`$skiptoken`). Requests need a bearer token.
+Lookup columns (`lookup: {listId, columnName}`) must point at a list of the same site; an item
+sets one with the field `<Column>LookupId`, which must name an item of that list (else 400, as
+SharePoint refuses a lookup to nothing); the column's own name is not a writable field.
 
 Faults are scripted with `script(...)`: a queue of answers (429 with Retry-After, 503 storms, a
 delay longer than the client's timeout, or `apply=True` to carry the request out and then answer
@@ -258,6 +261,9 @@ class FakeGraph:
         """Forget the scripted answers still waiting (the outage is over)."""
         self._script.clear()
 
+    def _list_by_id(self, list_id: object) -> FakeList | None:
+        return next((x[list_id] for x in self.lists.values() if list_id in x), None)
+
     def items(self, site_id: str, list_name: str) -> list[dict[str, Any]]:
         """The fields of every item in the named list."""
         found = [x for x in self.lists[site_id].values() if x.display_name == list_name]
@@ -378,6 +384,9 @@ class FakeGraph:
             return _error(400, "invalidRequest", "name is required.")
         if name.casefold() in (n.casefold() for n in target.columns):
             return _error(409, "nameAlreadyExists", "A column with this name already exists.")
+        lookup = body.get("lookup")
+        if lookup is not None and self._list_by_id(lookup.get("listId")) is None:
+            return _error(400, "invalidRequest", "The lookup list does not exist.")
         column = {"id": str(uuid.uuid4()), **body}
         target.columns[name] = column
         return web.json_response(column, status=201)
@@ -416,8 +425,8 @@ class FakeGraph:
         self.items_updated += 1
         return web.json_response(dict(item["fields"]))
 
-    @staticmethod
     def _refuse_fields(
+        self,
         target: FakeList,
         fields: dict[str, Any],
         item_id: str | None,
@@ -427,9 +436,19 @@ class FakeGraph:
         """Why the list refuses an item with these fields (None if it takes them). `changed`:
         the fields an update sends (only those are checked for unknown names and uniqueness)."""
         sent = fields if changed is None else changed
-        unknown = sorted(set(sent) - set(target.columns))
+        lookups = {
+            f"{name}LookupId": column["lookup"]
+            for name, column in target.columns.items()
+            if isinstance(column.get("lookup"), dict)
+        }
+        writable = {n for n in target.columns if n not in {k[: -len("LookupId")] for k in lookups}}
+        unknown = sorted(set(sent) - writable - set(lookups))
         if unknown:
             return _error(400, "invalidRequest", f"Field '{unknown[0]}' is not recognized")
+        for field_name, lookup in lookups.items():
+            source = self._list_by_id(lookup.get("listId"))
+            if field_name in sent and (source is None or str(sent[field_name]) not in source.items):
+                return _error(400, "invalidRequest", f"Field '{field_name}': no such item")
         for name, column in target.columns.items():
             if column.get("required") and fields.get(name) in (None, ""):
                 return _error(400, "invalidRequest", f"Field '{name}' is required.")

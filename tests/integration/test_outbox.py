@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,46 +10,20 @@ import pytest
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.adapters.sqlite.learning import SqliteLearningCardStore
 from bot.content_loader import load_content
-from bot.core.learning_cards import CardDraft, DeliveryState, LearningCard, card_options, validate
+from bot.core.learning_cards import DeliveryState, LearningCard
 from bot.workers.outbox import OutboxWorker
 from dialogs.learning_card import LearningCardDialog
+from tests.fakes import outbox_items
 from tests.fakes.learning_sink import FakeSink
+from tests.fakes.outbox_items import Clock
 
 CONTENT = load_content()
 DIALOG = LearningCardDialog(CONTENT.policy, CONTENT.service_areas)
 LABELS = DIALOG.labels(CONTENT.catalog.texts("nb"))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def card(card_id: str) -> LearningCard:
-    checked = validate(
-        {
-            "title": f"Kort {card_id}",
-            "area": "school",
-            "task": "write",
-            "tool": "copilot_chat",
-            "what": "Skrev et utkast.",
-            "result": "Bra.",
-            "benefit": "4",
-            "minutes": "10",
-            "per_month": "2",
-            "category": "open",
-            "recommend": "yes",
-        },
-        card_options(CONTENT.policy, CONTENT.service_areas),
-    )
-    assert isinstance(checked, CardDraft)
-    return LearningCard(card_id, datetime(2026, 11, 30, tzinfo=UTC), "aad-1", "nb", checked, ())
+    return outbox_items.card(card_id, author="aad-1")
 
 
 @pytest.fixture

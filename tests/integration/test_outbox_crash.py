@@ -26,7 +26,8 @@ from bot.content_loader import load_content
 from content import load_catalog
 from dialogs.learning_card import LearningCardDialog
 from tests.e2e.playground import run_bot
-from tests.fakes.graph import FakeGraph, Scripted
+from tests.fakes.graph import FakeGraph
+from tests.fakes.outbox_items import crash_then_outage
 from tests.fakes.sharepoint_list import provision
 
 NB = load_catalog().texts("nb")
@@ -84,18 +85,9 @@ async def test_a_kill_with_a_full_outbox_then_a_restart_delivers_each_card_exact
 ) -> None:
     async with FakeGraph(token=LOCAL_DEV_TOKEN) as graph:
         site_id = await provision(graph)
-        graph.script(
-            *[Scripted(504, "gatewayTimeout", apply=True, method="POST", path_suffix="/items")]
-            * AMBIGUOUS,
-            *[Scripted(503, method="POST", path_suffix="/items")] * 10_000,
-        )
+        env = crash_then_outage(graph, AMBIGUOUS)
         data_dir = tmp_path / "data"
         data_dir.mkdir()
-        env = {
-            "KIVETT_SHAREPOINT_SITE": "https://contoso.sharepoint.com/sites/ki",
-            "KIVETT_GRAPH_BASE_URL": graph.base_url,
-            "KIVETT_OUTBOX_INTERVAL_SECONDS": "0.1",
-        }
         card_ids = [uuid.uuid4().hex for _ in range(CARDS)]
         with run_bot(data_dir, tmp_path / "bot-1.log", extra_env=env) as bot:
             async with aiohttp.ClientSession() as http:

@@ -24,19 +24,18 @@ from bot.adapters.sqlite.learning import SqliteLearningCardStore
 from bot.adapters.sqlite.personal import SqlitePersonalData
 from bot.content_loader import load_content
 from bot.core.learning_cards import (
-    CardDraft,
     DeliveryState,
     LearningCard,
     StoredCard,
-    card_options,
-    validate,
 )
 from bot.core.sharepoint_schema import CARD_ID_COLUMN
 from bot.ports import SinkPermanentError, SinkTransientError
 from bot.workers.outbox import OutboxWorker, sender_fields
 from dialogs.learning_card import LearningCardDialog
+from tests.fakes import outbox_items
 from tests.fakes.graph import FakeGraph, Scripted, StaticTokenCredential
 from tests.fakes.learning_sink import FakeSink
+from tests.fakes.outbox_items import Clock
 from tests.fakes.sharepoint_list import LIST_NAME, SITE_URL, provision
 
 CONTENT = load_content()
@@ -45,17 +44,6 @@ LABELS = LearningCardDialog(CONTENT.policy, CONTENT.service_areas).labels(
 )
 ERASED = "aad-erased-person"
 KEPT = "aad-someone-else"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -141,24 +129,7 @@ class RedactingStore:
 
 
 def card(card_id: str, author: str = ERASED) -> LearningCard:
-    checked = validate(
-        {
-            "title": f"Kort {card_id}",
-            "area": "school",
-            "task": "write",
-            "tool": "copilot_chat",
-            "what": "Skrev et utkast til et vedtak.",
-            "result": "Sparte tid.",
-            "benefit": "4",
-            "minutes": "10",
-            "per_month": "2",
-            "category": "open",
-            "recommend": "yes",
-        },
-        card_options(CONTENT.policy, CONTENT.service_areas),
-    )
-    assert isinstance(checked, CardDraft)
-    return LearningCard(card_id, datetime(2026, 11, 30, tzinfo=UTC), author, "nb", checked, ())
+    return outbox_items.card(card_id, author=author)
 
 
 def worker(

@@ -1,6 +1,7 @@
-"""`kivett sharepoint setup --device-code`: a person signs in (device code) and creates the list,
-against the stateful fake Graph. The device code itself is a fake credential that calls
-azure-identity's prompt callback the way `DeviceCodeCredential` does."""
+"""`kivett sharepoint setup --device-code`: a person signs in (device code) and creates the lists
+(trials, then learning cards with their link to a trial), against the stateful fake Graph. The
+device code itself is a fake credential that calls azure-identity's prompt callback the way
+`DeviceCodeCredential` does."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.adapters.sharepoint.graph_client import SITES_MANAGE_SCOPE
-from bot.core.sharepoint_schema import ListChoices, columns
+from bot.core.sharepoint_schema import (
+    TRIAL_LOOKUP_COLUMN,
+    TRIALS_LIST_DEFAULT,
+    ListChoices,
+    columns,
+    trial_columns,
+)
 from bot.operator.sharepoint import PersonSignIn, setup
 from bot.settings import Settings
 from tests.fakes.device_code import DEVICE_LOGIN, USER_CODE, FakeDeviceCode
@@ -70,11 +77,16 @@ async def test_a_person_signs_in_by_device_code_creates_the_list_and_gets_the_gr
     # the prompt from azure-identity's callback: where to go and the code
     assert f"Åpne {DEVICE_LOGIN}" in text
     assert f"Skriv inn koden   {USER_CODE}" in text
-    # the list exists, with every column
+    # both lists exist, with every column, and a learning card's item can link to a trial's
     site_id = next(iter(graph.lists))
-    (made,) = graph.lists[site_id].values()
-    assert made.display_name == LIST
+    trials, made = graph.lists[site_id].values()
+    assert (trials.display_name, made.display_name) == (TRIALS_LIST_DEFAULT, LIST)
+    assert {spec.name for spec in trial_columns(CHOICES)} <= set(trials.columns)
+    assert trials.columns["UtprovingId"]["enforceUniqueValues"] is True
+    assert trials.columns["PeriodeStart"]["dateTime"]["format"] == "dateOnly"
     assert {spec.name for spec in columns(CHOICES)} <= set(made.columns)
+    lookup = made.columns[TRIAL_LOOKUP_COLUMN]["lookup"]
+    assert lookup == {"listId": trials.id, "columnName": "Title"}
     assert graph.violations == []
     # and then the grant for the bot: the Graph request and the PowerShell line
     prompt_at = text.index(USER_CODE)
@@ -101,8 +113,8 @@ async def test_running_it_again_as_a_person_changes_nothing_and_asks_once_again(
         person = PersonSignIn(SETUP_APP, TENANT, make_credential=device_code)
         assert await setup(settings, SITE_URL, LIST, CHOICES, out, person=person) == 0
         assert device_code.credentials[0].prompts == 1
-    assert "Ingenting ble endret" in out.getvalue()
-    assert sum(len(lists) for lists in graph.lists.values()) == 1
+    assert out.getvalue().count("Ingenting ble endret") == 2  # neither list changed
+    assert sum(len(lists) for lists in graph.lists.values()) == 2
 
 
 async def test_a_person_without_rights_on_the_site_is_told_what_they_need(

@@ -1,4 +1,5 @@
-"""The learning-card sink from settings: the SharePoint list through Microsoft Graph.
+"""The sinks from settings: the learning-card and trials lists in SharePoint, through Microsoft
+Graph, on one Graph client and one thread of their own.
 
 Imported by the composition root only when a site is configured (the Graph SDK is large).
 """
@@ -17,6 +18,7 @@ from azure.core.credentials import AccessToken
 
 from bot.adapters.sharepoint.graph_client import connect_with_credential
 from bot.adapters.sharepoint.sink import SharePointSink, sink_from_settings
+from bot.core.sharepoint_schema import TRIAL_ID_COLUMN
 from bot.logs import get_logger
 from bot.ports import LearningCardSink
 from bot.settings import Settings
@@ -30,7 +32,7 @@ LOCAL_TOKEN_EXPIRES = 4_102_444_800  # 2100-01-01
 
 class LocalDevCredential:
     """Signs in to a Graph stand-in on this machine (a local trial in dev mode). It hands out a
-    fixed, worthless token; `build_sharepoint_sink` allows it only in dev mode and only when Graph
+    fixed, worthless token; `build_sharepoint_sinks` allows it only in dev mode and only when Graph
     is on loopback, so it can never reach Microsoft."""
 
     async def get_token(self, *scopes: str, **_: Any) -> AccessToken:
@@ -79,7 +81,31 @@ def warm_up_models() -> int:
     return sum(1 for name in sys.modules if name.startswith("msgraph.generated.models"))
 
 
-class LoopThreadSink:
+class _OnLoop:
+    """A sink whose calls run on an event loop of another thread (`LoopThreadSink`'s)."""
+
+    _loop: asyncio.AbstractEventLoop
+
+    async def _sink(self) -> LearningCardSink:
+        raise NotImplementedError
+
+    async def _call(self, work: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    async def deliver(self, key: str, fields: Mapping[str, object]) -> str:
+        sink = await self._sink()
+        return await self._call(sink.deliver(key, dict(fields)))
+
+    async def update(self, item_id: str, fields: Mapping[str, object]) -> None:
+        sink = await self._sink()
+        await self._call(sink.update(item_id, dict(fields)))
+
+    async def statuses(self) -> dict[str, str]:
+        sink = await self._sink()
+        return await self._call(sink.statuses())
+
+
+class LoopThreadSink(_OnLoop):
     """A sink that works on an event loop of its own, in a thread of its own.
 
     msgraph-sdk spends CPU on every call (building the request through its model layer, parsing
@@ -121,20 +147,10 @@ class LoopThreadSink:
     async def _sink(self) -> LearningCardSink:
         return await asyncio.wrap_future(self._ready)
 
-    async def _call(self, work: Coroutine[Any, Any, T]) -> T:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
-
-    async def deliver(self, card_id: str, fields: Mapping[str, object]) -> str:
-        sink = await self._sink()
-        return await self._call(sink.deliver(card_id, dict(fields)))
-
-    async def update(self, item_id: str, fields: Mapping[str, object]) -> None:
-        sink = await self._sink()
-        await self._call(sink.update(item_id, dict(fields)))
-
-    async def statuses(self) -> dict[str, str]:
-        sink = await self._sink()
-        return await self._call(sink.statuses())
+    def companion(self, sink: LearningCardSink) -> LearningCardSink:
+        """`sink` (another list, on this sink's Graph client: `SharePointSink.sibling`), working
+        on this sink's loop and thread. Close it before this one."""
+        return _Companion(self, sink)
 
     def list_url(self) -> str:
         if not self._ready.done() or self._ready.exception() is not None:
@@ -155,12 +171,49 @@ class LoopThreadSink:
             await asyncio.to_thread(self._thread.join, 10)
 
 
+class _Companion(_OnLoop):
+    def __init__(self, owner: LoopThreadSink, sink: LearningCardSink) -> None:
+        self._owner = owner
+        self._loop = owner._loop
+        self._inner = sink
+
+    async def _sink(self) -> LearningCardSink:
+        await self._owner._sink()  # the thread has warmed up and runs its loop
+        return self._inner
+
+    def list_url(self) -> str:
+        return self._inner.list_url() if self._owner._ready.done() else ""
+
+    async def close(self) -> None:
+        try:
+            sink = await self._sink()
+            await self._call(sink.close())
+        except Exception:
+            _log.warning("sharepoint_sink_close_failed")
+
+
 async def build_sharepoint_sink(settings: Settings, *, dev: bool) -> LearningCardSink:
+    """The learning-card list's sink alone."""
+    cards, _ = _sharepoint_sinks(settings, dev=dev)
+    return LoopThreadSink(cards)
+
+
+async def build_sharepoint_sinks(
+    settings: Settings, *, dev: bool
+) -> tuple[LearningCardSink, LearningCardSink]:
+    """The learning-card list's sink and the trials list's, on one Graph client and one thread.
+    Close the trials sink first."""
+    cards, trials = _sharepoint_sinks(settings, dev=dev)
+    thread = LoopThreadSink(cards)
+    return thread, thread.companion(trials)
+
+
+def _sharepoint_sinks(settings: Settings, *, dev: bool) -> tuple[SharePointSink, SharePointSink]:
     if dev and settings.graph_is_local and not settings.app_id:
         connection = connect_with_credential(LocalDevCredential(), settings.graph_base_url)
-        sink: LearningCardSink = SharePointSink.from_connection(
+        cards = SharePointSink.from_connection(
             connection, settings.sharepoint_site, settings.sharepoint_list
         )
     else:
-        sink = sink_from_settings(settings)
-    return LoopThreadSink(sink)
+        cards = sink_from_settings(settings)
+    return cards, cards.sibling(settings.sharepoint_trials_list, TRIAL_ID_COLUMN)

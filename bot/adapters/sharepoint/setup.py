@@ -1,8 +1,11 @@
-"""Provision the learning-card list: `kivett sharepoint setup`.
+"""Provision the lists: `kivett sharepoint setup`.
 
-Creates the list (template genericList) with every column of `bot.core.sharepoint_schema.columns`
-when the site has no list of that name. When it has one, adds only the columns it lacks (matched by
-internal name) and changes nothing else, so running it again is safe.
+`ensure_list` creates a list (template genericList) with every column it is given (the trials
+list's, `bot.core.sharepoint_schema.trial_columns`, then the learning-card list's, `columns`, and
+its lookup column to the trials list) when the site has no list of that name. When it has one, it
+adds only the columns the list lacks (matched by internal name) and changes nothing else, so
+running it again is safe. A lookup column needs the id of the list it points to, so it is added
+after the list itself exists, on its own.
 
 Creating lists and columns needs more than the bot's run-time grant (`Sites.Selected` with
 `write`): `Sites.Manage.All`, delegated when a person signs in with `--device-code`. Someone who may
@@ -25,6 +28,7 @@ from msgraph.generated.models.date_time_column import DateTimeColumn
 from msgraph.generated.models.default_column_value import DefaultColumnValue
 from msgraph.generated.models.list_ import List_
 from msgraph.generated.models.list_info import ListInfo
+from msgraph.generated.models.lookup_column import LookupColumn
 from msgraph.generated.models.number_column import NumberColumn
 from msgraph.generated.models.text_column import TextColumn
 from msgraph.generated.sites.item.lists.item.columns.columns_request_builder import (
@@ -53,8 +57,9 @@ class SetupReport:
     columns_present: tuple[str, ...]
 
 
-def column_definition(spec: ColumnSpec) -> ColumnDefinition:
-    """The Graph columnDefinition for one column of the schema."""
+def column_definition(spec: ColumnSpec, lookup_list_id: str = "") -> ColumnDefinition:
+    """The Graph columnDefinition for one column of the schema; a lookup column points at the
+    list `lookup_list_id`."""
     column = ColumnDefinition(name=spec.name, display_name=spec.display_name)
     match spec.kind:
         case ColumnKind.TEXT:
@@ -71,6 +76,14 @@ def column_definition(spec: ColumnSpec) -> ColumnDefinition:
             column.boolean = BooleanColumn()
         case ColumnKind.DATETIME:
             column.date_time = DateTimeColumn(display_as="default", format="dateTime")
+        case ColumnKind.DATE:
+            column.date_time = DateTimeColumn(display_as="default", format="dateOnly")
+        case ColumnKind.LOOKUP:
+            if not lookup_list_id:
+                raise ValueError(f"lookup column {spec.name!r}: no list to look up in")
+            column.lookup = LookupColumn(
+                list_id=lookup_list_id, column_name=spec.lookup_column or "Title"
+            )
     if spec.required:
         column.required = True
     if spec.unique:
@@ -83,22 +96,33 @@ def column_definition(spec: ColumnSpec) -> ColumnDefinition:
 
 
 async def ensure_list(
-    client: GraphServiceClient, site: str, list_name: str, specs: Sequence[ColumnSpec]
+    client: GraphServiceClient,
+    site: str,
+    list_name: str,
+    specs: Sequence[ColumnSpec],
+    *,
+    lookup_list_id: str = "",
 ) -> SetupReport:
-    """Make sure the site has the list with every column in `specs`. Raises the SDK's errors
-    (`kiota_abstractions.api_error.APIError`, httpx errors); map them with
-    `bot.adapters.sharepoint.sink.sink_error` for a short reason."""
+    """Make sure the site has the list with every column in `specs` (lookup columns pointing at
+    the list `lookup_list_id`). Raises the SDK's errors (`kiota_abstractions.api_error.APIError`,
+    httpx errors); map them with `bot.adapters.sharepoint.sink.sink_error` for a short reason."""
     site_id = await resolve_site_id(client, site)
     list_id = await find_list_id(client, site_id, list_name)
+    lookups = [spec for spec in specs if spec.kind is ColumnKind.LOOKUP]
+    if lookups and not lookup_list_id:
+        raise ValueError("ensure_list: lookup columns need lookup_list_id")
     if list_id is None:
         body = List_(
             display_name=list_name,
             list_=ListInfo(template="genericList"),
-            columns=[column_definition(spec) for spec in specs],
+            columns=[column_definition(spec) for spec in specs if spec not in lookups],
         )
         created = await client.sites.by_site_id(site_id).lists.post(body)
         if created is None or not created.id:
             raise RuntimeError("create list: the answer carried no list id")
+        columns = client.sites.by_site_id(site_id).lists.by_list_id(created.id).columns
+        for spec in lookups:
+            await columns.post(column_definition(spec, lookup_list_id))
         names = tuple(spec.name for spec in specs)
         return SetupReport(site_id, created.id, True, names, ())
 
@@ -108,7 +132,7 @@ async def ensure_list(
     for spec in specs:
         if spec.name.casefold() in present:
             continue
-        await columns.post(column_definition(spec))
+        await columns.post(column_definition(spec, lookup_list_id))
         added.append(spec.name)
     already = tuple(spec.name for spec in specs if spec.name not in added)
     return SetupReport(site_id, list_id, False, tuple(added), already)

@@ -1,11 +1,12 @@
-"""Learning cards to a SharePoint list, through Microsoft Graph (msgraph-sdk).
+"""Learning cards and trials to their SharePoint lists, through Microsoft Graph (msgraph-sdk).
 
-`SharePointSink` implements `bot.ports.LearningCardSink`. Each card becomes one list item; the
-`KortId` column is unique, so a retry never makes a second item: a create that the list refuses as
-a duplicate, or a retry after an ambiguous failure (timeout, 5xx, lost connection), looks the item
-up by `KortId` and returns its id. `update` changes some columns of an item it made (PATCH of the
-item's fields: the sender column, emptied after an erasure); an item a lead has deleted counts as
-updated.
+`SharePointSink` implements `bot.ports.LearningCardSink` for one list whose items are keyed by a
+unique id column (`KortId` on the learning-card list, `UtprovingId` on the trials list). Each card
+or trial becomes one list item; the id column is unique, so a retry never makes a second item: a
+create that the list refuses as a duplicate, or a retry after an ambiguous failure (timeout, 5xx,
+lost connection), looks the item up by its id and returns the item's id. `update` changes some
+columns of an item it made (PATCH of the item's fields: the sender column, emptied after an
+erasure); an item a lead has deleted counts as updated.
 
 The helpers here (site and list lookup, error mapping) are shared with `sharepoint_setup`.
 """
@@ -61,7 +62,7 @@ _log = get_logger(__name__)
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Lets $filter use a column that is not indexed (a list someone made by hand). Harmless on the
-# indexed KortId column that `kivett sharepoint setup` creates, and it keeps the duplicate check
+# indexed id columns that `kivett sharepoint setup` creates, and it keeps the duplicate check
 # working on lists we did not provision.
 PREFER_NON_INDEXED = "HonorNonIndexedQueriesWarningMayFailRandomly"
 MAX_PAGES = 10_000
@@ -77,8 +78,9 @@ class SinkThrottledError(SinkTransientError):
 
 
 class SharePointSink:
-    """Writes learning cards as items of one SharePoint list. Site and list are looked up on first
-    use and remembered.
+    """Writes items of one SharePoint list, each keyed by `key_column` (default: the learning-card
+    list's `KortId`). Site and list are looked up on first use and remembered. `status_column`:
+    the column leads set (`statuses` reads it); None for a list without one.
 
     `client` is a `GraphServiceClient` built by `bot.adapters.sharepoint.graph_client` (with the
     SDK's retry handler off: the outbox owns retries and needs Retry-After). `site` is a site URL
@@ -94,18 +96,22 @@ class SharePointSink:
         *,
         page_size: int = 200,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        key_column: str = CARD_ID_COLUMN,
+        status_column: str | None = STATUS_COLUMN,
     ) -> None:
         if not 1 <= page_size <= 5000:
             raise ValueError("page_size: from 1 to 5000")
         self._client = client
         self._site = site
         self._list_name = list_name
+        self._key = key_column
+        self._status = status_column
         self._page_size = page_size
         self._on_close = on_close
         self._target: tuple[str, str] | None = None
         self._web_url = ""
         self._resolving = asyncio.Lock()
-        # Card ids whose last create may or may not have reached the list: look before posting.
+        # Keys whose last create may or may not have reached the list: look before posting.
         self._uncertain: set[str] = set()
 
     @classmethod
@@ -117,16 +123,30 @@ class SharePointSink:
             connection.client, site, list_name, page_size=page_size, on_close=connection.aclose
         )
 
-    async def deliver(self, card_id: str, fields: Mapping[str, object]) -> str:
-        if fields.get(CARD_ID_COLUMN, card_id) != card_id:
-            raise ValueError(f"fields[{CARD_ID_COLUMN!r}] differs from the card id")
+    def sibling(
+        self, list_name: str, key_column: str, status_column: str | None = None
+    ) -> SharePointSink:
+        """A sink for another list of the same site, on this sink's Graph client (closing it
+        leaves the client to this sink)."""
+        return SharePointSink(
+            self._client,
+            self._site,
+            list_name,
+            page_size=self._page_size,
+            key_column=key_column,
+            status_column=status_column,
+        )
+
+    async def deliver(self, key: str, fields: Mapping[str, object]) -> str:
+        if fields.get(self._key, key) != key:
+            raise ValueError(f"fields[{self._key!r}] differs from the item's key")
         items = await self._items()
-        if card_id in self._uncertain:
-            existing = await self._find(items, card_id)
+        if key in self._uncertain:
+            existing = await self._find(items, key)
             if existing is not None:
-                self._uncertain.discard(card_id)
+                self._uncertain.discard(key)
                 return existing
-        body = ListItem(fields=FieldValueSet(additional_data={**fields, CARD_ID_COLUMN: card_id}))
+        body = ListItem(fields=FieldValueSet(additional_data={**fields, self._key: key}))
         try:
             created_id = await _create(items, body)
         except Exception as exc:
@@ -134,21 +154,21 @@ class SharePointSink:
             if error is None:
                 raise
             if is_duplicate(exc):
-                existing = await self._find(items, card_id)
+                existing = await self._find(items, key)
                 if existing is not None:
-                    self._uncertain.discard(card_id)
+                    self._uncertain.discard(key)
                     return existing
                 raise SinkTransientError(
                     "create item: duplicate reported, item not found yet"
                 ) from exc
             if _ambiguous(exc):
-                self._uncertain.add(card_id)
-            _log.warning("SharePoint refused a learning card: %s", error.reason)
+                self._uncertain.add(key)
+            _log.warning("SharePoint refused an item: %s", error.reason)
             raise error from exc
         if not created_id:
-            self._uncertain.add(card_id)
+            self._uncertain.add(key)
             raise SinkTransientError("create item: the answer carried no item id")
-        self._uncertain.discard(card_id)
+        self._uncertain.discard(key)
         return created_id
 
     async def update(self, item_id: str, fields: Mapping[str, object]) -> None:
@@ -156,8 +176,8 @@ class SharePointSink:
         SharePoint) is done, since there is nothing left to change."""
         if not item_id:
             raise ValueError("update: no item id")
-        if CARD_ID_COLUMN in fields:
-            raise ValueError(f"update: {CARD_ID_COLUMN!r} identifies the item and cannot change")
+        if self._key in fields:
+            raise ValueError(f"update: {self._key!r} identifies the item and cannot change")
         items = await self._items()
         body = FieldValueSet(additional_data=dict(fields))
         try:
@@ -173,9 +193,11 @@ class SharePointSink:
             raise error from exc
 
     async def statuses(self) -> dict[str, str]:
+        if self._status is None:
+            return {}
         items = await self._items()
         query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
-            expand=[f"fields($select={CARD_ID_COLUMN},{STATUS_COLUMN})"], top=self._page_size
+            expand=[f"fields($select={self._key},{self._status})"], top=self._page_size
         )
         result: dict[str, str] = {}
         try:
@@ -185,9 +207,9 @@ class SharePointSink:
                     break
                 for item in page.value or []:
                     data = item.fields.additional_data if item.fields else {}
-                    card_id, status = data.get(CARD_ID_COLUMN), data.get(STATUS_COLUMN)
-                    if isinstance(card_id, str) and isinstance(status, str):
-                        result[card_id] = status
+                    key, status = data.get(self._key), data.get(self._status)
+                    if isinstance(key, str) and isinstance(status, str):
+                        result[key] = status
                 if not page.odata_next_link:
                     break
                 page = await items.with_url(self._same_host(page.odata_next_link)).get()
@@ -247,12 +269,12 @@ class SharePointSink:
                 self._web_url = await self._list_web_url(site_id, list_id)
             return self._target
 
-    async def _find(self, items: ItemsRequestBuilder, card_id: str) -> str | None:
-        """The id of the item whose KortId is `card_id`, if the list has one."""
-        literal = card_id.replace("'", "''")
+    async def _find(self, items: ItemsRequestBuilder, key: str) -> str | None:
+        """The id of the item whose key column holds `key`, if the list has one."""
+        literal = key.replace("'", "''")
         query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
-            filter=f"fields/{CARD_ID_COLUMN} eq '{literal}'",
-            expand=[f"fields($select={CARD_ID_COLUMN})"],
+            filter=f"fields/{self._key} eq '{literal}'",
+            expand=[f"fields($select={self._key})"],
             top=2,
         )
         config = RequestConfiguration(query_parameters=query)
@@ -265,8 +287,8 @@ class SharePointSink:
                 raise
             raise error from exc
         for item in (page.value or []) if page else []:
-            found = item.fields.additional_data.get(CARD_ID_COLUMN) if item.fields else None
-            if item.id and found == card_id:
+            found = item.fields.additional_data.get(self._key) if item.fields else None
+            if item.id and found == key:
                 return item.id
         return None
 
