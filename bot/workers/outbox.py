@@ -188,7 +188,9 @@ class CardItems:
         trial_id = entry.card.draft.trial
         if not trial_id:
             return fields
-        trial = await self.trials.get(trial_id) if self.trials is not None else None
+        if self.trials is None:  # trials are not written to SharePoint: no item to link to
+            return Hold("no trials list", None)
+        trial = await self.trials.get(trial_id)
         if trial is None:
             return Hold("trial not found", None)
         if not trial.item_id:

@@ -169,3 +169,15 @@ async def test_the_outbox_says_it_is_delayed_after_a_minute_of_failures_and_not_
     assert outbox.delayed()
     await drain_until_empty(outbox, store, clock)
     assert not outbox.delayed()
+
+
+async def test_a_card_filed_under_a_trial_is_parked_when_trials_have_no_list(
+    store: SqliteLearningCardStore,
+) -> None:
+    clock, sink = Clock(), FakeSink()
+    await store.add(outbox_items.card("c1", "t1"))
+    assert await worker(store, sink, clock).drain_once() == 0
+    stored = await store.get("c1")
+    assert stored is not None
+    assert (stored.state, stored.reason) == (DeliveryState.PARKED, "no trials list")
+    assert sink.creates == 0  # never written without its link

@@ -8,7 +8,7 @@ Graph, provisioned by `kivett sharepoint setup`'s code. The clock is virtual.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from bot.adapters.sqlite.learning import SqliteLearningCardStore
 from bot.adapters.sqlite.trials import SqliteTrialStore
 from bot.core.learning_cards import DeliveryState
 from bot.core.sharepoint_schema import TRIAL_ID_COLUMN, TRIAL_LOOKUP_FIELD
+from bot.core.trials import StoredTrial
 from bot.workers.outbox import WAITING_FOR_TRIAL, OutboxWorker, TrialOutbox
 from tests.fakes.graph import FakeGraph, Scripted, StaticTokenCredential
 from tests.fakes.outbox_items import (
@@ -42,6 +43,8 @@ class World:
     trials: SqliteTrialStore
     outbox: OutboxWorker
     clock: Clock
+    card_sink: SharePointSink
+    trial_sink: SharePointSink
 
     def items(self, list_name: str) -> list[dict[str, object]]:
         return self.graph.items(self.site_id, list_name)
@@ -78,7 +81,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             sleep=clock.sleep,
             trials=TrialOutbox(trials, trial_sink),
         )
-        yield World(graph, site_id, cards, trials, outbox, clock)
+        yield World(graph, site_id, cards, trials, outbox, clock, card_sink, trial_sink)
         await trial_sink.close()
         await card_sink.close()
         await db.close()
@@ -180,3 +183,62 @@ async def test_a_card_naming_a_trial_the_bot_does_not_have_is_parked_not_sent(
     assert stored is not None
     assert (stored.state, stored.reason) == (DeliveryState.PARKED, "trial not found")
     assert world.items(CARDS_LIST) == []
+
+
+class ErasingTrials:
+    """The outbox side of a trial store that, like the learning-card store, sends a delivered
+    trial whose champion was erased back as REDACT (the SQLite and Azure trial stores do not yet:
+    see the lead's note), so the outbox's part can be checked on its own."""
+
+    def __init__(self) -> None:
+        self.trials: dict[str, StoredTrial] = {}
+
+    async def get(self, trial_id: str, /) -> StoredTrial | None:
+        return self.trials.get(trial_id)
+
+    async def due(self, now: float, limit: int, /) -> list[StoredTrial]:
+        states = (DeliveryState.PENDING, DeliveryState.REDACT)
+        return [s for s in self.trials.values() if s.state in states][:limit]
+
+    async def next_attempt(self) -> float | None:
+        return None
+
+    async def delivered(self, trial_id: str, item_id: str, /) -> None:
+        stored = self.trials[trial_id]
+        self.trials[trial_id] = replace(stored, state=DeliveryState.DELIVERED, item_id=item_id)
+
+    async def retry(self, trial_id: str, at: float, reason: str, /) -> None:
+        self.trials[trial_id] = replace(self.trials[trial_id], reason=reason)
+
+    async def park(self, trial_id: str, reason: str, /) -> None:
+        stored = self.trials[trial_id]
+        self.trials[trial_id] = replace(stored, state=DeliveryState.PARKED, reason=reason)
+
+    def erase(self, trial_id: str) -> None:
+        stored = self.trials[trial_id]
+        erased = replace(stored.trial, owner="")
+        self.trials[trial_id] = replace(stored, trial=erased, state=DeliveryState.REDACT)
+
+
+async def test_an_erased_champion_is_removed_from_the_trials_item_and_nothing_else(
+    world: World,
+) -> None:
+    store = ErasingTrials()
+    store.trials["t1"] = StoredTrial(trial("t1"), DeliveryState.PENDING)
+    outbox = OutboxWorker(
+        store=world.cards,
+        sink=world.card_sink,
+        labels=LABELS,
+        clock=world.clock,
+        sleep=world.clock.sleep,
+        trials=TrialOutbox(store, world.trial_sink),
+    )
+    assert await outbox.drain_once() == 1
+    (before,) = world.items(TRIALS_LIST)
+    assert before["Padriver"] == "aad-champion"
+    store.erase("t1")
+    assert await outbox.drain_once() == 1
+    (after,) = world.items(TRIALS_LIST)
+    assert after == {**before, "Padriver": ""}
+    assert world.graph.items_created == 1
+    assert store.trials["t1"].state is DeliveryState.DELIVERED
