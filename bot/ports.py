@@ -293,15 +293,29 @@ class TrialStore(Protocol):
 
     async def requeue_parked(self) -> int: ...
 
-    async def mark_reminded(self, trial_id: str) -> bool:
-        """Record that the participants were asked for a learning card; True only for the first
-        caller (two workers never remind twice)."""
+    async def mark_reminded(self, trial_id: str, *, unreached: int = 0) -> bool:
+        """Record that the participants were asked for a learning card, and how many of them the
+        bot could not reach (`StoredTrial.unreached`); True only for the first caller (two
+        workers never remind twice)."""
         ...
 
     async def forget_person(self, user_key: str) -> int:
         """Erasure: remove the person as owner and participant of every trial (the trial stays,
-        it belongs to the unit); return how many trials changed."""
+        it belongs to the unit); return how many trials changed. Their reminder choice is
+        removed with `unmute_reminders`."""
         ...
+
+    async def mute_reminders(self, user_key: str) -> None:
+        """The person asked for no more reminders about trials ("Ikke send meg flere
+        påminnelser"): stored per person, for every trial, until they turn them on again."""
+        ...
+
+    async def unmute_reminders(self, user_key: str) -> bool:
+        """Reminders are sent to the person again (and their choice is gone: also part of an
+        erasure); True if they had turned them off."""
+        ...
+
+    async def reminders_muted(self, user_key: str) -> bool: ...
 
 
 class BroadcastJobStore(BroadcastStore, Protocol):
@@ -350,13 +364,19 @@ class PersonalData(Protocol):
 
     async def person(self, user_key: str) -> PersonRecord: ...
 
+    async def conversations(self, user_key: str) -> list[StoredReference]:
+        """The stored references that name the person (by Entra object id, or Teams id), as
+        `person` finds them: among them the person's own chat with the bot, if they have one."""
+        ...
+
     async def erase(self, user_key: str) -> Erasure:
         """Remove the person's language choice, lesson progress, subscription and conversation
         references (and the state of those conversations); strip the person from references of
         shared conversations; remove the sender from their learning cards (content kept; cards
         already in SharePoint go back to the outbox in state REDACT) and the creator from their
-        tips. Deleted bytes must not stay readable in the store's files (SQLite: secure_delete and a
-        WAL checkpoint)."""
+        tips; remove them from every trial (owner and participant, `TrialStore.forget_person`) and
+        forget their choice about trial reminders. Deleted bytes must not stay readable in the
+        store's files (SQLite: secure_delete and a WAL checkpoint)."""
         ...
 
     async def prune(self, last_seen_before: datetime) -> int:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.learning_cards import StoredCard
+from bot.core.trials import StoredTrial
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,15 @@ class PersonRecord:
     learning_cards: tuple[StoredCard, ...]  # cards the person sent (still carrying their id)
     broadcasts: tuple[Job, ...]  # tips the person (a champion) created
     language: LanguageChoice | None = None  # their `språk` choice (and whether it was offered)
+    trials: tuple[StoredTrial, ...] = ()  # trials they registered or take part in
+    trial_reminders_muted: bool = False  # they asked for no more reminders about trials
 
     @property
     def empty(self) -> bool:
         return not (
             self.language
+            or self.trials
+            or self.trial_reminders_muted
             or self.conversations
             or self.lessons_completed
             or self.subscription
@@ -125,3 +130,5 @@ class Erasure:
     subscription: bool  # a weekly subscription ended
     learning_cards: int  # cards whose sender was removed (content kept for the organisation)
     broadcasts: int  # tips whose creator was removed
+    trials: int = 0  # trials the person was removed from (as owner or participant)
+    trial_reminders: bool = False  # their "no more reminders about trials" choice was forgotten

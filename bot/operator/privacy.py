@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.bootstrap import open_stores
 from bot.core.records import Erasure, PersonRecord
+from bot.core.trials import Trial
 from bot.ports import Stores
 from bot.settings import Settings
 
@@ -64,6 +65,23 @@ def record_document(record: PersonRecord, *, exported_at: datetime) -> dict[str,
         "tips_created": [
             {"id": job.id, "due": job.due, "state": job.state} for job in record.broadcasts
         ],
+        # the trials themselves, and the person's part in them; not who else takes part
+        "trials": [trial_document(stored.trial, record.user_key) for stored in record.trials],
+        "trial_reminders_off": record.trial_reminders_muted,
+    }
+
+
+def trial_document(trial: Trial, user_key: str) -> dict[str, Any]:
+    draft = trial.draft
+    return {
+        "id": trial.trial_id,
+        "registered_at": trial.created_at.isoformat(),
+        "role": "owner" if trial.owner == user_key else "participant",
+        "title": draft.title,
+        "unit": draft.unit,
+        "starts": draft.starts.isoformat(),
+        "ends": draft.ends.isoformat(),
+        "verdict": trial.verdict,
     }
 
 
@@ -100,4 +118,6 @@ def erasure_lines(erasure: Erasure) -> list[str]:
         f"weekly subscription ended: {'yes' if erasure.subscription else 'no'}",
         f"learning cards without their sender now: {erasure.learning_cards}",
         f"tips without their creator now: {erasure.broadcasts}",
+        f"trials the person was removed from: {erasure.trials}",
+        f"choice about trial reminders forgotten: {'yes' if erasure.trial_reminders else 'no'}",
     ]

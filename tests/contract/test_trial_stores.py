@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,13 +13,22 @@ import pytest
 
 from bot.bootstrap import open_stores
 from bot.core.learning_cards import DeliveryState
+from bot.core.records import StoredReference
 from bot.core.trials import Trial, TrialDraft
-from bot.ports import TrialStore
+from bot.ports import ConversationReferenceStore, PersonalData, TrialStore
 from bot.settings import Settings
 from tests.azurite import start_azurite
+from tests.fakes.stores import (
+    FakeBroadcasts,
+    FakeLearningCards,
+    FakeLessons,
+    FakePersonalData,
+    FakeReferences,
+)
 from tests.fakes.trials import FakeTrials
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +147,117 @@ async def test_erasure_removes_the_person_and_keeps_the_trial(trials: TrialStore
     assert second.trial.draft == replace(trial("t2").draft, participants=("aad-ola",))
     assert [s.trial.trial_id for s in await trials.of_person("aad-ola")] == ["t1", "t2"]
     assert await trials.forget_person("aad-kari") == 0
+
+
+async def test_the_reminder_keeps_how_many_it_could_not_reach(trials: TrialStore) -> None:
+    await trials.add(trial())
+    assert await trials.mark_reminded("t1", unreached=2) is True
+    assert await trials.mark_reminded("t1", unreached=5) is False
+    stored = await trials.get("t1")
+    assert stored is not None
+    assert (stored.reminded, stored.unreached) == (True, 2)
+    assert [s.unreached for s in await trials.of_person("aad-kari")] == [2]
+
+
+async def test_a_person_turns_reminders_off_and_on_again(trials: TrialStore) -> None:
+    assert await trials.reminders_muted("aad-kari") is False
+    await trials.mute_reminders("aad-kari")
+    await trials.mute_reminders("aad-kari")  # a second press stores the same choice
+    assert await trials.reminders_muted("aad-kari") is True
+    assert await trials.reminders_muted("aad-ola") is False, "only the person who chose"
+    assert await trials.reminders_muted("") is False
+    assert await trials.unmute_reminders("aad-kari") is True
+    assert await trials.reminders_muted("aad-kari") is False
+    assert await trials.unmute_reminders("aad-kari") is False
+    with pytest.raises(ValueError, match="empty"):
+        await trials.mute_reminders(" ")
+
+
+# -- the person's data (mine data, kivett privacy) includes their trials --------------------------
+
+
+@dataclass
+class Backend:
+    personal: PersonalData
+    trials: TrialStore
+    references: ConversationReferenceStore
+
+
+@pytest.fixture(params=["sqlite", "azure", "fake"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    if request.param == "fake":
+        references, fake_trials = FakeReferences(), FakeTrials()
+        personal = FakePersonalData(
+            references=references,
+            lessons=FakeLessons(),
+            broadcasts=FakeBroadcasts(),
+            learning_cards=FakeLearningCards(),
+            trials=fake_trials,
+        )
+        yield Backend(personal, fake_trials, references)
+        return
+    values = {"KIVETT_DATA_DIR": str(tmp_path)}
+    if request.param == "azure":
+        values |= {
+            "KIVETT_STORAGE": "azure",
+            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
+            "KIVETT_AZURE_CONTAINER": f"trials-{uuid.uuid4().hex[:12]}",
+        }
+    opened = await open_stores(Settings.model_validate(values))
+    yield Backend(opened.personal, opened.trials, opened.references)
+    await opened.backend.close()
+
+
+def _chat(user: str) -> StoredReference:
+    reference = {
+        "serviceUrl": "https://smba.example/",
+        "conversation": {"id": f"a:{user}", "conversationType": "personal"},
+        "user": {"id": f"29:{user}", "aadObjectId": user},
+    }
+    return StoredReference(f"a:{user}", "personal", "t", reference)
+
+
+async def test_mine_data_shows_the_trials_and_the_reminder_choice(backend: Backend) -> None:
+    await backend.trials.add(trial("t1"))
+    await backend.trials.add(trial("t2", owner="aad-kari", participants=(), at=NOW + HOUR))
+    await backend.trials.add(trial("t3", participants=("aad-ola",), at=NOW + 2 * HOUR))
+    await backend.trials.mute_reminders("aad-kari")
+    kari = await backend.personal.person("aad-kari")
+    assert [s.trial.trial_id for s in kari.trials] == ["t1", "t2"]
+    assert kari.trial_reminders_muted
+    assert not kari.empty
+    ola = await backend.personal.person("aad-ola")
+    assert (len(ola.trials), ola.trial_reminders_muted) == (2, False)
+    assert (await backend.personal.person("aad-nobody")).empty
+
+
+async def test_a_person_is_found_by_their_own_chat(backend: Backend) -> None:
+    await backend.references.save(_chat("aad-kari"))
+    await backend.references.save(_chat("aad-ola"))
+    found = await backend.personal.conversations("aad-kari")
+    assert [(r.conversation_id, r.conversation_type) for r in found] == [("a:aad-kari", "personal")]
+    assert await backend.personal.conversations("aad-nobody") == []
+
+
+async def test_erasure_removes_the_person_from_every_trial_and_forgets_the_choice(
+    backend: Backend,
+) -> None:
+    await backend.trials.add(trial("t1"))
+    await backend.trials.add(
+        trial("t2", owner="aad-kari", participants=("aad-ola",), at=NOW + HOUR)
+    )
+    await backend.trials.mute_reminders("aad-kari")
+    await backend.trials.mute_reminders("aad-ola")
+    erasure = await backend.personal.erase("aad-kari")
+    assert (erasure.trials, erasure.trial_reminders) == (2, True)
+    kari = await backend.personal.person("aad-kari")
+    assert (kari.trials, kari.trial_reminders_muted, kari.empty) == ((), False, True)
+    assert await backend.trials.reminders_muted("aad-kari") is False
+    first, second = await backend.trials.all()
+    assert "aad-kari" not in first.trial.draft.participants
+    assert second.trial.owner == ""
+    assert second.trial.draft.title == trial("t2").draft.title, "the trial stays with the unit"
+    ola = await backend.personal.person("aad-ola")
+    assert (len(ola.trials), ola.trial_reminders_muted) == (2, True), "nobody else is touched"
+    again = await backend.personal.erase("aad-kari")
+    assert (again.trials, again.trial_reminders) == (0, False)

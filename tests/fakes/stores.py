@@ -27,6 +27,7 @@ from bot.core.records import (
 from bot.core.state_keys import conversation_state_keys, require_user_key
 from bot.ports import StateStore, StorageUnavailableError
 from content import LANGUAGES
+from tests.fakes.trials import FakeTrials
 
 
 def _utc_now() -> datetime:
@@ -375,8 +376,10 @@ class FakePersonalData(_Switch):
         state: StateStore | None = None,
         languages: FakeLanguageChoices | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        trials: FakeTrials | None = None,
     ) -> None:
         self.references = references
+        self.trials = trials
         self.lessons = lessons
         self.broadcasts = broadcasts
         self.learning_cards = learning_cards
@@ -407,6 +410,16 @@ class FakePersonalData(_Switch):
                 if job.created_by == user_key
             ),
             language=None if self.languages is None else self.languages.items.get(user_key),
+            trials=() if self.trials is None else tuple(await self.trials.of_person(user_key)),
+            trial_reminders_muted=self.trials is not None and user_key in self.trials.muted,
+        )
+
+    async def conversations(self, user_key: str) -> list[StoredReference]:
+        self._check()
+        require_user_key(user_key)
+        return sorted(
+            (r for r in self.references.items.values() if _names(r, user_key)),
+            key=lambda r: r.conversation_id,
         )
 
     async def erase(self, user_key: str) -> Erasure:
@@ -464,7 +477,13 @@ class FakePersonalData(_Switch):
                 job.created_by = ""
                 job.progress_conversation = job.progress_activity = ""
                 jobs += 1
-        return Erasure(conversations, lessons, subscription is not None, cards, jobs)
+        trials, unmuted = 0, False
+        if self.trials is not None:
+            trials = await self.trials.forget_person(user_key)
+            unmuted = await self.trials.unmute_reminders(user_key)
+        return Erasure(
+            conversations, lessons, subscription is not None, cards, jobs, trials, unmuted
+        )
 
     async def prune(self, last_seen_before: datetime) -> int:
         self._check()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.core.learning_cards import DeliveryState
+from bot.core.state_keys import require_user_key
 from bot.core.trials import StoredTrial, Trial
 
 
@@ -12,6 +13,7 @@ class FakeTrials:
     def __init__(self) -> None:
         self.trials: dict[str, StoredTrial] = {}
         self.next_attempts: dict[str, float] = {}
+        self.muted: set[str] = set()  # people who asked for no more reminders
 
     async def add(self, trial: Trial) -> bool:
         if trial.trial_id in self.trials:
@@ -83,12 +85,26 @@ class FakeTrials:
             self.next_attempts[trial_id] = 0.0
         return len(parked)
 
-    async def mark_reminded(self, trial_id: str) -> bool:
+    async def mark_reminded(self, trial_id: str, *, unreached: int = 0) -> bool:
         stored = self.trials.get(trial_id)
         if stored is None or stored.reminded:
             return False
-        self.trials[trial_id] = replace(stored, reminded=True)
+        self.trials[trial_id] = replace(stored, reminded=True, unreached=max(unreached, 0))
         return True
+
+    async def mute_reminders(self, user_key: str) -> None:
+        require_user_key(user_key)
+        self.muted.add(user_key)
+
+    async def unmute_reminders(self, user_key: str) -> bool:
+        require_user_key(user_key)
+        if user_key not in self.muted:
+            return False
+        self.muted.discard(user_key)
+        return True
+
+    async def reminders_muted(self, user_key: str) -> bool:
+        return user_key in self.muted
 
     async def forget_person(self, user_key: str) -> int:
         changed = 0

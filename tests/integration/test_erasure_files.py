@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from bot.bootstrap import DATABASE_FILE, open_stores
 from bot.core.broadcast import RecipientState
 from bot.core.learning_cards import DeliveryState
 from bot.core.records import StoredReference, Subscription
+from bot.core.trials import Trial, TrialDraft
 from bot.operator.export import export_csv
 from bot.ports import Stores
 from bot.settings import Settings
@@ -140,6 +141,31 @@ async def settle_in(stores: Stores, person: Person) -> None:
             datetime(2026, 12, 7, 8, tzinfo=UTC),
         )
     )
+    # a trial they registered, with both employees taking part; reminders turned off
+    await stores.trials.add(
+        Trial(
+            trial_id=f"trial-{person.aad[:8]}",
+            created_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+            owner=person.aad,
+            language="nb",
+            draft=TrialDraft(
+                title="Referater med Copilot",
+                task="summarize",
+                service_area="helse",
+                unit="Hjemmetjenesten",
+                tool="copilot_chat",
+                tool_other="",
+                category="apen",
+                participants=(KARI.aad, OLA.aad),
+                starts=date(2026, 11, 2),
+                ends=date(2027, 1, 31),
+                success="Referatet er klart samme dag.",
+            ),
+            verdict="green",
+            risk_level="minimal",
+        )
+    )
+    await stores.trials.mute_reminders(person.aad)
     sent, waiting = f"{person.aad[:8]}-sent", f"{person.aad[:8]}-waiting"
     await stores.learning_cards.add(replace(card(sent), author=person.aad))
     await stores.learning_cards.add(replace(card(waiting), author=person.aad))
@@ -251,6 +277,7 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
         erasure = await stores.personal.erase(KARI.aad)
 
         assert erasure.learning_cards == 2
+        assert (erasure.trials, erasure.trial_reminders) == (2, True)
         assert files_naming(data_dir, KARI) == {}, "database, -wal and -shm while running"
         assert _language_rows(data_dir) == [(OLA.aad, "nn")], "Kari's choice row is gone"
         assert set(files_naming(data_dir, OLA).get("kivett.sqlite3", [])) == set(OLA.secrets)
@@ -258,6 +285,7 @@ async def test_after_erasure_no_file_of_the_data_directory_names_the_person(
         await tips_kept(stores, to_kari, by_kari)
         ola = await stores.personal.person(OLA.aad)
         assert (len(ola.conversations), len(ola.learning_cards), len(ola.broadcasts)) == (2, 2, 2)
+        assert (len(ola.trials), ola.trial_reminders_muted) == (2, True), "Ola keeps his trials"
     finally:
         await stores.backend.close()
     assert files_naming(data_dir, KARI) == {}, "and once the bot has stopped"
@@ -388,6 +416,7 @@ async def test_after_erasure_no_blob_or_queue_message_names_the_person(
         erasure = await stores.personal.erase(KARI.aad)
 
         assert erasure.learning_cards == 2
+        assert (erasure.trials, erasure.trial_reminders) == (2, True)
         assert await account_naming(azurite, KARI) == {}
         assert await _language_blobs(azurite, container) == 1, "Kari's choice blob is gone"
         assert await stores.languages.get(OLA.aad) is not None
@@ -396,6 +425,7 @@ async def test_after_erasure_no_blob_or_queue_message_names_the_person(
         await tips_kept(stores, to_kari, by_kari)
         ola = await stores.personal.person(OLA.aad)
         assert (len(ola.conversations), len(ola.learning_cards), len(ola.broadcasts)) == (2, 2, 2)
+        assert (len(ola.trials), ola.trial_reminders_muted) == (2, True), "Ola keeps his trials"
         assert ola.lessons_completed == frozenset({1, 2})
     finally:
         await stores.backend.close()

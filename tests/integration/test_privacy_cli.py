@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ import pytest
 from bot.bootstrap import open_stores
 from bot.cli import main
 from bot.core.records import StoredReference, Subscription
+from bot.core.trials import Trial, TrialDraft
 from bot.settings import Settings, load_settings
 from tests.azurite import start_azurite
 from tests.integration.test_outbox import card
@@ -59,6 +60,31 @@ def _reference(user: str) -> StoredReference:
     )
 
 
+def _trial() -> Trial:
+    """A trial Kari registered, with Ola taking part."""
+    return Trial(
+        trial_id="f" * 32,
+        created_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        owner=KARI,
+        language="nb",
+        draft=TrialDraft(
+            title="Referater med Copilot",
+            task="summarize",
+            service_area="helse",
+            unit="Hjemmetjenesten",
+            tool="copilot_chat",
+            tool_other="",
+            category="apen",
+            participants=(KARI, OLA),
+            starts=date(2026, 11, 2),
+            ends=date(2027, 1, 31),
+            success="Referatet er klart samme dag.",
+        ),
+        verdict="green",
+        risk_level="minimal",
+    )
+
+
 async def _seed(settings: Settings) -> None:
     stores = await open_stores(settings)
     try:
@@ -68,6 +94,8 @@ async def _seed(settings: Settings) -> None:
             first = card(f"c-{user[-4:]}")
             assert await stores.learning_cards.add(replace(first, author=user))
         await stores.lessons.complete(KARI, 2)
+        await stores.trials.add(_trial())
+        await stores.trials.mute_reminders(KARI)
         await stores.languages.choose(KARI, "nn")
         await stores.languages.mark_offered(OLA)
         await stores.lessons.subscribe(
@@ -100,7 +128,20 @@ def test_export_writes_everything_stored_about_one_person(
     assert document["subscription"]["at"] == "09:00"
     assert [c["card"]["card_id"] for c in document["learning_cards"]] == ["c-kari"]
     assert [c["conversation_id"] for c in document["conversations"]] == ["a:chat-kari"]
-    assert OLA not in json.dumps(document), "nothing about anyone else"
+    assert document["trials"] == [
+        {
+            "id": "f" * 32,
+            "registered_at": "2026-11-02T09:00:00+00:00",
+            "role": "owner",
+            "title": "Referater med Copilot",
+            "unit": "Hjemmetjenesten",
+            "starts": "2026-11-02",
+            "ends": "2027-01-31",
+            "verdict": "green",
+        }
+    ]
+    assert document["trial_reminders_off"] is True
+    assert OLA not in json.dumps(document), "nothing about anyone else (not Ola in her trial)"
 
 
 def test_erase_shows_first_and_erases_only_with_yes(
@@ -118,6 +159,8 @@ def test_erase_shows_first_and_erases_only_with_yes(
     erased = capsys.readouterr().out
     assert "completed lessons forgotten: 2" in erased
     assert "learning cards without their sender now: 1" in erased
+    assert "trials the person was removed from: 1" in erased
+    assert "choice about trial reminders forgotten: yes" in erased
 
     assert main(["privacy", "export", "--user", KARI]) == 0
     after = json.loads(capsys.readouterr().out)
@@ -126,10 +169,15 @@ def test_erase_shows_first_and_erases_only_with_yes(
     assert after["learning_cards"] == []
     assert after["conversations"] == []
     assert after["language"] is None, "the chosen language is forgotten"
+    assert after["trials"] == []
+    assert after["trial_reminders_off"] is False
     assert main(["privacy", "export", "--user", OLA]) == 0
     ola = json.loads(capsys.readouterr().out)
     assert ola["lessons_completed"] == [1], "Ola keeps his"
     assert ola["language"] == {"language": None, "offered": True}
+    assert [(t["title"], t["role"]) for t in ola["trials"]] == [
+        ("Referater med Copilot", "participant")
+    ], "the trial stays, with Ola in it"
 
     assert main(["export", "--csv", "kort.csv"]) == 0
     capsys.readouterr()

@@ -5,8 +5,9 @@ The person's blobs are deleted, not emptied: their language choice (`languages/<
 completed lessons (`lessons/done/<them>/…`), their subscription (`lessons/sub/<them>`, whose
 metadata repeats the record), the reference of their own chat with the bot and that chat's state.
 References of shared chats and channels are rewritten without the person; learning cards and
-tips keep their content without the sender or creator. No queue message names a person (outbox
-and job messages carry card and job ids).
+tips keep their content without the sender or creator; trials stay with the unit without the
+person (as owner or participant), and their choice about trial reminders is deleted. No queue
+message names a person (outbox and job messages carry card and job ids).
 
 Azure keeps no older version of a blob unless versioning or soft delete is switched on for the
 account; with them on, the account's retention decides when an erased version is gone.
@@ -40,6 +41,7 @@ from bot.adapters.azure_storage.state import (
     reference_name,
     who_meta,
 )
+from bot.adapters.azure_storage.trials import AzureTrialStore
 from bot.core.caller import PERSONAL
 from bot.core.records import Erasure, PersonRecord, StoredReference
 from bot.core.state_keys import conversation_state_keys, require_user_key
@@ -86,6 +88,8 @@ class AzurePersonalData:
         self._cards = learning_cards
         self._broadcasts = broadcasts
         self._languages = languages
+        # the trials share the container (bot/adapters/azure_storage/backend.py)
+        self._trials = AzureTrialStore(blobs.container)
 
     async def _naming(self, user_key: str) -> list[tuple[str, JsonBlob]]:
         """The references that name the person. One listing finds them by the digest of their
@@ -119,7 +123,14 @@ class AzurePersonalData:
             learning_cards=tuple(await self._cards.by_author(user_key)),
             broadcasts=tuple(await self._broadcasts.created_by(user_key)),
             language=await self._languages.get(user_key),
+            trials=tuple(await self._trials.of_person(user_key)),
+            trial_reminders_muted=await self._trials.reminders_muted(user_key),
         )
+
+    async def conversations(self, user_key: str) -> list[StoredReference]:
+        require_user_key(user_key)
+        references = [_stored(blob) for _, blob in await self._naming(user_key)]
+        return sorted(references, key=lambda r: r.conversation_id)
 
     async def erase(self, user_key: str) -> Erasure:
         require_user_key(user_key)
@@ -146,7 +157,9 @@ class AzurePersonalData:
         cards = await self._cards.remove_author(user_key)
         jobs = await self._broadcasts.remove_creator(user_key)
         await self._broadcasts.forget_recipients(own_chats)
-        return Erasure(conversations, lessons, ended, cards, jobs)
+        trials = await self._trials.forget_person(user_key)
+        unmuted = await self._trials.unmute_reminders(user_key)
+        return Erasure(conversations, lessons, ended, cards, jobs, trials, unmuted)
 
     async def _forget_chat(self, blob: JsonBlob) -> int:
         """Delete the person's own chat: its reference and its conversation state."""

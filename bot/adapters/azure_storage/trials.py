@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.storage.blob.aio import ContainerClient
@@ -20,16 +20,26 @@ from azure.storage.blob.aio import ContainerClient
 from bot.adapters.azure_storage.blob import (
     blob_names,
     create_json,
+    delete_if_present,
     gather_bounded,
+    key_segment,
     read_json,
     replace_json,
 )
 from bot.core.learning_cards import DeliveryState
+from bot.core.state_keys import require_user_key
 from bot.core.trials import StoredTrial, Trial, draft_from_json, draft_json
 from bot.ports import StorageUnavailableError
 
 TRIALS = "trials/"
+MUTES = "trial-reminder-mutes/"
+"""One small blob per person who asked for no more reminders about trials (outside `TRIALS`,
+which holds only trials)."""
 MAX_ATTEMPTS = 8
+
+
+def _mute_name(user_key: str) -> str:
+    return MUTES + key_segment(user_key)
 
 
 def _document(trial: Trial) -> dict[str, Any]:
@@ -47,6 +57,7 @@ def _document(trial: Trial) -> dict[str, Any]:
         "reason": "",
         "item_id": "",
         "reminded": False,
+        "unreached": 0,
     }
 
 
@@ -67,6 +78,7 @@ def _stored(data: Mapping[str, Any]) -> StoredTrial:
         reason=str(data.get("reason", "")),
         item_id=str(data.get("item_id", "")),
         reminded=bool(data.get("reminded", False)),
+        unreached=int(data.get("unreached", 0)),
     )
 
 
@@ -166,11 +178,12 @@ class AzureTrialStore:
                 count += 1
         return count
 
-    async def mark_reminded(self, trial_id: str) -> bool:
+    async def mark_reminded(self, trial_id: str, *, unreached: int = 0) -> bool:
         def change(data: dict[str, Any]) -> dict[str, Any] | None:
             if data.get("reminded"):
                 return None
             data["reminded"] = True
+            data["unreached"] = max(unreached, 0)
             return data
 
         return await self._update(trial_id, change)
@@ -194,6 +207,20 @@ class AzureTrialStore:
             if await self._update(stored.trial.trial_id, change):
                 count += 1
         return count
+
+    async def mute_reminders(self, user_key: str) -> None:
+        require_user_key(user_key)
+        record = {"user_key": user_key, "muted_at": datetime.now(UTC).isoformat()}
+        await replace_json(self._container, _mute_name(user_key), record)
+
+    async def unmute_reminders(self, user_key: str) -> bool:
+        require_user_key(user_key)
+        return await delete_if_present(self._container, _mute_name(user_key))
+
+    async def reminders_muted(self, user_key: str) -> bool:
+        if not user_key.strip():
+            return False
+        return await read_json(self._container, _mute_name(user_key)) is not None
 
     async def _update(
         self, trial_id: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]

@@ -109,8 +109,9 @@ def unavailable(exc: sqlite3.Error) -> StorageUnavailableError | None:
     return None if reason is None else StorageUnavailableError(reason)
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # 2: references no longer hold the display name (personal chats) or the last speaker (others)
+# 3: trials.unreached (participants a trial's reminder could not reach)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
@@ -209,9 +210,14 @@ CREATE TABLE IF NOT EXISTS trials (
     next_attempt REAL NOT NULL DEFAULT 0,
     reason TEXT NOT NULL DEFAULT '',
     item_id TEXT NOT NULL DEFAULT '',
-    reminded INTEGER NOT NULL DEFAULT 0
+    reminded INTEGER NOT NULL DEFAULT 0,
+    unreached INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS trials_outbox ON trials(state, next_attempt);
+CREATE TABLE IF NOT EXISTS trial_reminder_mutes (
+    user_key TEXT PRIMARY KEY,
+    muted_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
 CREATE TABLE IF NOT EXISTS trial_participants (
     trial_id TEXT NOT NULL,
     user_key TEXT NOT NULL,
@@ -247,6 +253,11 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
         conn.execute("COMMIT")
         conn.execute("VACUUM")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if version < 3:
+        # a trials table made before the reminders counted whom they could not reach
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(trials)")}
+        if "unreached" not in columns:
+            conn.execute("ALTER TABLE trials ADD COLUMN unreached INTEGER NOT NULL DEFAULT 0")
 
 
 def _roll_back(conn: sqlite3.Connection) -> None:

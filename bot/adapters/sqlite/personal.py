@@ -21,8 +21,9 @@ from bot.adapters.sqlite.languages import LANGUAGE_COLUMNS, language_choice
 from bot.adapters.sqlite.learning import CARD_COLUMNS, stored_card
 from bot.adapters.sqlite.lessons import SUBSCRIPTION_COLUMNS, subscription_record
 from bot.adapters.sqlite.state import iso_moment, stored_reference, utc_now
+from bot.adapters.sqlite.trials import TRIAL_COLUMNS, forget_person_in, stored_trial
 from bot.core.caller import PERSONAL
-from bot.core.records import Erasure, PersonRecord
+from bot.core.records import Erasure, PersonRecord, StoredReference
 from bot.core.state_keys import conversation_state_keys, require_user_key
 from bot.logs import get_logger
 
@@ -78,6 +79,15 @@ class SqlitePersonalData:
                 f"SELECT {LANGUAGE_COLUMNS} FROM language_choices WHERE user_key = :user",  # noqa: S608
                 who,
             ).fetchone()
+            trials = conn.execute(
+                f"SELECT {TRIAL_COLUMNS} FROM trials WHERE owner = :user OR trial_id IN "  # noqa: S608
+                "(SELECT trial_id FROM trial_participants WHERE user_key = :user) "
+                "ORDER BY created_at, trial_id",
+                who,
+            ).fetchall()
+            muted = conn.execute(
+                "SELECT 1 FROM trial_reminder_mutes WHERE user_key = :user", who
+            ).fetchone()
             return PersonRecord(
                 user_key=user_key,
                 conversations=tuple(stored_reference(row) for row in references),
@@ -86,7 +96,22 @@ class SqlitePersonalData:
                 learning_cards=tuple(stored_card(row) for row in cards),
                 broadcasts=tuple(job_record(row) for row in jobs),
                 language=None if language is None else language_choice(language),
+                trials=tuple(stored_trial(row) for row in trials),
+                trial_reminders_muted=muted is not None,
             )
+
+        return await self._db.run(work)
+
+    async def conversations(self, user_key: str) -> list[StoredReference]:
+        require_user_key(user_key)
+
+        def work(conn: sqlite3.Connection) -> list[StoredReference]:
+            rows = conn.execute(
+                f"SELECT {_REF_COLUMNS} FROM conversation_refs "  # noqa: S608
+                f"WHERE {_NAMES_PERSON} ORDER BY conversation_id",
+                {"user": user_key},
+            ).fetchall()
+            return [stored_reference(row) for row in rows]
 
         return await self._db.run(work)
 
@@ -158,12 +183,17 @@ class SqlitePersonalData:
                 "progress_activity = '', progress_service_url = '' WHERE created_by = :user",
                 who,
             )
+            # their trials stay with the unit, without them; their reminder choice goes
+            trials = forget_person_in(conn, user_key)
+            unmuted = conn.execute("DELETE FROM trial_reminder_mutes WHERE user_key = :user", who)
             return Erasure(
                 conversations=conversations,
                 lessons=lessons.rowcount,
                 subscription=subscription.rowcount > 0,
                 learning_cards=cards.rowcount,
                 broadcasts=jobs.rowcount,
+                trials=trials,
+                trial_reminders=unmuted.rowcount > 0,
             )
 
         erasure = await self._db.transaction(work)

@@ -17,11 +17,12 @@ from typing import Any
 
 from bot.adapters.sqlite.db import SqliteDatabase
 from bot.core.learning_cards import DeliveryState
+from bot.core.state_keys import require_user_key
 from bot.core.trials import StoredTrial, Trial, draft_from_json, draft_json
 
 TRIAL_COLUMNS = (
     "trial_id, created_at, owner, language, draft, verdict, risk_level, state, attempts, reason, "
-    "item_id, reminded"
+    "item_id, reminded, unreached"
 )
 
 
@@ -42,7 +43,31 @@ def stored_trial(row: Sequence[Any]) -> StoredTrial:
         reason=row[9],
         item_id=row[10],
         reminded=bool(row[11]),
+        unreached=int(row[12]),
     )
+
+
+def forget_person_in(conn: sqlite3.Connection, user_key: str) -> int:
+    """Remove the person as owner and participant of every trial, within the caller's
+    transaction (an erasure runs it with the rest); return how many trials changed."""
+    rows = conn.execute(
+        f"SELECT {TRIAL_COLUMNS} FROM trials WHERE owner = ? OR trial_id IN "  # noqa: S608
+        "(SELECT trial_id FROM trial_participants WHERE user_key = ?)",
+        (user_key, user_key),
+    ).fetchall()
+    for row in rows:
+        trial = stored_trial(row).trial
+        kept = tuple(p for p in trial.draft.participants if p != user_key)
+        conn.execute(
+            "UPDATE trials SET owner = ?, draft = ? WHERE trial_id = ?",
+            (
+                "" if trial.owner == user_key else trial.owner,
+                draft_json(replace(trial.draft, participants=kept)),
+                trial.trial_id,
+            ),
+        )
+    conn.execute("DELETE FROM trial_participants WHERE user_key = ?", (user_key,))
+    return len(rows)
 
 
 class SqliteTrialStore:
@@ -138,37 +163,48 @@ class SqliteTrialStore:
 
         return await self._db.transaction(work)
 
-    async def mark_reminded(self, trial_id: str) -> bool:
+    async def mark_reminded(self, trial_id: str, *, unreached: int = 0) -> bool:
         def work(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
-                "UPDATE trials SET reminded = 1 WHERE trial_id = ? AND reminded = 0", (trial_id,)
+                "UPDATE trials SET reminded = 1, unreached = ? WHERE trial_id = ? AND reminded = 0",
+                (max(unreached, 0), trial_id),
             )
             return cursor.rowcount == 1
 
         return await self._db.transaction(work)
 
     async def forget_person(self, user_key: str) -> int:
-        def work(conn: sqlite3.Connection) -> int:
-            rows = conn.execute(
-                f"SELECT {TRIAL_COLUMNS} FROM trials WHERE owner = ? OR trial_id IN "  # noqa: S608
-                "(SELECT trial_id FROM trial_participants WHERE user_key = ?)",
-                (user_key, user_key),
-            ).fetchall()
-            for row in rows:
-                trial = stored_trial(row).trial
-                kept = tuple(p for p in trial.draft.participants if p != user_key)
-                conn.execute(
-                    "UPDATE trials SET owner = ?, draft = ? WHERE trial_id = ?",
-                    (
-                        "" if trial.owner == user_key else trial.owner,
-                        draft_json(replace(trial.draft, participants=kept)),
-                        trial.trial_id,
-                    ),
-                )
-            conn.execute("DELETE FROM trial_participants WHERE user_key = ?", (user_key,))
-            return len(rows)
+        if not user_key:
+            return 0
+        return await self._db.transaction(lambda conn: forget_person_in(conn, user_key))
 
-        return await self._db.transaction(work)
+    async def mute_reminders(self, user_key: str) -> None:
+        require_user_key(user_key)
+        await self._update(
+            "INSERT OR IGNORE INTO trial_reminder_mutes(user_key) VALUES (?)", (user_key,)
+        )
+
+    async def unmute_reminders(self, user_key: str) -> bool:
+        require_user_key(user_key)
+        return bool(
+            await self._db.transaction(
+                lambda conn: (
+                    conn.execute(
+                        "DELETE FROM trial_reminder_mutes WHERE user_key = ?", (user_key,)
+                    ).rowcount
+                )
+            )
+        )
+
+    async def reminders_muted(self, user_key: str) -> bool:
+        if not user_key.strip():
+            return False
+        row = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT 1 FROM trial_reminder_mutes WHERE user_key = ?", (user_key,)
+            ).fetchone()
+        )
+        return row is not None
 
     async def _select(self, where: str, params: tuple[object, ...]) -> list[StoredTrial]:
         def work(conn: sqlite3.Connection) -> list[StoredTrial]:

@@ -58,6 +58,9 @@ class StoredTrial:
     reason: str = ""
     item_id: str = ""
     reminded: bool = False
+    unreached: int = 0
+    """Participants the reminder could not reach: the bot has never talked with them (no chat of
+    theirs is stored). The trial's summary shows the count; who they are is not kept."""
 
 
 def takes_part(trial: Trial, user_key: str) -> bool:
