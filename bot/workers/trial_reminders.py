@@ -20,10 +20,11 @@ marks the trial reminded. A restart that finds the claim already made never make
 
 - claimed and settled, not yet marked: the job exists; the trial is marked (with the count the
   claim's outcome kept);
-- claimed, not settled: the crash came either just before or just after the job was stored, and
-  the ledger cannot tell which. The worker then marks the trial without a new job, so a crash in
-  that instant can cost the participants their reminder but never sends it twice: a reminder is a
-  nudge, and two identical nudges look like a fault.
+- claimed, not settled: the crash (or a store failure while the job was written) came either
+  just before or just after the job was stored, and the ledger cannot tell which. The worker
+  then marks the trial without a new job, so a crash in that instant can cost the participants
+  their reminder but never sends it twice: a reminder is a nudge, and two identical nudges look
+  like a fault.
 
 Marking first (`mark_reminded`, then the job) would lose the reminder in the same way but would not
 keep the count; making the job first and marking after would send it twice after such a crash.
