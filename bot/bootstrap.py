@@ -53,6 +53,7 @@ from content import LANGUAGES, Language
 from dialogs import home
 from dialogs.champion import PROGRESS_RATE, ChampionDialog, ChampionFlow
 from dialogs.flow import Routes, table
+from dialogs.gevinst import GevinstDialog, GevinstFlow
 from dialogs.home import HomeFlow
 from dialogs.ki_check import KiCheckDialog, KiCheckFlow
 from dialogs.language import LanguageFlow
@@ -124,6 +125,7 @@ class Flows:
     learning: LearningFlow
     my_data: MyDataFlow
     language: LanguageFlow
+    gevinst: GevinstFlow
 
     def routes(self) -> Routes:
         return table(
@@ -135,6 +137,7 @@ class Flows:
             self.learning.routes(),
             self.my_data.routes(),
             self.language.routes(),
+            self.gevinst.routes(),
         )
 
 
@@ -253,6 +256,11 @@ def build_flows(
             on_erased=on_stored,
         ),
         language=LanguageFlow(languages, stores.lessons),
+        gevinst=GevinstFlow(
+            dialog=GevinstDialog(LearningCardDialog(content.policy, content.service_areas)),
+            trials=stores.trials,
+            cards=stores.learning_cards,
+        ),
     )
 
 

@@ -192,6 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument(
         "--out", type=Path, default=None, metavar="FILE", help="write to FILE (default: print)"
     )
+    _gevinst_parser(commands)
     return parser
 
 
@@ -391,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sharepoint_setup(args, settings)
     if args.command == "privacy":
         return _privacy(args, settings)
+    if args.command == "gevinst":
+        return _gevinst_export(args, settings)
     if args.command == "worker":
         return _serve(args, settings, role="worker")
     return _serve(args, settings)
@@ -553,3 +556,57 @@ def _language_stored(choice: LanguageChoice | None) -> str:
         return "nothing"
     offered = "offered" if choice.offered else "not offered"
     return f"{choice.language or 'not chosen'} ({offered})"
+
+
+def _gevinst_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gevinst = commands.add_parser("gevinst", help="material for the gevinstverksted")
+    gevinst_commands = gevinst.add_subparsers(dest="gevinst_command", required=True)
+    export = gevinst_commands.add_parser(
+        "export",
+        help="the learning cards of one trial or unit, with a summary, as a spreadsheet "
+        "(benefit and time as employees experienced and reported them, not measured)",
+    )
+    scope = export.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--trial", metavar="ID", help="one trial, by the id its card shows")
+    scope.add_argument(
+        "--unit", metavar="NAME", help="every trial of a unit (its name) or service area (its id)"
+    )
+    export.add_argument("--format", dest="gevinst_format", choices=("csv", "xlsx"), required=True)
+    export.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the file to write (default: gevinst-<trial or unit>.<format> here)",
+    )
+
+
+def _gevinst_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.trials.gevinst import Scope, ScopeKind
+    from bot.operator.export import nothing_stored, store_name
+    from bot.operator.gevinst import Format, NothingFoundError, default_name, export_gevinst
+
+    if nothing_stored(settings):
+        return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR): nothing to export")
+    key = str(args.trial if args.trial is not None else args.unit).strip()
+    if not key:
+        return _fail("--trial/--unit: give a trial id or a unit name")
+    scope = Scope(ScopeKind.TRIAL if args.trial is not None else ScopeKind.UNIT, key)
+    fmt = Format(args.gevinst_format)
+    out: Path = args.out or default_name(scope, fmt)
+    try:
+        found = asyncio.run(export_gevinst(settings, scope, fmt, out))
+    except NothingFoundError:
+        what = "trial with the id" if scope.kind is ScopeKind.TRIAL else "trial of the unit"
+        return _fail(f"no {what} {key!r} in {store_name(settings)}")
+    except StorageUnavailableError:
+        return _fail(f"could not read {store_name(settings)}")
+    except OSError as exc:
+        return _fail(f"could not write {out}: {exc.strerror or 'error'}")
+    except ContentError as exc:
+        return _fail(f"content: {exc}")
+    print(
+        f"kivett: wrote {_cards(found.cards)} ({found.title}) with a summary to {out}; "
+        "benefit and time are as employees experienced and reported them, not measured"
+    )
+    return 0

@@ -388,6 +388,38 @@ class MyDataErasedView:
     privacy_officer: str
 
 
+@dataclass(frozen=True)
+class GevinstBar:
+    """One bar of the gevinstverksted's charts: a label, the value shown beside it, and the bar's
+    length in percent (0–100; 0 draws an empty track)."""
+
+    label: str | UserText
+    value: str
+    percent: int
+
+
+@dataclass(frozen=True)
+class TrialSummaryView:
+    """`gevinst`: the learning cards of a trial or a unit, summed up for the gevinstverksted,
+    with the trials and units to choose from. Every figure is experienced and reported."""
+
+    template: ClassVar[str] = "trial_summary.json.j2"
+    cacheable: ClassVar[bool] = False  # holds what employees wrote
+    verb: str
+    title: str
+    choices: tuple[Choice, ...]  # "trial:<id>" / "unit:<name>" → what the list shows
+    chosen: str = ""  # the choice shown ("" before one is made)
+    notice: str = ""  # why nothing is shown (no trials, nothing found, no cards, storage down)
+    trials: tuple[str, ...] = ()  # one line per trial the summary covers
+    facts: tuple[Fact, ...] = ()
+    benefit: tuple[GevinstBar, ...] = ()
+    hours_title: str = ""
+    hours: tuple[GevinstBar, ...] = ()
+    recommended: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    quotes: tuple[str, ...] = ()
+
+
 CardView = (
     WelcomeView
     | HelpView
@@ -419,4 +451,5 @@ CardView = (
     | LanguageView
     | LanguageChosenView
     | LanguageOfferView
+    | TrialSummaryView
 )
