@@ -62,6 +62,7 @@ from dialogs.learning_flow import LearningFlow
 from dialogs.lessons import LessonsDialog, LessonsFlow
 from dialogs.my_data import MyDataFlow
 from dialogs.text_check import TextCheckFlow
+from dialogs.trials import TrialDialog, TrialsFlow
 
 DATABASE_FILE = "kivett.sqlite3"
 BROADCAST_SAFETY = 0.0
@@ -126,6 +127,7 @@ class Flows:
     my_data: MyDataFlow
     language: LanguageFlow
     gevinst: GevinstFlow
+    trials: TrialsFlow
 
     def routes(self) -> Routes:
         return table(
@@ -138,6 +140,7 @@ class Flows:
             self.my_data.routes(),
             self.language.routes(),
             self.gevinst.routes(),
+            self.trials.routes(),
         )
 
 
@@ -248,6 +251,7 @@ def build_flows(
             on_stored=on_stored,
             sharepoint_delayed=sharepoint_delayed,
             names=content.names,
+            trials=stores.trials,
         ),
         my_data=MyDataFlow(
             personal=stores.personal,
@@ -260,6 +264,14 @@ def build_flows(
             dialog=GevinstDialog(LearningCardDialog(content.policy, content.service_areas)),
             trials=stores.trials,
             cards=stores.learning_cards,
+        ),
+        trials=TrialsFlow(
+            dialog=TrialDialog(
+                content.policy, LearningCardDialog(content.policy, content.service_areas)
+            ),
+            store=stores.trials,
+            clock=clock,
+            on_stored=on_stored,
         ),
     )
 

@@ -33,6 +33,9 @@ class Verb(StrEnum):
     MY_DATA_ERASE = "minedata.erase"
     LANGUAGE = "kivett.language"
     LANGUAGE_SET = "kivett.language_set"
+    TRIAL_NEW = "utproving.new"
+    TRIAL_SUBMIT = "utproving.submit"
+    TRIAL_LIST = "utproving.list"
 
 
 PAYLOAD_VERSION = 1

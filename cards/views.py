@@ -320,6 +320,8 @@ class LearningFormView:
     names: tuple[str, ...] = ()  # possible person names, masked, one line per field
     name_keys: str = ""  # the shown names' keys (hashes), carried by the submit button
     names_again: bool = False  # a confirmation was given, but a name it did not cover is found
+    trials: tuple[Choice, ...] = ()
+    """The person's open trials to file the card under (none shown when empty)."""
 
 
 @dataclass(frozen=True)
@@ -420,6 +422,60 @@ class TrialSummaryView:
     quotes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class TrialFormView:
+    """The trial (utprøving) form for champions. `trial_id` is made when the form is rendered and
+    carried by the submit button, so a second press stores nothing new. `refusal`: the KI-sjekk
+    gave red, with its reasons and next steps (the trial is not registered)."""
+
+    template: ClassVar[str] = "trial_form.json.j2"
+    cacheable: ClassVar[bool] = False
+    trial_id: str
+    areas: tuple[Choice, ...]
+    tasks: tuple[Choice, ...]
+    tools: tuple[Choice, ...]
+    categories: tuple[Choice, ...]
+    values: tuple[tuple[str, str], ...] = ()
+    problems: tuple[str, ...] = ()
+    refusal: tuple[str, ...] = ()
+    refusal_steps: tuple[str, ...] = ()
+    notice: str = ""
+    limits: tuple[int, int, int] = (120, 100, 2000)  # title, short text, long text
+
+
+@dataclass(frozen=True)
+class TrialSavedView:
+    """A registered trial: what it is, its KI-sjekk verdict with the conditions, what comes next."""
+
+    template: ClassVar[str] = "trial_saved.json.j2"
+    trial_id: str
+    verdict: str  # green | yellow
+    facts: tuple[Fact, ...]
+    conditions: tuple[str, ...]
+    next_lines: tuple[str, ...]
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class TrialLine:
+    title: UserText
+    detail: str
+    trial_id: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class TrialListView:
+    """`utprøvinger`: the trials the person takes part in, open ones first, each open one with a
+    button to its learning card."""
+
+    template: ClassVar[str] = "trial_list.json.j2"
+    cacheable: ClassVar[bool] = False
+    trials: tuple[TrialLine, ...]
+    champion: bool = False
+    more: int = 0  # trials left out of a long list
+
+
 CardView = (
     WelcomeView
     | HelpView
@@ -452,4 +508,7 @@ CardView = (
     | LanguageChosenView
     | LanguageOfferView
     | TrialSummaryView
+    | TrialFormView
+    | TrialSavedView
+    | TrialListView
 )

@@ -61,6 +61,10 @@ NOT_PERSON = "not_person"
 """The toggle "this is not a person": confirms the possible names the form showed."""
 NAMES_STATE = "names"
 """The submit button's data: the keys of the names the form showed (never the names)."""
+TRIAL_FIELD = "trial"
+"""The trial (utprøving) the card belongs to: a choice among the person's open trials."""
+NO_TRIAL = "none"
+"""The form's "Ingen" choice (Microsoft's parser wants a value on every choice): no trial."""
 MAX_EXAMPLES = 3
 MAX_LISTED = 10
 VALUE_LIMIT = 4000  # what a returned form may hold per field; longer input was refused anyway
@@ -112,19 +116,24 @@ class LearningCardDialog:
         names: Sequence[str] = (),
         name_keys: Sequence[str] = (),
         names_again: bool = False,
+        trials: Sequence[Choice] = (),
     ) -> LearningFormView:
+        """`trials`: the person's open trials the card may be filed under (none: not asked)."""
         labels = self.labels(texts)
 
         def choices(mapping: Mapping[str, str]) -> tuple[Choice, ...]:
             return tuple(Choice(key, title) for key, title in mapping.items())
 
+        kept = dict(values or {})
+        if kept.get(TRIAL_FIELD) not in (None, "", *(choice.value for choice in trials)):
+            kept[TRIAL_FIELD] = ""  # a trial the person may not choose is never shown back
         return LearningFormView(
             card_id=card_id,
             areas=choices(labels.service_areas),
             tasks=choices(labels.tasks),
             tools=choices(labels.tools),
             categories=choices(labels.categories),
-            values=tuple((values or {}).items()),
+            values=tuple(kept.items()),
             problems=tuple(problems),
             findings=tuple(findings),
             prefilled=prefilled,
@@ -132,6 +141,7 @@ class LearningCardDialog:
             names=tuple(names),
             name_keys=" ".join(name_keys),
             names_again=names_again,
+            trials=tuple(trials),
         )
 
     def checked_form(
@@ -143,6 +153,7 @@ class LearningCardDialog:
         *,
         confirmed: bool,
         notice: str = "",
+        trials: Sequence[Choice] = (),
     ) -> LearningFormView:
         """The form back with what the personal-data check found: hard findings to remove, and
         possible names to remove or confirm. `confirmed`: the names shown are all confirmed, so
@@ -160,6 +171,7 @@ class LearningCardDialog:
             name_keys=found.name_keys,
             names_again=again,
             notice=notice,
+            trials=trials,
         )
 
     def prefill(self, data: Mapping[str, object]) -> dict[str, str]:
@@ -181,17 +193,23 @@ class LearningCardDialog:
     def returned_values(data: Mapping[str, object]) -> dict[str, str]:
         """What the employee wrote, to put back in the form when it needs correcting."""
         values: dict[str, str] = {}
-        for name in (*FORM_FIELDS, NOT_PERSON):
+        for name in (*FORM_FIELDS, NOT_PERSON, TRIAL_FIELD):
             value = data.get(name)
             if isinstance(value, bool):
                 values[name] = "true" if value else "false"
             elif isinstance(value, int | float | str):
                 values[name] = str(value)[:VALUE_LIMIT]
+        if values.get(TRIAL_FIELD) == NO_TRIAL:
+            values[TRIAL_FIELD] = ""
         return values
 
     def problem_lines(self, texts: Texts, errors: Sequence[FieldError]) -> tuple[str, ...]:
         return tuple(
-            texts(f"learning.label.{error.field}")
+            (
+                texts("trials.label.trial_choice")
+                if error.field == TRIAL_FIELD
+                else texts(f"learning.label.{error.field}")
+            )
             + ": "
             + texts(f"learning.problem.{error.problem}")
             for error in errors
@@ -228,7 +246,9 @@ class LearningCardDialog:
         to_sharepoint: bool,
         repeated: bool,
         delayed: bool = False,
+        trial_title: str = "",
     ) -> LearningSavedView:
+        """`trial_title`: the name of the trial the card belongs to ("" for none)."""
         draft = card.draft
         labels = self.labels(texts)
         hours = draft.minutes_saved * draft.times_per_month / 60
@@ -247,6 +267,11 @@ class LearningCardDialog:
                 else "learning.saved_local"
             ),
             facts=(
+                *(
+                    (Fact(texts("trials.fact_trial"), UserText(trial_title)),)
+                    if trial_title
+                    else ()
+                ),
                 Fact(texts("learning.fact_title"), UserText(draft.title)),
                 Fact(
                     texts("learning.fact_tool"), labels.tools.get(draft.tool, UserText(draft.tool))

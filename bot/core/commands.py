@@ -26,6 +26,8 @@ class CommandName(StrEnum):
     SUMMARY = "summary"
     MY_DATA = "my_data"
     LANGUAGE = "language"
+    TRIAL_NEW = "trial_new"
+    TRIALS = "trials"
     UNKNOWN = "unknown"
 
 
@@ -107,6 +109,22 @@ _WORDS: dict[str, CommandName] = {
     "sprak": CommandName.LANGUAGE,
     "målform": CommandName.LANGUAGE,
     "language": CommandName.LANGUAGE,
+    "utprøving": CommandName.TRIAL_NEW,
+    "ny utprøving": CommandName.TRIAL_NEW,
+    "utproving": CommandName.TRIAL_NEW,
+    "ny utproving": CommandName.TRIAL_NEW,
+    "registrer utprøving": CommandName.TRIAL_NEW,
+    "trial": CommandName.TRIAL_NEW,
+    "new trial": CommandName.TRIAL_NEW,
+    "utprøvinger": CommandName.TRIALS,
+    "utprøvingene": CommandName.TRIALS,
+    "utprøvingar": CommandName.TRIALS,
+    "utprøvingane": CommandName.TRIALS,
+    "utprovinger": CommandName.TRIALS,
+    "mine utprøvinger": CommandName.TRIALS,
+    "mine utprøvingar": CommandName.TRIALS,
+    "trials": CommandName.TRIALS,
+    "my trials": CommandName.TRIALS,
 }
 
 _ENGLISH_WORDS = frozenset(
@@ -129,6 +147,10 @@ _ENGLISH_WORDS = frozenset(
         "privacy",
         "delete my data",
         "language",
+        "trial",
+        "new trial",
+        "trials",
+        "my trials",
     }
 )
 """Command words that are English; every other word in `_WORDS` is Norwegian, except these:"""

@@ -50,3 +50,41 @@ def test_language_follows_the_teams_locale(locale: str | None, expected: str) ->
 
 def test_unknown_locale_falls_back_to_the_configured_default() -> None:
     assert language_for_locale("de-DE", default="nn") == "nn"
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("utprøving", "no"),
+        ("Ny utprøving", "no"),
+        ("ny utproving!", "no"),
+        ("trial", "en"),
+        ("New trial", "en"),
+    ],
+)
+def test_trial_words_open_the_form_to_register_a_trial(text: str, written: str) -> None:
+    command = parse_command(text)
+    assert command.name is CommandName.TRIAL_NEW
+    assert command.written == written
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("utprøvinger", "no"),
+        ("Utprøvingar", "no"),
+        ("mine utprøvinger", "no"),
+        ("trials", "en"),
+        ("my trials", "en"),
+    ],
+)
+def test_trials_words_list_the_persons_trials_in_bokmal_nynorsk_and_english(
+    text: str, written: str
+) -> None:
+    command = parse_command(text)
+    assert command.name is CommandName.TRIALS
+    assert command.written == written
+
+
+def test_a_sentence_about_a_trial_is_no_trial_command() -> None:
+    assert parse_command("hvordan går utprøvingen?").name is CommandName.UNKNOWN
