@@ -33,6 +33,7 @@ class Verb(StrEnum):
     MY_DATA_ERASE = "minedata.erase"
     LANGUAGE = "kivett.language"
     LANGUAGE_SET = "kivett.language_set"
+    GEVINST = "gevinst.show"
     TRIAL_NEW = "utproving.new"
     TRIAL_SUBMIT = "utproving.submit"
     TRIAL_LIST = "utproving.list"

@@ -34,11 +34,10 @@ from content import Texts
 from dialogs.flow import Reply, Request, Routes
 from dialogs.learning_card import LearningCardDialog
 
-GEVINST_COMMAND: CommandName | None = CommandName.__members__.get("GEVINST")
-GEVINST_VERB: Verb | None = Verb.__members__.get("GEVINST")
-"""The typed command (`gevinst` / `benefits`) and the card's verb (`gevinst.show`): routed once
-bot/core/commands.py and cards/verbs.py name them."""
-VERB = GEVINST_VERB.value if GEVINST_VERB is not None else "gevinst.show"
+GEVINST_COMMAND = CommandName.GEVINST
+GEVINST_VERB = Verb.GEVINST
+"""The typed command (`gevinst` / `benefits`) and the card's verb (`gevinst.show`)."""
+VERB = GEVINST_VERB.value
 
 SCOPE = "scope"
 """The card's choice: `trial:<id>` or `unit:<name>` (bot.core.trials.gevinst.Scope)."""
@@ -277,8 +276,8 @@ class GevinstFlow:
 
     def routes(self) -> Routes:
         return Routes(
-            commands={GEVINST_COMMAND: self.show} if GEVINST_COMMAND is not None else {},
-            verbs={GEVINST_VERB: self.show} if GEVINST_VERB is not None else {},
+            commands={GEVINST_COMMAND: self.show},
+            verbs={GEVINST_VERB: self.show},
         )
 
     async def show(self, request: Request) -> Reply:

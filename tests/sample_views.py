@@ -14,6 +14,7 @@ from cards.views import (
     ErrorView,
     Fact,
     FallbackView,
+    GevinstBar,
     HelpView,
     KiFlagsView,
     KiMoreView,
@@ -41,6 +42,7 @@ from cards.views import (
     TipComposeView,
     TipPreviewView,
     TipProgressView,
+    TrialSummaryView,
     WelcomeView,
 )
 
@@ -277,4 +279,19 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
     MyDataEraseView(),
     MyDataErasedView(("2 samtalereferanser er slettet.",), False, True, "po@x.no"),
     MyDataErasedView((), True, False, "po@x.no"),
+    TrialSummaryView(
+        Verb.GEVINST.value,
+        "Grunnlag for gevinstverkstedet: Referat",
+        (Choice("trial:t1", "Utprøving: Referat (Sone nord)"), Choice("unit:Sone nord", "Enhet")),
+        chosen="trial:t1",
+        trials=("Referat · Sone nord · 2026-11-02–2026-12-18 · KI-sjekk: grønt · ID t1",),
+        facts=(Fact("Læringskort", "2"), Fact("Opplevd spart tid", "4,0 timer i måneden")),
+        benefit=(GevinstBar("1", "0", 0), GevinstBar("5", "2", 100)),
+        hours_title="Rapportert spart tid per kort",
+        hours=(GevinstBar(UserText("**Brev**"), "3,0 t", 100), GevinstBar("Notat", "1,0 t", 33)),
+        recommended=("Oppsummere: 2 anbefaler",),
+        risks=("Brev: fant på et vedtak",),
+        quotes=("«Klart samme dag.» (Brev)",),
+    ),
+    TrialSummaryView(Verb.GEVINST.value, "Grunnlag for gevinstverkstedet", (), notice="Ingen."),
 )

@@ -28,6 +28,7 @@ class CommandName(StrEnum):
     LANGUAGE = "language"
     TRIAL_NEW = "trial_new"
     TRIALS = "trials"
+    GEVINST = "gevinst"
     UNKNOWN = "unknown"
 
 
@@ -109,6 +110,15 @@ _WORDS: dict[str, CommandName] = {
     "sprak": CommandName.LANGUAGE,
     "målform": CommandName.LANGUAGE,
     "language": CommandName.LANGUAGE,
+    "gevinst": CommandName.GEVINST,
+    "gevinster": CommandName.GEVINST,
+    "gevinstar": CommandName.GEVINST,
+    "gevinstverksted": CommandName.GEVINST,
+    "gevinstverkstedet": CommandName.GEVINST,
+    "gevinstverkstad": CommandName.GEVINST,
+    "gevinstverkstaden": CommandName.GEVINST,
+    "benefits": CommandName.GEVINST,
+    "benefits workshop": CommandName.GEVINST,
     "utprøving": CommandName.TRIAL_NEW,
     "ny utprøving": CommandName.TRIAL_NEW,
     "utproving": CommandName.TRIAL_NEW,
@@ -147,6 +157,8 @@ _ENGLISH_WORDS = frozenset(
         "privacy",
         "delete my data",
         "language",
+        "benefits",
+        "benefits workshop",
         "trial",
         "new trial",
         "trials",

@@ -14,7 +14,7 @@ from cards.renderer import CardRenderer
 from cards.views import NoticeView, TrialSummaryView
 from content import load_catalog
 from dialogs.flow import Reply
-from dialogs.gevinst import GEVINST_COMMAND, GEVINST_VERB, SCOPE, GevinstDialog, GevinstFlow
+from dialogs.gevinst import GEVINST_VERB, SCOPE, GevinstDialog, GevinstFlow
 from dialogs.learning_card import LearningCardDialog
 from tests.card_tree import actions, nodes
 from tests.fakes.stores import FakeLearningCards
@@ -179,7 +179,6 @@ async def test_a_store_that_does_not_answer_is_said_plainly() -> None:
     assert reply.route == "gevinst:storage_down"
 
 
-@pytest.mark.skipif(GEVINST_COMMAND is None, reason="bot/core/commands.py has no GEVINST yet")
 async def test_the_command_reaches_champions_and_refuses_an_employee(harness: Harness) -> None:
     await _fill(harness)
     champion = harness.adapter("a:champion-chat", user=CHAMPION)
@@ -192,11 +191,9 @@ async def test_the_command_reaches_champions_and_refuses_an_employee(harness: Ha
     assert NB("gevinst.for_roles") in _shown(refused)
 
 
-@pytest.mark.skipif(GEVINST_VERB is None, reason="cards/verbs.py has no GEVINST yet")
 async def test_the_cards_button_shows_the_chosen_trial(harness: Harness) -> None:
     await _fill(harness)
     lead = harness.adapter("a:lead-chat", user=LEAD)
-    assert GEVINST_VERB is not None
     response = await invoke(
         lead,
         {
