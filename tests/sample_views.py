@@ -42,6 +42,10 @@ from cards.views import (
     TipComposeView,
     TipPreviewView,
     TipProgressView,
+    TrialFormView,
+    TrialLine,
+    TrialListView,
+    TrialSavedView,
     TrialSummaryView,
     WelcomeView,
 )
@@ -294,4 +298,61 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
         quotes=("«Klart samme dag.» (Brev)",),
     ),
     TrialSummaryView(Verb.GEVINST.value, "Grunnlag for gevinstverkstedet", (), notice="Ingen."),
+    LearningFormView(  # with the person's open trials (utprøvinger), one chosen
+        "0123456789abcdef0123456789abcdef",
+        (Choice("school", "Oppvekst"),),
+        (Choice("write", "Skrive"),),
+        (Choice("chatgpt", "ChatGPT"), Choice("other", "Annet")),
+        (Choice("open", "Åpen"),),
+        values=(("trial", "0123456789abcdef0123456789abcdef"),),
+        trials=(Choice("0123456789abcdef0123456789abcdef", "Svarbrev"),),
+    ),
+    TrialFormView(
+        "0123456789abcdef0123456789abcdef",
+        (Choice("technical", "Tekniske tjenester"),),
+        (Choice("write", "Skrive"),),
+        (Choice("copilot_chat", "Copilot Chat"), Choice("other", "Annet")),
+        (Choice("open", "Åpen"),),
+    ),
+    TrialFormView(
+        "0123456789abcdef0123456789abcdef",
+        (Choice("technical", "Tekniske tjenester"),),
+        (Choice("write", "Skrive"),),
+        (Choice("chatgpt", "ChatGPT"),),
+        (Choice("restricted", "Begrenset"),),
+        values=(("title", "Brev"), ("starts", "2026-11-16"), ("participants", "aad-1\naad-2")),
+        problems=("Siste dag: må fylles ut",),
+        refusal=("Personopplysninger hører ikke hjemme i åpne tjenester.",),
+        refusal_steps=("Bruk et godkjent verktøy.",),
+        notice="Lageret svarer ikke.",
+    ),
+    TrialSavedView(
+        "0123456789abcdef0123456789abcdef",
+        "green",
+        (Fact("Utprøving", UserText("Svarbrev *fet*")), Fact("Periode", "16.11.2026 – 18.12.2026")),
+        ("Sjekk svaret.",),
+        ("Deltakerne kan lage læringskort.",),
+    ),
+    TrialSavedView(
+        "0123456789abcdef0123456789abcdef",
+        "yellow",
+        (Fact("Utprøving", "Svarbrev"),),
+        (),
+        ("Deltakerne kan lage læringskort.",),
+        repeated=True,
+    ),
+    TrialListView(
+        (
+            TrialLine(
+                UserText("Svarbrev"), "Byggesak · pågår", "0123456789abcdef0123456789abcdef", True
+            ),
+            TrialLine(
+                UserText("Referat"), "Stab · avsluttet", "fedcba9876543210fedcba9876543210", False
+            ),
+        ),
+        champion=True,
+        more=3,
+    ),
+    TrialListView((), champion=False),
+    TrialListView((), champion=True),
 )

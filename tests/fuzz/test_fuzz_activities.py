@@ -134,6 +134,7 @@ YES_NO = ("yes", "no")
 DATES = ("0001-01-01", "0001-01-02", "9999-12-31", "2026-02-30", "2026-11-19", "2030-01-01", "x")
 TIMES = ("07:00", "09:00", "16:00", "9", "25:61", "-1:-1", "99999999999999999999:00", "09:99999")
 KEY_VALUES: dict[str, tuple[object, ...]] = {
+    "scope": ("trial:t1", "unit:Sone nord", "unit:", "trial:", "team:x", ""),
     "step": ("task", "tool", "category", "more", "flags", "verdict", "TASK", ""),
     "task": tuple(task.id for task in POLICY.tasks),
     "tool": tuple(tool.id for tool in POLICY.tools),
@@ -174,6 +175,12 @@ KEY_VALUES: dict[str, tuple[object, ...]] = {
     "challenges": ("",),
     "recommend": ("yes", "maybe", "no", "YES"),
     "share": ("true", "false", True, False, "TRUE", "ja"),
+    "trial": ("0123456789abcdef0123456789abcdef", "0" * 32, "none", "", "../../etc/passwd"),
+    "unit": ("Byggesak", ""),
+    "participants": ("aad-user", "aad-user, aad-lead", "a b;c\nd", "<at>Kari</at>", ""),
+    "starts": DATES,
+    "ends": DATES,
+    "success": ("Halvparten av svarene starter fra et utkast.", ""),
 }
 KI_KEYS = (
     "step",
@@ -188,12 +195,28 @@ KI_KEYS = (
 )
 LESSON_KEYS = ("next", "lesson", "answer", "day", "time")
 TIP_KEYS = ("own", "tip", "audience", "channels", "date", "time")
-CARD_KEYS = ("card", *FORM_FIELDS)  # the card id and every input of the form
+CARD_KEYS = ("card", "trial", *FORM_FIELDS)  # the card id, its trial and every input of the form
+TRIAL_KEYS = (
+    "trial",
+    "title",
+    "task",
+    "area",
+    "unit",
+    "tool",
+    "tool_other",
+    "category",
+    "participants",
+    "starts",
+    "ends",
+    "success",
+)
 VERB_KEYS: dict[Verb, tuple[str, ...]] = {
     **{verb: KI_KEYS for verb in Verb if verb.value.startswith("kisjekk.")},
     **{verb: LESSON_KEYS for verb in Verb if verb.value.startswith(("lessons.", "subscribe."))},
     **{verb: TIP_KEYS for verb in Verb if verb.value.startswith("tip.")},
     **{verb: CARD_KEYS for verb in Verb if verb.value.startswith(("laeringskort.", "oppsum"))},
+    **{verb: TRIAL_KEYS for verb in Verb if verb.value.startswith("utproving.")},
+    Verb.GEVINST: ("scope",),
     Verb.TEXT_OPEN: ("text",),
     Verb.TEXT_RUN: ("text",),
     Verb.HELP: (),
@@ -276,6 +299,20 @@ VALID_DATA: dict[tuple[str, ...], dict[str, Any]] = {
     LESSON_KEYS: {"lesson": "1", "next": "2", "answer": "a", "day": "0", "time": "09:00"},
     TIP_KEYS: {"own": "Husk kilden.", "audience": "subscribers", "date": "", "time": ""},
     CARD_KEYS: {name: value for name, value in VALID_SUBMIT.items() if name != "v"},
+    TRIAL_KEYS: {
+        "trial": "0123456789abcdef0123456789abcdef",
+        "title": "Utkast til svarbrev",
+        "task": "write",
+        "area": OPTIONS.service_areas[0],
+        "unit": "Byggesak",
+        "tool": "copilot_chat",
+        "tool_other": "",
+        "category": "open",
+        "participants": "",
+        "starts": "2026-11-19",
+        "ends": "2030-01-01",
+        "success": "Halvparten av svarene starter fra et utkast.",
+    },
     ("text",): {"text": "Kan jeg bruke KI til referater?"},
     ("lang",): {"lang": "nb"},
     ("choice", "lang"): {"choice": "nn", "lang": "nb"},
