@@ -37,6 +37,8 @@ class Verb(StrEnum):
     TRIAL_NEW = "utproving.new"
     TRIAL_SUBMIT = "utproving.submit"
     TRIAL_LIST = "utproving.list"
+    TRIAL_REMINDERS_OFF = "utproving.reminders_off"
+    TRIAL_REMINDERS_ON = "utproving.reminders_on"
 
 
 PAYLOAD_VERSION = 1
