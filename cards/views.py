@@ -370,6 +370,9 @@ class MyDataView:
     more_cards: str
     has_data: bool
     privacy_officer: str
+    trial_lines: tuple[str, ...] = ()  # the person's trials: title and period, nobody else
+    more_trials: str = ""
+    reminders_off: bool = False  # they turned trial reminders off: a button turns them on
 
 
 @dataclass(frozen=True)
@@ -476,6 +479,19 @@ class TrialListView:
     more: int = 0  # trials left out of a long list
 
 
+@dataclass(frozen=True)
+class TrialReminderView:
+    """Near a trial's end, to each participant (bot/workers/trial_reminders.py): file a learning
+    card for it, or turn these reminders off."""
+
+    template: ClassVar[str] = "trial_reminder.json.j2"
+    cacheable: ClassVar[bool] = False
+    trial_id: str
+    title: UserText
+    unit: UserText
+    ends: str  # the last day, as the card's language writes dates
+
+
 CardView = (
     WelcomeView
     | HelpView
@@ -511,4 +527,5 @@ CardView = (
     | TrialFormView
     | TrialSavedView
     | TrialListView
+    | TrialReminderView
 )
