@@ -1,7 +1,8 @@
 """Utprøvinger end to end through the Agents Playground: the Playground's user, a champion
 (`KIVETT_CHAMPIONS`), registers a trial through the form, opens a learning card for it from the
-confirmation card, and files the card; both are in the bot's store, the card naming the trial, and
-the trial is listed under `trials` with its learning-card button.
+confirmation card, and files the card; both are in the bot's store, the card naming the trial, the
+trial is listed under `trials` with its learning-card button, and the gevinstverksted's summary
+(`benefits`) for the trial counts the card.
 
 The Playground's user has locale en-US and writes English commands: the bot answers in English.
 """
@@ -131,8 +132,36 @@ async def test_a_champion_registers_a_trial_and_a_learning_card_is_filed_for_it(
             listing = (await pg.next_message()).card
             assert card_texts(listing)[0] == EN("trials.list_title")
             assert _button(listing, Verb.CARD_OPEN)["data"]["trial"] == trial_id
+
+            # the gevinstverksted's summary for the trial counts the card, as experienced figures
+            await pg.say("benefits")
+            message = await pg.next_message()
+            pick = message.card
+            assert card_texts(pick)[0] == EN("gevinst.title")
+            status, body = await pg.press(
+                message, _button(pick, Verb.GEVINST), inputs={"scope": f"trial:{trial_id}"}
+            )
+            assert status == 200, body
+            summary = _card(body)
+            facts = _facts(summary)
+            assert facts[EN("gevinst.cards")] == "1"
+            assert facts[EN("gevinst.hours")] == EN("gevinst.hours_value", hours="2.0")
+            assert "A good draft." in json.dumps(summary), "the shareable result is quoted"
         lines = bot.log_lines()
         assert not any("building applications" in line for line in lines)
+
+
+def _facts(card: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if isinstance(card, dict):
+        if card.get("type") == "FactSet":
+            found |= {fact["title"]: fact["value"] for fact in card["facts"]}
+        for value in card.values():
+            found |= _facts(value)
+    elif isinstance(card, list):
+        for item in card:
+            found |= _facts(item)
+    return found
 
 
 def _inputs(card: Any) -> list[dict[str, Any]]:
