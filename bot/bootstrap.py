@@ -44,9 +44,10 @@ from bot.teams.connector import KiVettCloudAdapter
 from bot.teams.wiring import Screens, Teams, build_teams
 from bot.workers.broadcast import BroadcastWorker
 from bot.workers.lessons import LessonWorker
-from bot.workers.outbox import OutboxWorker
+from bot.workers.outbox import OutboxWorker, TrialOutbox
 from bot.workers.pacing import Pacer
 from bot.workers.retention import RetentionWorker
+from bot.workers.trial_reminders import TrialReminderWorker
 from cards.renderer import CardRenderer
 from cards.views import CardView
 from content import LANGUAGES, Language
@@ -60,7 +61,7 @@ from dialogs.language import LanguageFlow
 from dialogs.learning_card import LearningCardDialog
 from dialogs.learning_flow import LearningFlow
 from dialogs.lessons import LessonsDialog, LessonsFlow
-from dialogs.my_data import MyDataFlow
+from dialogs.my_data import MyDataFlow, reminder_view
 from dialogs.text_check import TextCheckFlow
 from dialogs.trials import TrialDialog, TrialsFlow
 
@@ -83,8 +84,11 @@ class Overrides:
     run_broadcaster: bool = True
     run_outbox: bool = True
     run_retention: bool = True
+    run_trial_reminders: bool = True
     sink: LearningCardSink | None = None
     """A learning-card sink to use instead of the SharePoint list from settings."""
+    trial_sink: LearningCardSink | None = None
+    """With `sink`: a sink for trials (the trials list); without one, trials stay in the store."""
     sender: ProactiveSender | None = None
     """Where workers send proactive messages instead of the Bot Connector."""
 
@@ -158,6 +162,8 @@ class Services:
     retention: RetentionWorker
     sink: LearningCardSink | None = None
     outbox: OutboxWorker | None = None
+    trial_reminders: TrialReminderWorker | None = None
+    trial_sink: LearningCardSink | None = None
 
     # the stores by name, for the app, the CLI and the tests
     @property
@@ -258,6 +264,7 @@ def build_flows(
             lesson_count=len(content.lessons[settings.default_language].lessons),
             privacy_officer=privacy_officer,
             on_erased=on_stored,
+            trials=stores.trials,
         ),
         language=LanguageFlow(languages, stores.lessons),
         gevinst=GevinstFlow(
@@ -294,7 +301,7 @@ async def build_services(
     def render_card(view: CardView, language: Language) -> dict[str, Any]:
         return renderer.render(view, content.catalog.texts(language))
 
-    sink = overrides.sink or await _sharepoint_sink(settings, dev=dev)
+    sink, trial_sink = await _sharepoint_sinks(settings, overrides, dev=dev)
     learning_dialog = LearningCardDialog(content.policy, content.service_areas)
     outbox = (
         OutboxWorker(
@@ -302,6 +309,7 @@ async def build_services(
             sink=sink,
             labels=learning_dialog.labels(content.catalog.texts("nb")),
             clock=lambda: clock().timestamp(),
+            trials=TrialOutbox(stores.trials, trial_sink) if trial_sink is not None else None,
         )
         if sink is not None
         else None
@@ -373,6 +381,18 @@ async def build_services(
             clock=lambda: clock().timestamp(),
             subscribers=stores.lessons.subscribers,
         ),
+        trial_reminders=TrialReminderWorker(
+            trials=stores.trials,
+            personal=stores.personal,
+            languages=stores.languages,
+            broadcasts=stores.broadcasts,
+            actions=stores.actions,
+            reminder_card=lambda trial, language: render_card(
+                reminder_view(trial, language), language
+            ),
+            malform=settings.default_language,
+            clock=clock,
+        ),
         retention=RetentionWorker(
             personal=stores.personal,
             usage=stores.usage,
@@ -382,6 +402,7 @@ async def build_services(
         ),
         sink=sink,
         outbox=outbox,
+        trial_sink=trial_sink,
     )
 
 
@@ -407,17 +428,24 @@ def _list_url(settings: Settings, sink: LearningCardSink | None) -> Callable[[],
     return url
 
 
-async def _sharepoint_sink(settings: Settings, *, dev: bool) -> LearningCardSink | None:
-    """The SharePoint list from settings, or None: cards then stay in the embedded store."""
+async def _sharepoint_sinks(
+    settings: Settings, overrides: Overrides, *, dev: bool
+) -> tuple[LearningCardSink | None, LearningCardSink | None]:
+    """The learning-card and trials lists from settings, or None: cards and trials then stay in
+    the embedded store."""
+    if overrides.sink is not None:
+        return overrides.sink, overrides.trial_sink
     if not settings.sharepoint_site:
-        return None
+        return None, None
     # imported here: the Graph SDK is large, and only a bot with a SharePoint list needs it
-    from bot.adapters.sharepoint.factory import build_sharepoint_sink
+    from bot.adapters.sharepoint.factory import build_sharepoint_sinks
 
-    return await build_sharepoint_sink(settings, dev=dev)
+    return await build_sharepoint_sinks(settings, dev=dev)
 
 
 async def close_services(services: Services) -> None:
+    if services.trial_sink is not None:  # first: it works on the learning-card sink's thread
+        await services.trial_sink.close()
     if services.sink is not None:
         await services.sink.close()
     await services.teams.close()

@@ -45,6 +45,7 @@ from cards.views import (
     TrialFormView,
     TrialLine,
     TrialListView,
+    TrialReminderView,
     TrialSavedView,
     TrialSummaryView,
     WelcomeView,
@@ -280,6 +281,21 @@ SAMPLE_VIEWS: tuple[CardView, ...] = (
         "po@x.no",
     ),
     MyDataView((Fact("Vettreglene", "0 av 10"),), (), "", False, "po@x.no"),
+    MyDataView(
+        (Fact("Utprøvinger", "2 utprøvinger"),),
+        (),
+        "",
+        True,
+        "po@x.no",
+        trial_lines=(
+            "Referat med \\*\\*Copilot\\*\\* · 01.12.2026–28.02.2027 · registrert av deg",
+        ),
+        more_trials="… og 1 til",
+        reminders_off=True,
+    ),
+    TrialReminderView(
+        "a" * 32, UserText("Referat med **Copilot**"), UserText("Hjemmetjenesten"), "28.02.2027"
+    ),
     MyDataEraseView(),
     MyDataErasedView(("2 samtalereferanser er slettet.",), False, True, "po@x.no"),
     MyDataErasedView((), True, False, "po@x.no"),

@@ -27,8 +27,8 @@ _log = get_logger("app")
 def start_workers(
     services: Services, settings: Settings, overrides: Overrides
 ) -> list[asyncio.Task[None]]:
-    """The background workers (weekly lessons, tips, the learning-card outbox, retention), each a
-    task on this event loop; `overrides` can leave some out (tests)."""
+    """The background workers (weekly lessons, tips, the learning-card outbox, retention, trial
+    reminders), each a task on this event loop; `overrides` can leave some out (tests)."""
     tasks: list[asyncio.Task[None]] = []
     if overrides.run_scheduler:
         tasks.append(
@@ -53,6 +53,12 @@ def start_workers(
         )
     if overrides.run_retention:
         tasks.append(asyncio.create_task(services.retention.run_forever(), name="kivett-retention"))
+    if overrides.run_trial_reminders and services.trial_reminders is not None:
+        tasks.append(
+            asyncio.create_task(
+                services.trial_reminders.run_forever(), name="kivett-trial-reminders"
+            )
+        )
     return tasks
 
 
