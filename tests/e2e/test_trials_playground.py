@@ -9,21 +9,27 @@ The Playground's user has locale en-US and writes English commands: the bot answ
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+import time
 from contextlib import closing
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.adapters.sharepoint.factory import LOCAL_DEV_TOKEN
 from bot.bootstrap import DATABASE_FILE
+from bot.core.sharepoint_schema import TRIAL_LOOKUP_FIELD
 from cards.verbs import Verb
 from content import load_catalog
 from tests.e2e.playground import card_texts, connect, every_action, run_bot, run_playground
 from tests.e2e.test_lessons_playground import PLAYGROUND_USER_AAD
+from tests.fakes.graph import FakeGraph
+from tests.fakes.outbox_items import CARDS_LIST, SITE_URL, TRIALS_LIST, provision_both
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +60,25 @@ async def test_a_champion_registers_a_trial_and_a_learning_card_is_filed_for_it(
     data_dir.mkdir()
     # the bot's own day (Oslo): the trial runs from today for four weeks
     today = datetime.now(ZoneInfo("Europe/Oslo")).date()
-    env = {"KIVETT_CHAMPIONS": PLAYGROUND_USER_AAD}
+    async with FakeGraph(token=LOCAL_DEV_TOKEN) as graph:
+        site_id = await provision_both(graph)  # `kivett sharepoint setup`: both lists, the lookup
+        env = {
+            "KIVETT_CHAMPIONS": PLAYGROUND_USER_AAD,
+            "KIVETT_SHAREPOINT_SITE": SITE_URL,
+            "KIVETT_GRAPH_BASE_URL": graph.base_url,
+            "KIVETT_OUTBOX_INTERVAL_SECONDS": "0.2",
+        }
+        await _run(data_dir, tmp_path, env, today, graph, site_id)
+
+
+async def _run(
+    data_dir: Path,
+    tmp_path: Path,
+    env: dict[str, str],
+    today: date,
+    graph: FakeGraph,
+    site_id: str,
+) -> None:
     with (
         run_bot(data_dir, tmp_path / "bot.log", extra_env=env) as bot,
         run_playground(bot.endpoint, tmp_path) as pg_process,
@@ -147,6 +171,23 @@ async def test_a_champion_registers_a_trial_and_a_learning_card_is_filed_for_it(
             assert facts[EN("gevinst.cards")] == "1"
             assert facts[EN("gevinst.hours")] == EN("gevinst.hours_value", hours="2.0")
             assert "A good draft." in json.dumps(summary), "the shareable result is quoted"
+
+            # the bot's outbox (in its own process) writes the trial, then the card linked to it
+            deadline = time.monotonic() + 30
+            while not graph.items(site_id, CARDS_LIST) and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+            [trial_item] = graph.items(site_id, TRIALS_LIST)
+            assert trial_item["Title"] == "Drafts of replies to building applications"
+            assert trial_item["UtprovingId"] == trial_id
+            [card_item] = graph.items(site_id, CARDS_LIST)
+            [trial_item_id] = [
+                item_id
+                for listed in graph.lists[site_id].values()
+                if listed.display_name == TRIALS_LIST
+                for item_id in listed.items
+            ]
+            assert str(card_item[TRIAL_LOOKUP_FIELD]) == str(trial_item_id)
+            assert graph.violations == []
         lines = bot.log_lines()
         assert not any("building applications" in line for line in lines)
 
