@@ -489,10 +489,12 @@ def _retry_parked(settings: Settings) -> int:
     if nothing_stored(settings):
         return _fail(f"no data in {settings.data_dir} (KIVETT_DATA_DIR)")
     try:
-        count = asyncio.run(retry_parked(settings))
+        count, trials = asyncio.run(retry_parked(settings))
     except StorageUnavailableError:
         return _fail(f"could not use {store_name(settings)}")
     print(f"kivett: {_cards(count, 'parked ')} will be sent again")
+    if trials:
+        print(f"kivett: {trials} parked {'trial' if trials == 1 else 'trials'} will be sent again")
     return 0
 
 

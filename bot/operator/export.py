@@ -75,8 +75,13 @@ async def export_csv(settings: Settings, out: Path) -> int:
     return len(cards)
 
 
-async def retry_parked(settings: Settings) -> int:
-    """Put the cards SharePoint refused back in the outbox; a running bot sends them again.
-    Returns how many. Raises StorageUnavailableError."""
-    async with _learning_cards(settings) as store:
-        return await store.requeue_parked()
+async def retry_parked(settings: Settings) -> tuple[int, int]:
+    """Put the learning cards and trials SharePoint refused back in the outbox; a running bot
+    sends them again (a parked trial also holds back the cards filed under it). Returns how many
+    cards and how many trials. Raises StorageUnavailableError."""
+    stores = await open_stores(settings)
+    try:
+        trials = await stores.trials.requeue_parked()
+        return await stores.learning_cards.requeue_parked(), trials
+    finally:
+        await stores.backend.close()

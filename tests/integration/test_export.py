@@ -21,6 +21,7 @@ from bot.core.learning_cards import CSV_HEADER, DeliveryState, LearningCard
 from bot.operator.export import DELIMITER, export_csv
 from bot.settings import Settings, load_settings
 from tests.azurite import connection_string, free_port, start_azurite
+from tests.fakes.outbox_items import trial
 from tests.integration.test_outbox import card
 
 LEVERANSE = CSV_HEADER.index("leveranse")
@@ -225,3 +226,30 @@ async def test_separators_and_line_breaks_inside_a_cell_stay_in_that_cell(tmp_pa
     assert header == DELIMITER.join(f'"{name}"' for name in CSV_HEADER), (
         "every cell is quoted, so a spreadsheet that assumes commas does not split one either"
     )
+
+
+def test_the_cli_also_puts_a_parked_trial_back_in_the_outbox(
+    configured: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def park_a_trial() -> None:
+        stores = await open_stores(configured)
+        try:
+            assert await stores.trials.add(trial("t1"))
+            await stores.trials.park("t1", "403 accessDenied")
+        finally:
+            await stores.backend.close()
+
+    async def trial_due() -> bool:
+        stores = await open_stores(configured)
+        try:
+            return [s.trial.trial_id for s in await stores.trials.due(time.time(), 10)] == ["t1"]
+        finally:
+            await stores.backend.close()
+
+    asyncio.run(park_a_trial())
+    assert main(["outbox", "retry-parked"]) == 0
+    assert capsys.readouterr().out.strip().splitlines() == [
+        "kivett: 0 parked learning cards will be sent again",
+        "kivett: 1 parked trial will be sent again",
+    ]
+    assert asyncio.run(trial_due()), "the outbox delivers the trial again"
