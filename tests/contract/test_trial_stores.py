@@ -261,3 +261,39 @@ async def test_erasure_removes_the_person_from_every_trial_and_forgets_the_choic
     assert (len(ola.trials), ola.trial_reminders_muted) == (2, True), "nobody else is touched"
     again = await backend.personal.erase("aad-kari")
     assert (again.trials, again.trial_reminders) == (0, False)
+
+
+async def test_erasing_a_delivered_trials_champion_sends_it_back_to_empty_the_item(
+    trials: TrialStore,
+) -> None:
+    """The champion is named in the trial's SharePoint item (Pådriver): erasing them sends the
+    trial back to the outbox in state redact, which empties that column, then it is delivered."""
+    await trials.add(trial("t1"))
+    await trials.add(trial("t2", owner="aad-other", at=NOW + timedelta(minutes=1)))
+    await trials.delivered("t1", "41")
+    await trials.delivered("t2", "42")
+    assert await trials.due(1e12, 10) == []
+    await trials.forget_person("aad-champion")
+    [again] = await trials.due(1e12, 10)
+    assert (again.trial.trial_id, again.state, again.item_id) == ("t1", DeliveryState.REDACT, "41")
+    assert again.trial.owner == ""
+    await trials.delivered("t1", "41")
+    done = await trials.get("t1")
+    assert done is not None
+    assert done.state is DeliveryState.DELIVERED
+    assert await trials.due(1e12, 10) == []
+
+
+async def test_a_trial_whose_champion_is_erased_while_it_is_written_is_redacted_after(
+    trials: TrialStore,
+) -> None:
+    await trials.add(trial("t1"))
+    assert len(await trials.due(1e12, 10)) == 1  # the outbox writes its item, with the champion
+    await trials.forget_person("aad-champion")
+    await trials.delivered("t1", "41")
+    [again] = await trials.due(1e12, 10)
+    assert again.state is DeliveryState.REDACT, "the item was written with the champion's id"
+    await trials.park("t1", "403")
+    assert await trials.requeue_parked() == 1
+    [requeued] = await trials.due(1e12, 10)
+    assert requeued.state is DeliveryState.REDACT, "its item exists: only the column is emptied"

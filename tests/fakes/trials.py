@@ -8,6 +8,8 @@ from bot.core.learning_cards import DeliveryState
 from bot.core.state_keys import require_user_key
 from bot.core.trials import StoredTrial, Trial
 
+_OUTBOX = (DeliveryState.PENDING, DeliveryState.REDACT)
+
 
 class FakeTrials:
     def __init__(self) -> None:
@@ -42,24 +44,25 @@ class FakeTrials:
         due = [
             s
             for s in self._ordered()
-            if s.state is DeliveryState.PENDING and self.next_attempts[s.trial.trial_id] <= now
+            if s.state in _OUTBOX and self.next_attempts[s.trial.trial_id] <= now
         ]
         due.sort(key=lambda s: self.next_attempts[s.trial.trial_id])
         return due[: max(limit, 0)]
 
     async def next_attempt(self) -> float | None:
         pending = [
-            self.next_attempts[s.trial.trial_id]
-            for s in self.trials.values()
-            if s.state is DeliveryState.PENDING
+            self.next_attempts[s.trial.trial_id] for s in self.trials.values() if s.state in _OUTBOX
         ]
         return min(pending, default=None)
 
     async def delivered(self, trial_id: str, item_id: str) -> None:
         stored = self.trials[trial_id]
+        erased = stored.state is DeliveryState.PENDING and not stored.trial.owner
+        if erased:
+            self.next_attempts[trial_id] = 0.0
         self.trials[trial_id] = replace(
             stored,
-            state=DeliveryState.DELIVERED,
+            state=DeliveryState.REDACT if erased else DeliveryState.DELIVERED,
             item_id=item_id,
             reason="",
             attempts=stored.attempts + 1,
@@ -67,7 +70,7 @@ class FakeTrials:
 
     async def retry(self, trial_id: str, at: float, reason: str) -> None:
         stored = self.trials[trial_id]
-        if stored.state is not DeliveryState.PENDING:
+        if stored.state not in _OUTBOX:
             return
         self.trials[trial_id] = replace(stored, reason=reason, attempts=stored.attempts + 1)
         self.next_attempts[trial_id] = at
@@ -81,7 +84,9 @@ class FakeTrials:
     async def requeue_parked(self) -> int:
         parked = [k for k, s in self.trials.items() if s.state is DeliveryState.PARKED]
         for trial_id in parked:
-            self.trials[trial_id] = replace(self.trials[trial_id], state=DeliveryState.PENDING)
+            stored = self.trials[trial_id]
+            again = DeliveryState.REDACT if stored.item_id else DeliveryState.PENDING
+            self.trials[trial_id] = replace(stored, state=again)
             self.next_attempts[trial_id] = 0.0
         return len(parked)
 
@@ -115,6 +120,10 @@ class FakeTrials:
                 continue
             owner = "" if trial.owner == user_key else trial.owner
             new = replace(trial, owner=owner, draft=replace(trial.draft, participants=kept))
-            self.trials[trial_id] = replace(stored, trial=new)
+            state = stored.state
+            if not owner and state is DeliveryState.DELIVERED and stored.item_id:
+                state = DeliveryState.REDACT
+                self.next_attempts[trial_id] = 0.0
+            self.trials[trial_id] = replace(stored, trial=new, state=state)
             changed += 1
         return changed

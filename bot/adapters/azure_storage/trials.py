@@ -82,6 +82,10 @@ def _stored(data: Mapping[str, Any]) -> StoredTrial:
     )
 
 
+_OUTBOX_STATES = (DeliveryState.PENDING.value, DeliveryState.REDACT.value)
+"""States in which the outbox has work: create the item, or empty its Pådriver column."""
+
+
 class AzureTrialStore:
     def __init__(
         self, container: ContainerClient, *, clock: Callable[[], float] = time.time
@@ -122,8 +126,7 @@ class AzureTrialStore:
         due = [
             d
             for d in await self._documents()
-            if d.get("state") == DeliveryState.PENDING.value
-            and float(d.get("next_attempt", 0.0)) <= now
+            if d.get("state") in _OUTBOX_STATES and float(d.get("next_attempt", 0.0)) <= now
         ]
         due.sort(key=lambda d: (float(d.get("next_attempt", 0.0)), str(d["created_at"])))
         return [_stored(d) for d in due[: max(limit, 0)]]
@@ -132,13 +135,20 @@ class AzureTrialStore:
         pending = [
             float(d.get("next_attempt", 0.0))
             for d in await self._documents()
-            if d.get("state") == DeliveryState.PENDING.value
+            if d.get("state") in _OUTBOX_STATES
         ]
         return min(pending, default=None)
 
     async def delivered(self, trial_id: str, item_id: str) -> None:
+        """A pending trial whose champion was erased meanwhile goes on to redact (due now), so
+        the item's Pådriver column is emptied too; a redact trial is delivered again."""
+
         def change(data: dict[str, Any]) -> dict[str, Any] | None:
-            data.update(state=DeliveryState.DELIVERED.value, item_id=item_id, reason="")
+            erased = data.get("owner") == "" and data.get("state") == DeliveryState.PENDING.value
+            state = DeliveryState.REDACT if erased else DeliveryState.DELIVERED
+            data.update(state=state.value, item_id=item_id, reason="")
+            if erased:
+                data["next_attempt"] = 0.0
             data["attempts"] = int(data.get("attempts", 0)) + 1
             return data
 
@@ -146,7 +156,7 @@ class AzureTrialStore:
 
     async def retry(self, trial_id: str, at: float, reason: str) -> None:
         def change(data: dict[str, Any]) -> dict[str, Any] | None:
-            if data.get("state") != DeliveryState.PENDING.value:
+            if data.get("state") not in _OUTBOX_STATES:
                 return None
             data.update(next_attempt=at, reason=reason)
             data["attempts"] = int(data.get("attempts", 0)) + 1
@@ -171,7 +181,8 @@ class AzureTrialStore:
             def change(data: dict[str, Any]) -> dict[str, Any] | None:
                 if data.get("state") != DeliveryState.PARKED.value:
                     return None
-                data.update(state=DeliveryState.PENDING.value, next_attempt=0.0)
+                again = DeliveryState.REDACT if data.get("item_id") else DeliveryState.PENDING
+                data.update(state=again.value, next_attempt=0.0)
                 return data
 
             if await self._update(str(document["trial_id"]), change):
@@ -201,6 +212,9 @@ class AzureTrialStore:
                     return None
                 if current.owner == user_key:
                     data["owner"] = ""
+                    # the item's Pådriver column is emptied too, like a learning card's sender
+                    if data.get("state") == DeliveryState.DELIVERED.value and data.get("item_id"):
+                        data.update(state=DeliveryState.REDACT.value, next_attempt=0.0)
                 data["draft"] = draft_json(replace(current.draft, participants=kept))
                 return data
 

@@ -58,11 +58,21 @@ def forget_person_in(conn: sqlite3.Connection, user_key: str) -> int:
     for row in rows:
         trial = stored_trial(row).trial
         kept = tuple(p for p in trial.draft.participants if p != user_key)
+        owned = trial.owner == user_key
+        # the champion named in a trial's SharePoint item (Pådriver) is emptied there too: a
+        # delivered trial goes back to the outbox in state redact, like a learning card's sender
         conn.execute(
-            "UPDATE trials SET owner = ?, draft = ? WHERE trial_id = ?",
+            "UPDATE trials SET owner = ?, draft = ?, "
+            "state = CASE WHEN ? AND state = 'delivered' AND item_id <> '' THEN 'redact' "
+            "ELSE state END, "
+            "next_attempt = CASE WHEN ? AND state = 'delivered' AND item_id <> '' THEN 0 "
+            "ELSE next_attempt END "
+            "WHERE trial_id = ?",
             (
-                "" if trial.owner == user_key else trial.owner,
+                "" if owned else trial.owner,
                 draft_json(replace(trial.draft, participants=kept)),
+                owned,
+                owned,
                 trial.trial_id,
             ),
         )
@@ -117,7 +127,7 @@ class SqliteTrialStore:
         def work(conn: sqlite3.Connection) -> list[StoredTrial]:
             rows = conn.execute(
                 f"SELECT {TRIAL_COLUMNS} FROM trials "  # noqa: S608
-                "WHERE state = 'pending' AND next_attempt <= ? "
+                "WHERE state IN ('pending', 'redact') AND next_attempt <= ? "
                 "ORDER BY next_attempt, created_at LIMIT ?",
                 (now, limit),
             ).fetchall()
@@ -128,23 +138,30 @@ class SqliteTrialStore:
     async def next_attempt(self) -> float | None:
         def work(conn: sqlite3.Connection) -> float | None:
             row = conn.execute(
-                "SELECT MIN(next_attempt) FROM trials WHERE state = 'pending'"
+                "SELECT MIN(next_attempt) FROM trials WHERE state IN ('pending', 'redact')"
             ).fetchone()
             return None if row is None or row[0] is None else float(row[0])
 
         return await self._db.run(work)
 
     async def delivered(self, trial_id: str, item_id: str) -> None:
+        """The trial's item exists. A pending trial whose champion was erased meanwhile (perhaps
+        while its item was being created, with the champion) goes on to redact, due now; a
+        redact trial is delivered again."""
         await self._update(
             "UPDATE trials SET item_id = ?, reason = '', attempts = attempts + 1, "
-            "state = 'delivered' WHERE trial_id = ?",
+            "state = CASE WHEN state = 'pending' AND owner = '' THEN 'redact' "
+            "ELSE 'delivered' END, "
+            "next_attempt = CASE WHEN state = 'pending' AND owner = '' THEN 0 "
+            "ELSE next_attempt END "
+            "WHERE trial_id = ?",
             (item_id, trial_id),
         )
 
     async def retry(self, trial_id: str, at: float, reason: str) -> None:
         await self._update(
             "UPDATE trials SET attempts = attempts + 1, next_attempt = ?, reason = ? "
-            "WHERE trial_id = ? AND state = 'pending'",
+            "WHERE trial_id = ? AND state IN ('pending', 'redact')",
             (at, reason, trial_id),
         )
 
@@ -158,7 +175,9 @@ class SqliteTrialStore:
     async def requeue_parked(self) -> int:
         def work(conn: sqlite3.Connection) -> int:
             return conn.execute(
-                "UPDATE trials SET next_attempt = 0, state = 'pending' WHERE state = 'parked'"
+                "UPDATE trials SET next_attempt = 0, "
+                "state = CASE WHEN item_id <> '' THEN 'redact' ELSE 'pending' END "
+                "WHERE state = 'parked'"
             ).rowcount
 
         return await self._db.transaction(work)
