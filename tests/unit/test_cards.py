@@ -150,3 +150,26 @@ def test_every_card_the_dialogs_produce_passes_microsofts_parser_with_zero_event
     findings = adaptive_card_findings([card for _, card in cards])
     problems = [(name, found) for (name, _), found in zip(cards, findings, strict=True) if found]
     assert problems == []
+
+
+def test_only_teams_people_picker_may_take_its_choices_from_the_directory() -> None:
+    def picker(query: dict[str, str]) -> dict[str, object]:
+        return {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": "participants",
+                    "isMultiSelect": True,
+                    "choices": [],
+                    "choices.data": query,
+                }
+            ],
+        }
+
+    people = {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+    elsewhere = {"type": "Data.Query", "dataset": "graph.microsoft.com/groups"}
+    accepted, refused = adaptive_card_findings([picker(people), picker(elsewhere)])
+    assert accepted == []
+    assert refused, "any other query is reported"
