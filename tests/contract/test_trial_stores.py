@@ -14,7 +14,7 @@ import pytest
 from bot.bootstrap import open_stores
 from bot.core.learning_cards import DeliveryState
 from bot.core.records import StoredReference
-from bot.core.trials import Trial, TrialDraft
+from bot.core.trials import Trial
 from bot.ports import ConversationReferenceStore, PersonalData, TrialStore
 from bot.settings import Settings
 from tests.azurite import start_azurite
@@ -25,7 +25,7 @@ from tests.fakes.stores import (
     FakePersonalData,
     FakeReferences,
 )
-from tests.fakes.trials import FakeTrials
+from tests.fakes.trials import FakeTrials, sample_trial
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -61,26 +61,16 @@ def trial(
     participants: tuple[str, ...] = ("aad-champion", "aad-kari", "aad-ola"),
     at: datetime = NOW,
 ) -> Trial:
-    return Trial(
-        trial_id=trial_id,
-        created_at=at,
+    return sample_trial(
+        trial_id,
         owner=owner,
-        language="nb",
-        draft=TrialDraft(
-            title="Referat fra teammøter med Copilot",
-            task="summarize",
-            service_area="helse",
-            unit="Hjemmetjenesten sone nord",
-            tool="copilot_chat",
-            tool_other="",
-            category="apen",
-            participants=participants,
-            starts=date(2026, 12, 1),
-            ends=date(2027, 2, 28),
-            success="Referatet er klart samme dag, og deltakerne kjenner seg igjen i det.",
-        ),
-        verdict="green",
-        risk_level="minimal",
+        participants=participants,
+        title="Referat fra teammøter med Copilot",
+        unit="Hjemmetjenesten sone nord",
+        created_at=at,
+        starts=date(2026, 12, 1),
+        ends=date(2027, 2, 28),
+        success="Referatet er klart samme dag, og deltakerne kjenner seg igjen i det.",
     )
 
 

@@ -1,12 +1,14 @@
-"""In-memory `TrialStore` (bot.ports) for unit tests and flows."""
+"""In-memory `TrialStore` (bot.ports) for unit tests and flows, and `sample_trial`, the trial the
+tests build."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, date, datetime
 
 from bot.core.learning_cards import DeliveryState
 from bot.core.state_keys import require_user_key
-from bot.core.trials import StoredTrial, Trial
+from bot.core.trials import StoredTrial, Trial, TrialDraft
 
 _OUTBOX = (DeliveryState.PENDING, DeliveryState.REDACT)
 
@@ -127,3 +129,39 @@ class FakeTrials:
             self.trials[trial_id] = replace(stored, trial=new, state=state)
             changed += 1
         return changed
+
+
+def sample_trial(
+    trial_id: str = "t1",
+    *,
+    owner: str = "aad-champion",
+    participants: tuple[str, ...] = ("aad-champion", "aad-kari"),
+    title: str = "Referater med Copilot",
+    unit: str = "Hjemmetjenesten",
+    created_at: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+    starts: date = date(2026, 11, 2),
+    ends: date = date(2027, 1, 31),
+    success: str = "Referatet er klart samme dag.",
+) -> Trial:
+    """A registered (green) trial of summarising with Copilot Chat in a health unit."""
+    return Trial(
+        trial_id=trial_id,
+        created_at=created_at,
+        owner=owner,
+        language="nb",
+        draft=TrialDraft(
+            title=title,
+            task="summarize",
+            service_area="helse",
+            unit=unit,
+            tool="copilot_chat",
+            tool_other="",
+            category="apen",
+            participants=participants,
+            starts=starts,
+            ends=ends,
+            success=success,
+        ),
+        verdict="green",
+        risk_level="minimal",
+    )

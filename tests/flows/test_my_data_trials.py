@@ -5,12 +5,12 @@ card and on again from `mine data`, and "Slett mine data" takes them out of ever
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.core.trials import Trial, TrialDraft
+from bot.core.trials import Trial
 from cards.verbs import Verb
 from content import load_catalog
+from tests.fakes.trials import sample_trial
 from tests.flows.conftest import Harness, cards_sent, invoke, say, title_of
 from tests.flows.test_ki_check_flow import button, press, texts_in
 from tests.node import adaptive_card_findings
@@ -22,27 +22,7 @@ SECRET = "aad-secret-colleague"
 
 
 def trial(trial_id: str, owner: str, participants: tuple[str, ...], title: str) -> Trial:
-    return Trial(
-        trial_id=trial_id,
-        created_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
-        owner=owner,
-        language="nb",
-        draft=TrialDraft(
-            title=title,
-            task="summarize",
-            service_area="helse",
-            unit="Hjemmetjenesten",
-            tool="copilot_chat",
-            tool_other="",
-            category="apen",
-            participants=participants,
-            starts=date(2026, 11, 2),
-            ends=date(2027, 1, 31),
-            success="Referatet er klart samme dag.",
-        ),
-        verdict="green",
-        risk_level="minimal",
-    )
+    return sample_trial(trial_id, owner=owner, participants=participants, title=title)
 
 
 async def mine_data(harness: Harness, adapter: Any, locale: str = "nb-NO") -> dict[str, Any]:

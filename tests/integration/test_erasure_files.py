@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,12 @@ from bot.bootstrap import DATABASE_FILE, open_stores
 from bot.core.broadcast import RecipientState
 from bot.core.learning_cards import DeliveryState
 from bot.core.records import StoredReference, Subscription
-from bot.core.trials import Trial, TrialDraft
 from bot.operator.export import export_csv
 from bot.ports import Stores
 from bot.settings import Settings
 from bot.teams.references import ReferenceKeeper
 from tests.azurite import start_azurite
+from tests.fakes.trials import sample_trial
 from tests.integration.test_outbox import card
 
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -143,27 +143,7 @@ async def settle_in(stores: Stores, person: Person) -> None:
     )
     # a trial they registered, with both employees taking part; reminders turned off
     await stores.trials.add(
-        Trial(
-            trial_id=f"trial-{person.aad[:8]}",
-            created_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
-            owner=person.aad,
-            language="nb",
-            draft=TrialDraft(
-                title="Referater med Copilot",
-                task="summarize",
-                service_area="helse",
-                unit="Hjemmetjenesten",
-                tool="copilot_chat",
-                tool_other="",
-                category="apen",
-                participants=(KARI.aad, OLA.aad),
-                starts=date(2026, 11, 2),
-                ends=date(2027, 1, 31),
-                success="Referatet er klart samme dag.",
-            ),
-            verdict="green",
-            risk_level="minimal",
-        )
+        sample_trial(f"trial-{person.aad[:8]}", owner=person.aad, participants=(KARI.aad, OLA.aad))
     )
     await stores.trials.mute_reminders(person.aad)
     sent, waiting = f"{person.aad[:8]}-sent", f"{person.aad[:8]}-waiting"

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,10 @@ import pytest
 from bot.bootstrap import open_stores
 from bot.cli import main
 from bot.core.records import StoredReference, Subscription
-from bot.core.trials import Trial, TrialDraft
+from bot.core.trials import Trial
 from bot.settings import Settings, load_settings
 from tests.azurite import start_azurite
+from tests.fakes.trials import sample_trial
 from tests.integration.test_outbox import card
 
 KARI = "6f1c2a1e-0000-4000-8000-00000000kari"
@@ -62,27 +63,7 @@ def _reference(user: str) -> StoredReference:
 
 def _trial() -> Trial:
     """A trial Kari registered, with Ola taking part."""
-    return Trial(
-        trial_id="f" * 32,
-        created_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
-        owner=KARI,
-        language="nb",
-        draft=TrialDraft(
-            title="Referater med Copilot",
-            task="summarize",
-            service_area="helse",
-            unit="Hjemmetjenesten",
-            tool="copilot_chat",
-            tool_other="",
-            category="apen",
-            participants=(KARI, OLA),
-            starts=date(2026, 11, 2),
-            ends=date(2027, 1, 31),
-            success="Referatet er klart samme dag.",
-        ),
-        verdict="green",
-        risk_level="minimal",
-    )
+    return sample_trial("f" * 32, owner=KARI, participants=(KARI, OLA))
 
 
 async def _seed(settings: Settings) -> None:

@@ -16,7 +16,7 @@ from bot.adapters.sqlite.db import SqliteDatabase
 from bot.bootstrap import Overrides, build_services, open_stores
 from bot.core.rate_limit import RateLimiter
 from bot.core.records import StoredReference
-from bot.core.trials import Trial, TrialDraft
+from bot.core.trials import Trial
 from bot.ports import ActionLedger, BroadcastStore, Stores
 from bot.settings import Settings
 from bot.teams.app import start_workers, stop_workers
@@ -27,6 +27,7 @@ from cards.renderer import CardRenderer
 from cards.verbs import Verb
 from content import Language, load_catalog
 from dialogs.my_data import reminder_view
+from tests.fakes.trials import sample_trial
 from tests.node import adaptive_card_findings
 
 ENDS = date(2027, 2, 28)
@@ -62,26 +63,15 @@ class Recorder:
 
 
 def trial(trial_id: str = "a" * 32) -> Trial:
-    return Trial(
-        trial_id=trial_id,
-        created_at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+    return sample_trial(
+        trial_id,
         owner=CHAMPION,
-        language="nb",
-        draft=TrialDraft(
-            title="Referat fra teammøter med **Copilot**",
-            task="summarize",
-            service_area="helse",
-            unit="Hjemmetjenesten sone nord",
-            tool="copilot_chat",
-            tool_other="",
-            category="apen",
-            participants=(CHAMPION, KARI, OLA, NEVER, PER),
-            starts=date(2026, 12, 1),
-            ends=ENDS,
-            success="Referatet er klart samme dag.",
-        ),
-        verdict="green",
-        risk_level="minimal",
+        participants=(CHAMPION, KARI, OLA, NEVER, PER),
+        title="Referat fra teammøter med **Copilot**",
+        unit="Hjemmetjenesten sone nord",
+        created_at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+        starts=date(2026, 12, 1),
+        ends=ENDS,
     )
 
 
