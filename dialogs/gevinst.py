@@ -33,6 +33,7 @@ from cards.views import ButtonSpec, Choice, Fact, GevinstBar, NoticeView, TrialS
 from content import Texts
 from dialogs.flow import Reply, Request, Routes
 from dialogs.learning_card import LearningCardDialog
+from dialogs.trials import show_date
 
 GEVINST_COMMAND = CommandName.GEVINST
 GEVINST_VERB = Verb.GEVINST
@@ -146,8 +147,8 @@ class GevinstDialog:
             "gevinst.trial_line",
             title=UserText(trial.draft.title),
             unit=UserText(trial.draft.unit),
-            starts=trial.draft.starts.isoformat(),
-            ends=trial.draft.ends.isoformat(),
+            starts=show_date(trial.draft.starts, texts.language),
+            ends=show_date(trial.draft.ends, texts.language),
             verdict=texts(verdict) if texts.has(verdict) else UserText(trial.verdict),
             id=trial.trial_id,
         )

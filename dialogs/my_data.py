@@ -14,7 +14,6 @@ to turn them on again) and erased with the rest.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from bot.core.commands import CommandName
 from bot.core.language import as_language
@@ -35,16 +34,12 @@ from cards.views import (
 )
 from content import Texts
 from dialogs.flow import Reply, Request, Routes
+from dialogs.trials import show_date
 
 MAX_TITLES = 10
 """Learning-card titles listed on the card; the rest are counted."""
 MAX_TRIALS = 10
 """Trials listed on the card; the rest are counted."""
-
-
-def show_day(day: date, language: str) -> str:
-    """A date as the card's language writes it (the trial cards write it the same way)."""
-    return day.isoformat() if language == "en" else day.strftime("%d.%m.%Y")
 
 
 def reminder_view(trial: Trial, language: str) -> TrialReminderView:
@@ -53,7 +48,7 @@ def reminder_view(trial: Trial, language: str) -> TrialReminderView:
         trial_id=trial.trial_id,
         title=UserText(trial.draft.title),
         unit=UserText(trial.draft.unit),
-        ends=show_day(trial.draft.ends, language),
+        ends=show_date(trial.draft.ends, language),
     )
 
 
@@ -265,8 +260,8 @@ def _trial_line(texts: Texts, trial: Trial, user_key: str) -> str:
         if trial.owner == user_key
         else "trial_reminders.trial_line",
         title=UserText(trial.draft.title),
-        starts=show_day(trial.draft.starts, texts.language),
-        ends=show_day(trial.draft.ends, texts.language),
+        starts=show_date(trial.draft.starts, texts.language),
+        ends=show_date(trial.draft.ends, texts.language),
     )
 
 

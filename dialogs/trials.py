@@ -91,6 +91,8 @@ async def open_trials(store: TrialStore, user_key: str, today: date) -> list[Tri
 
 
 def show_date(day: date, language: str) -> str:
+    """A date as the card's language writes it: 28.02.2027 in Norwegian, 2027-02-28 in English
+    (every card about trials writes it so)."""
     return day.isoformat() if language == "en" else day.strftime("%d.%m.%Y")
 
 

@@ -3,8 +3,7 @@ and the in-memory fake the flow tests use: what a champion, a participant and th
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,8 +15,7 @@ from bot.core.learning_cards import DeliveryState
 from bot.core.records import StoredReference
 from bot.core.trials import Trial
 from bot.ports import ConversationReferenceStore, PersonalData, TrialStore
-from bot.settings import Settings
-from tests.azurite import start_azurite
+from tests.contract.conftest import backend_settings
 from tests.fakes.stores import (
     FakeBroadcasts,
     FakeLearningCards,
@@ -31,25 +29,12 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with start_azurite(tmp_path_factory.mktemp("azurite") / "azurite.log") as running:
-        yield running.connection_string
-
-
 @pytest.fixture(params=["sqlite", "azure", "fake"])
 async def trials(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TrialStore]:
     if request.param == "fake":
         yield FakeTrials()
         return
-    values = {"KIVETT_DATA_DIR": str(tmp_path)}
-    if request.param == "azure":
-        values |= {
-            "KIVETT_STORAGE": "azure",
-            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
-            "KIVETT_AZURE_CONTAINER": f"trials-{uuid.uuid4().hex[:12]}",
-        }
-    opened = await open_stores(Settings.model_validate(values))
+    opened = await open_stores(backend_settings(request, tmp_path))
     yield opened.trials
     await opened.backend.close()
 
@@ -186,14 +171,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         )
         yield Backend(personal, fake_trials, references)
         return
-    values = {"KIVETT_DATA_DIR": str(tmp_path)}
-    if request.param == "azure":
-        values |= {
-            "KIVETT_STORAGE": "azure",
-            "KIVETT_AZURE_STORAGE_CONNECTION_STRING": request.getfixturevalue("azurite"),
-            "KIVETT_AZURE_CONTAINER": f"trials-{uuid.uuid4().hex[:12]}",
-        }
-    opened = await open_stores(Settings.model_validate(values))
+    opened = await open_stores(backend_settings(request, tmp_path))
     yield Backend(opened.personal, opened.trials, opened.references)
     await opened.backend.close()
 

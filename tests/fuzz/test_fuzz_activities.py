@@ -35,6 +35,7 @@ from cards.verbs import Verb
 from content import LANGUAGES
 from dialogs.actions import MAX_VERB_LENGTH
 from dialogs.learning_card import FORM_FIELDS
+from dialogs.trials import FORM_FIELDS as TRIAL_FORM_FIELDS
 from tests.fuzz.conftest import BOT_ID, CHAMPION_AAD, LEAD_AAD, FuzzApp, encode
 
 FUZZ = settings(
@@ -196,20 +197,7 @@ KI_KEYS = (
 LESSON_KEYS = ("next", "lesson", "answer", "day", "time")
 TIP_KEYS = ("own", "tip", "audience", "channels", "date", "time")
 CARD_KEYS = ("card", "trial", *FORM_FIELDS)  # the card id, its trial and every input of the form
-TRIAL_KEYS = (
-    "trial",
-    "title",
-    "task",
-    "area",
-    "unit",
-    "tool",
-    "tool_other",
-    "category",
-    "participants",
-    "starts",
-    "ends",
-    "success",
-)
+TRIAL_KEYS = ("trial", *TRIAL_FORM_FIELDS)  # the trial id and every input of the form
 VERB_KEYS: dict[Verb, tuple[str, ...]] = {
     **{verb: KI_KEYS for verb in Verb if verb.value.startswith("kisjekk.")},
     **{verb: LESSON_KEYS for verb in Verb if verb.value.startswith(("lessons.", "subscribe."))},
