@@ -511,6 +511,8 @@ class AzureRun:
     record_big_ms: float
     small: int
     big: int
+    shard_writes: int
+    bot_cpu_seconds: float
 
 
 async def _azure(count: int, big: int, workdir: Path) -> AzureRun:
@@ -580,7 +582,10 @@ async def _azure(count: int, big: int, workdir: Path) -> AzureRun:
                 rng=random.Random(16),
             )
             jobs = await store.runnable(time.time())
+            writes_before, cpu_before = store.shard_writes, time.process_time()
             await worker.run_job(jobs[0])
+            shard_writes = store.shard_writes - writes_before
+            cpu = time.process_time() - cpu_before
             tips = [d for d in fake.deliveries if d.conversation_id != CHAMPION_CONVERSATION]
             span = tips[-1].at - tips[0].at if len(tips) > 1 else 0.0
 
@@ -613,6 +618,8 @@ async def _azure(count: int, big: int, workdir: Path) -> AzureRun:
         record_big_ms=record_big,
         small=count,
         big=big,
+        shard_writes=shard_writes,
+        bot_cpu_seconds=cpu,
     )
 
 
@@ -633,7 +640,10 @@ def azure_table(r: AzureRun) -> str:
             "",
             f"Creating the job on Azure took {r.create_small_ms_per_recipient:.2f} ms per "
             f"recipient at {r.small:,} and {r.create_big_ms_per_recipient:.2f} ms at {r.big:,}; "
-            f"progress card updates: {r.progress_updates}.",
+            f"progress card updates: {r.progress_updates}; shard writes while sending: "
+            f"{r.shard_writes:,} ({r.shard_writes / max(r.accepted, 1):.2f} per tip); CPU of the "
+            f"one process (worker, adapters, fake) while sending: {r.bot_cpu_seconds:.1f} s "
+            f"({r.bot_cpu_seconds * 1000 / max(r.accepted, 1):.1f} ms per tip).",
         ]
     )
 
@@ -724,6 +734,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-azure", action="store_true", help="skip the Azure Storage run")
     parser.add_argument("--no-creation", action="store_true", help="skip the job-creation run")
+    parser.add_argument(
+        "--azure-only",
+        action="store_true",
+        help="only the Azure Storage run (min(recipients, 3,000) sent), for measuring; no docs",
+    )
     parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_fake:
@@ -731,6 +746,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     count = args.recipients or (1_000 if args.quick else 10_000)
     subscribers = args.creation or (10_000 if args.quick else 100_000)
+    if args.azure_only:
+        if args.write_docs:
+            parser.error("--azure-only does not write the docs (they need every run)")
+        with tempfile.TemporaryDirectory(prefix="kivett-bench-broadcast-") as tmp:
+            print(azure_table(asyncio.run(_azure(min(count, 3_000), subscribers, Path(tmp)))))
+        return 0
     with tempfile.TemporaryDirectory(prefix="kivett-bench-broadcast-") as tmp:
         made = None if args.no_creation else creation(subscribers, Path(tmp))
         runs = [run(count, kill=False, workdir=Path(tmp)), run(count, kill=True, workdir=Path(tmp))]

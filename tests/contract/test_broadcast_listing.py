@@ -50,8 +50,10 @@ async def _to_subscribers(stores: Stores, due: datetime) -> Progress:
 
 
 async def _taken(stores: Stores, now: float) -> Job:
-    """The job, once this instance may take it (on Azure: when the dead one's lease ran out)."""
-    for _ in range(LEASE_SECONDS * 8):
+    """The job, once this instance may take it (on Azure: when the dead one's lease ran out).
+    Tried for up to 24 times the lease (30 s of real time), generous for a loaded machine: the
+    job normally comes back after about one lease."""
+    for _ in range(LEASE_SECONDS * 24):
         found = await stores.broadcasts.runnable(now)
         if found:
             [job] = found

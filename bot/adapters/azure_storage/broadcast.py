@@ -7,6 +7,12 @@ background) while it works and deletes it when the job is done; if it dies, the 
 after the visibility timeout and another instance resumes with everyone still pending. A scheduled
 job's message is hidden until it is due. A job message received more often than `poison_after`
 times (each crash while holding it counts once) goes to the `-poison` queue and the job stops.
+
+The instance running a job keeps its shards in memory and writes a shard back only with the ETag
+it last read or wrote (`_write_shard`), all results recorded since its last write in one write:
+the writes per second are bounded by the shards being worked on, not by the messages sent (about
+one write per shard per write's round trip). Somebody else's write in between (an erasure) is
+merged, never overwritten: their entries stay, ours are applied on top.
 """
 
 from __future__ import annotations
@@ -21,13 +27,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from azure.storage.blob.aio import ContainerClient
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob.aio import BlobClient, ContainerClient
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
 from bot.adapters.azure_storage.blob import (
+    JSON_CONTENT,
     blob_names,
     create_json,
+    dump_json,
     gather_bounded,
     read_json,
     replace_json,
@@ -41,6 +56,9 @@ from bot.ports import ConversationReferenceStore, StorageUnavailableError
 _log = get_logger("azure_broadcast")
 BROADCASTS = "broadcasts/"
 SHARD_SIZE = 500
+AHEAD_READS = 4
+"""References read at once while the current recipients are sent: few, so the reads spread over
+the batch instead of holding up the sends in one burst."""
 
 
 class LeaseLostError(Exception):
@@ -52,7 +70,11 @@ class _Running:
     job_id: str
     message: QueueMessage
     shards: dict[str, tuple[dict[str, list[Any]], str]]  # shard name → (recipients, etag)
-    dirty: set[str] = field(default_factory=set)
+    # shard name → the conversations whose entries changed since that shard was last written
+    dirty: dict[str, set[str]] = field(default_factory=dict)
+    clients: dict[str, BlobClient] = field(default_factory=dict)  # one per shard, made once
+    # the references handed out by the last `pending` (those still in flight come back next time)
+    known: dict[str, StoredReference | None] = field(default_factory=dict)
     # built once when the job starts, kept up to date per result (O(1) each):
     where: dict[str, str] = field(default_factory=dict)  # conversation → shard name
     waiting: dict[str, None] = field(default_factory=dict)  # conversations still pending
@@ -112,6 +134,9 @@ class AzureBroadcastStore:
         self._clock = clock
         self._shard_size = shard_size
         self._running: _Running | None = None
+        self._flushing = asyncio.Lock()
+        self.shard_writes = 0
+        """Shard writes sent to Azure Storage by this instance (for the benchmark's figures)."""
 
     @staticmethod
     def _job_name(job_id: str) -> str:
@@ -304,9 +329,14 @@ class AzureBroadcastStore:
                 if len(chosen) >= limit:
                     break
         ahead = await self._take_ahead(running)
+        known = running.known
+        for cid, _, _ in chosen:
+            if cid not in ahead and cid in known:
+                ahead[cid] = known[cid]  # handed out last time, still unanswered then
         missing = [cid for cid, _, _ in chosen if cid not in ahead]
         found = await gather_bounded(self._references.get(cid) for cid in missing)
         ahead.update(zip(missing, found, strict=True))
+        running.known = {cid: ahead[cid] for cid, _, _ in chosen}
         picked = {cid for cid, _, _ in chosen}
         following = [
             cid for cid in itertools.islice(running.waiting, 2 * limit) if cid not in picked
@@ -323,7 +353,7 @@ class AzureBroadcastStore:
         ]
 
     async def _read_references(self, cids: list[str]) -> dict[str, StoredReference | None]:
-        found = await gather_bounded(self._references.get(cid) for cid in cids)
+        found = await gather_bounded((self._references.get(cid) for cid in cids), AHEAD_READS)
         return dict(zip(cids, found, strict=True))
 
     @staticmethod
@@ -361,14 +391,108 @@ class AzureBroadcastStore:
                 running.waiting[cid] = None  # tried again after the others
             else:
                 running.waiting.pop(cid, None)
-            running.dirty.add(name)
+            running.dirty.setdefault(name, set()).add(cid)
         await self._flush(running)
 
     async def _flush(self, running: _Running) -> None:
-        dirty, running.dirty = running.dirty, set()
-        for name in dirty:
-            recipients, _ = running.shards[name]
-            await replace_json(self._container, name, recipients)
+        """Write every shard with unwritten results, each once, at the same time; returns when
+        they are all written (a result counts as recorded only then). A failed write keeps its
+        results unwritten for the next flush."""
+        async with self._flushing:
+            dirty, running.dirty = running.dirty, {}
+            try:
+                await asyncio.gather(
+                    *(self._write_shard(running, name, changed) for name, changed in dirty.items())
+                )
+            except BaseException:
+                for name, changed in dirty.items():
+                    if name in running.shards:
+                        running.dirty.setdefault(name, set()).update(changed)
+                raise
+
+    async def _write_shard(self, running: _Running, name: str, changed: set[str]) -> None:
+        """Write the shard as this instance has it, if nobody else wrote it since this instance
+        last read or wrote it; else read theirs, apply our changed entries to it and try again."""
+        for _ in range(10):
+            recipients, etag = running.shards[name]
+            written = await self._upload(running, name, recipients, etag)
+            if written is not None:
+                running.shards[name] = (recipients, written)
+                return
+            found = await read_json(self._container, name)
+            if found is None:
+                return  # the job's blobs are gone: nothing left to record
+            self._merge(running, name, found, changed)
+        raise StorageUnavailableError("recipient shard: too many concurrent writers")
+
+    async def _upload(
+        self, running: _Running, name: str, recipients: dict[str, list[Any]], etag: str
+    ) -> str | None:
+        """Overwrite the shard if it is still the version `etag`: its new ETag, or None if it
+        changed (or is gone)."""
+        client = running.clients.get(name)
+        if client is None:
+            client = running.clients[name] = self._container.get_blob_client(name)
+        self.shard_writes += 1
+        try:
+            answer = await client.upload_blob(
+                dump_json(recipients),
+                overwrite=True,
+                content_settings=JSON_CONTENT,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except AzureError as exc:
+            if isinstance(
+                exc, ResourceModifiedError | ResourceNotFoundError | ResourceExistsError
+            ) or getattr(exc, "status_code", None) in (404, 409, 412):
+                return None
+            raise StorageUnavailableError(
+                f"Azure Storage could not write a '{BROADCASTS.rstrip('/')}' blob"
+            ) from exc
+        return str(answer["etag"])
+
+    @staticmethod
+    def _merge(
+        running: _Running,
+        name: str,
+        found: tuple[dict[str, list[Any]], str],
+        changed: set[str],
+    ) -> None:
+        """Somebody else wrote the shard: theirs becomes ours, with our unwritten entries on top.
+        An entry they renamed (an erased conversation) leaves this job; an unwritten result of
+        one goes to one of the renamed pending entries (which one does not matter: they name
+        nobody), so the job's counts stay right."""
+        theirs, etag = found
+        mine = running.shards[name][0]
+        pending = RecipientState.PENDING.value
+        # a result is only ever recorded for a recipient stored as pending: pair with one of those
+        renamed = iter(
+            [cid for cid, entry in theirs.items() if cid not in mine and entry[1] == pending]
+        )
+        for cid, entry in mine.items():
+            if cid in theirs and cid in changed:
+                theirs[cid] = entry
+                continue
+            stored = theirs.get(cid)
+            if stored is None:  # erased meanwhile
+                running.where.pop(cid, None)
+                running.waiting.pop(cid, None)
+                if cid in changed:
+                    other = next(renamed, None)
+                    if other is not None:
+                        theirs[other] = entry
+                continue
+            before, after = str(entry[1]), str(stored[1])
+            if before != after:  # written by another instance (this one lost the job)
+                running.counts[before] = running.counts.get(before, 0) - 1
+                running.counts[after] = running.counts.get(after, 0) + 1
+                if after == pending:
+                    running.waiting[cid] = None
+                else:
+                    running.waiting.pop(cid, None)
+        changed.intersection_update(theirs)
+        running.shards[name] = (theirs, etag)
 
     async def finish(self, job_id: str, now: float) -> None:
         running = self._current(job_id)
@@ -432,8 +556,8 @@ class AzureBroadcastStore:
     async def forget_recipients(self, conversation_ids: set[str]) -> int:
         """Give these conversations, wherever a job lists them, an id that names no one; the
         jobs' counts stay (one still waiting is then "not found"). Returns how many entries.
-        A job running on another instance at this moment writes its shard back from memory:
-        its entry keeps the id until the next erasure."""
+        A job running on another instance at this moment finds the shard changed when it next
+        writes it, and takes the erasure over (`_merge`): the person is not sent to again."""
         if not conversation_ids:
             return 0
         names = [n for n in await blob_names(self._container, BROADCASTS) if "/shard-" in n]
