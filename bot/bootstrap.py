@@ -8,10 +8,10 @@ sender and the workers that share one pacer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from bot.adapters.language_cache import CachedLanguageChoices
 from bot.adapters.sqlite.actions import SqliteActionLedger
@@ -26,8 +26,11 @@ from bot.adapters.sqlite.trials import SqliteTrialStore
 from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.content_loader import Content, load_content
 from bot.core.broadcast import Progress
+from bot.core.commands import CommandName
 from bot.core.rate_limit import RateLimiter
 from bot.core.records import Job
+from bot.core.trials import Trial
+from bot.logs import get_logger
 from bot.ports import (
     BroadcastJobStore,
     ConversationReferenceStore,
@@ -49,22 +52,26 @@ from bot.workers.pacing import Pacer
 from bot.workers.retention import RetentionWorker
 from bot.workers.trial_reminders import TrialReminderWorker
 from cards.renderer import CardRenderer
+from cards.verbs import Verb
 from cards.views import CardView
 from content import LANGUAGES, Language
 from dialogs import home
-from dialogs.champion import PROGRESS_RATE, ChampionDialog, ChampionFlow
-from dialogs.flow import Routes, table
-from dialogs.gevinst import GevinstDialog, GevinstFlow
+from dialogs.flow import Handler, Reply, Request, Routes, table
 from dialogs.home import HomeFlow
-from dialogs.ki_check import KiCheckDialog, KiCheckFlow
-from dialogs.language import LanguageFlow
-from dialogs.learning_card import LearningCardDialog
-from dialogs.learning_flow import LearningFlow
-from dialogs.lessons import LessonsDialog, LessonsFlow
-from dialogs.my_data import MyDataFlow, reminder_view
-from dialogs.text_check import TextCheckFlow
-from dialogs.trials import TrialDialog, TrialsFlow
 
+if TYPE_CHECKING:
+    # the flows are imported when first used (LazyFlow below); these names are for typing only
+    from dialogs.champion import ChampionFlow
+    from dialogs.gevinst import GevinstFlow
+    from dialogs.ki_check import KiCheckFlow
+    from dialogs.language import LanguageFlow
+    from dialogs.learning_flow import LearningFlow
+    from dialogs.lessons import LessonsFlow
+    from dialogs.my_data import MyDataFlow
+    from dialogs.text_check import TextCheckFlow
+    from dialogs.trials import TrialsFlow
+
+_log = get_logger("bootstrap")
 DATABASE_FILE = "kivett.sqlite3"
 BROADCAST_SAFETY = 0.0
 """No margin below Teams' limits: the limiter counts every message from its start until its answer
@@ -120,32 +127,169 @@ async def open_stores(settings: Settings) -> Stores:
     return await sqlite_stores(settings)
 
 
-@dataclass(frozen=True)
-class Flows:
-    home: HomeFlow
-    ki_check: KiCheckFlow
-    text_check: TextCheckFlow
-    lessons: LessonsFlow
-    champion: ChampionFlow
-    learning: LearningFlow
-    my_data: MyDataFlow
-    language: LanguageFlow
-    gevinst: GevinstFlow
-    trials: TrialsFlow
+class Flow(Protocol):
+    """What every flow in `dialogs/` has: the commands and card verbs it answers."""
+
+    def routes(self) -> Routes: ...
+
+
+F = TypeVar("F", bound=Flow)
+
+
+class FlowDeclarationError(Exception):
+    """A flow answers other commands or verbs than `build_flows` declares for it."""
+
+
+class LazyFlow(Generic[F]):
+    """One flow, built the first time one of its own commands or buttons arrives.
+
+    Start-up imports only what the first answer needs (issue 16: "import what the configuration
+    needs, when it needs it"). The routing table is made at start-up from what each flow is
+    declared to answer in `build_flows`; every entry calls the flow's own handler, building the
+    flow first (and so importing its module, its dialog and the core code behind them) when it is
+    the first. A flow that cannot be built raises from that turn like any handler: the employee
+    gets the error card (the router's on_turn_error), the cause is logged, and the next turn
+    tries again. A flow whose own routes differ from its declaration raises
+    FlowDeclarationError; tests/unit/test_lazy_imports.py builds every flow to catch that."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        commands: Iterable[CommandName] = (),
+        verbs: Iterable[Verb] = (),
+        build: Callable[[], F],
+    ) -> None:
+        self.name = name
+        self.commands = frozenset(commands)
+        self.verbs = frozenset(verbs)
+        self._build = build
+        self._built: tuple[F, Routes] | None = None
+
+    @property
+    def is_built(self) -> bool:
+        return self._built is not None
+
+    def get(self) -> F:
+        """The flow, built now if this is the first time."""
+        return self._flow_and_routes()[0]
 
     def routes(self) -> Routes:
-        return table(
-            self.home.routes(),
-            self.ki_check.routes(),
-            self.text_check.routes(),
-            self.lessons.routes(),
-            self.champion.routes(),
-            self.learning.routes(),
-            self.my_data.routes(),
-            self.language.routes(),
-            self.gevinst.routes(),
-            self.trials.routes(),
+        """The declared commands and verbs, each calling the flow's own handler."""
+        return Routes(
+            commands={name: self._command(name) for name in self.commands},
+            verbs={verb: self._verb(verb) for verb in self.verbs},
         )
+
+    def _flow_and_routes(self) -> tuple[F, Routes]:
+        if self._built is None:
+            try:
+                flow = self._build()
+            except Exception:
+                _log.exception("flow_unavailable", extra={"fields": {"flow": self.name}})
+                raise
+            routes = flow.routes()
+            if set(routes.commands) != self.commands or set(routes.verbs) != self.verbs:
+                raise FlowDeclarationError(
+                    f"{self.name}: answers {sorted(routes.commands)} {sorted(routes.verbs)}, "
+                    f"declared {sorted(self.commands)} {sorted(self.verbs)}"
+                )
+            self._built = (flow, routes)
+        return self._built
+
+    def _command(self, name: CommandName) -> Handler:
+        async def handle(request: Request) -> Reply:
+            return await self._flow_and_routes()[1].commands[name](request)
+
+        return handle
+
+    def _verb(self, verb: Verb) -> Handler:
+        async def handle(request: Request) -> Reply:
+            return await self._flow_and_routes()[1].verbs[verb](request)
+
+        return handle
+
+
+class Flows:
+    """Every flow by name (each a LazyFlow: built on first use) and their routing table."""
+
+    def __init__(
+        self,
+        *,
+        home: LazyFlow[HomeFlow],
+        ki_check: LazyFlow[KiCheckFlow],
+        text_check: LazyFlow[TextCheckFlow],
+        lessons: LazyFlow[LessonsFlow],
+        champion: LazyFlow[ChampionFlow],
+        learning: LazyFlow[LearningFlow],
+        my_data: LazyFlow[MyDataFlow],
+        language: LazyFlow[LanguageFlow],
+        gevinst: LazyFlow[GevinstFlow],
+        trials: LazyFlow[TrialsFlow],
+    ) -> None:
+        self._home, self._ki_check, self._text_check = home, ki_check, text_check
+        self._lessons, self._champion, self._learning = lessons, champion, learning
+        self._my_data, self._language, self._gevinst, self._trials = (
+            my_data,
+            language,
+            gevinst,
+            trials,
+        )
+        self.lazy: tuple[LazyFlow[Any], ...] = (
+            home,
+            ki_check,
+            text_check,
+            lessons,
+            champion,
+            learning,
+            my_data,
+            language,
+            gevinst,
+            trials,
+        )
+
+    def routes(self) -> Routes:
+        return table(*(flow.routes() for flow in self.lazy))
+
+    @property
+    def home(self) -> HomeFlow:
+        return self._home.get()
+
+    @property
+    def ki_check(self) -> KiCheckFlow:
+        return self._ki_check.get()
+
+    @property
+    def text_check(self) -> TextCheckFlow:
+        return self._text_check.get()
+
+    @property
+    def lessons(self) -> LessonsFlow:
+        return self._lessons.get()
+
+    @property
+    def champion(self) -> ChampionFlow:
+        return self._champion.get()
+
+    @property
+    def learning(self) -> LearningFlow:
+        return self._learning.get()
+
+    @property
+    def my_data(self) -> MyDataFlow:
+        return self._my_data.get()
+
+    @property
+    def language(self) -> LanguageFlow:
+        return self._language.get()
+
+    @property
+    def gevinst(self) -> GevinstFlow:
+        return self._gevinst.get()
+
+    @property
+    def trials(self) -> TrialsFlow:
+        return self._trials.get()
 
 
 @dataclass
@@ -212,31 +356,53 @@ def build_flows(
     sharepoint_delayed: Callable[[], bool],
     languages: CachedLanguageChoices,
 ) -> Flows:
-    """One flow per job over the stores. `sink` says whether cards go on to SharePoint;
-    `list_url` where leads open the list."""
+    """One flow per job over the stores, each declared with the commands and verbs it answers
+    and built on first use (LazyFlow). `sink` says whether cards go on to SharePoint; `list_url`
+    where leads open the list."""
     privacy_officer = content.policy.contacts["privacy_officer"].email
-    home_flow = HomeFlow(privacy_officer=privacy_officer, retention_days=settings.retention_days)
-    return Flows(
-        home=home_flow,
-        ki_check=KiCheckFlow(
+    home_flow = LazyFlow(
+        "home",
+        commands=(CommandName.HELP, CommandName.ABOUT),
+        verbs=(Verb.HELP, Verb.ABOUT),
+        build=lambda: HomeFlow(
+            privacy_officer=privacy_officer, retention_days=settings.retention_days
+        ),
+    )
+
+    def ki_check() -> KiCheckFlow:
+        from dialogs.ki_check import KiCheckDialog, KiCheckFlow
+
+        return KiCheckFlow(
             dialog=KiCheckDialog(content.policy),
             policy=content.policy,
             lexicon=content.lexicon,
             usage=stores.usage,
-            fallback=home_flow.fallback,
+            fallback=home_flow.get().fallback,
             actions=stores.actions,
             clock=clock,
-        ),
-        text_check=TextCheckFlow(content.names),
-        lessons=LessonsFlow(
+        )
+
+    def text_check() -> TextCheckFlow:
+        from dialogs.text_check import TextCheckFlow
+
+        return TextCheckFlow(content.names)
+
+    def lessons() -> LessonsFlow:
+        from dialogs.lessons import LessonsDialog, LessonsFlow
+
+        return LessonsFlow(
             books=content.lessons,
             store=stores.lessons,
             clock=clock,
             dialog=LessonsDialog(content.policy.sources),
             catalog=content.catalog,
             actions=stores.actions,
-        ),
-        champion=ChampionFlow(
+        )
+
+    def champion() -> ChampionFlow:
+        from dialogs.champion import ChampionFlow
+
+        return ChampionFlow(
             books=content.lessons,
             broadcasts=stores.broadcasts,
             references=stores.references,
@@ -245,8 +411,13 @@ def build_flows(
             clock=clock,
             channel_language=settings.default_language,
             actions=stores.actions,
-        ),
-        learning=LearningFlow(
+        )
+
+    def learning() -> LearningFlow:
+        from dialogs.learning_card import LearningCardDialog
+        from dialogs.learning_flow import LearningFlow
+
+        return LearningFlow(
             dialog=LearningCardDialog(content.policy, content.service_areas),
             policy=content.policy,
             store=stores.learning_cards,
@@ -258,27 +429,119 @@ def build_flows(
             sharepoint_delayed=sharepoint_delayed,
             names=content.names,
             trials=stores.trials,
-        ),
-        my_data=MyDataFlow(
+        )
+
+    def my_data() -> MyDataFlow:
+        from dialogs.my_data import MyDataFlow
+
+        return MyDataFlow(
             personal=stores.personal,
             lesson_count=len(content.lessons[settings.default_language].lessons),
             privacy_officer=privacy_officer,
             on_erased=on_stored,
             trials=stores.trials,
-        ),
-        language=LanguageFlow(languages, stores.lessons),
-        gevinst=GevinstFlow(
+        )
+
+    def language() -> LanguageFlow:
+        from dialogs.language import LanguageFlow
+
+        return LanguageFlow(languages, stores.lessons)
+
+    def gevinst() -> GevinstFlow:
+        from dialogs.gevinst import GevinstDialog, GevinstFlow
+        from dialogs.learning_card import LearningCardDialog
+
+        return GevinstFlow(
             dialog=GevinstDialog(LearningCardDialog(content.policy, content.service_areas)),
             trials=stores.trials,
             cards=stores.learning_cards,
-        ),
-        trials=TrialsFlow(
+        )
+
+    def trials() -> TrialsFlow:
+        from dialogs.learning_card import LearningCardDialog
+        from dialogs.trials import TrialDialog, TrialsFlow
+
+        return TrialsFlow(
             dialog=TrialDialog(
                 content.policy, LearningCardDialog(content.policy, content.service_areas)
             ),
             store=stores.trials,
             clock=clock,
             on_stored=on_stored,
+        )
+
+    return Flows(
+        home=home_flow,
+        ki_check=LazyFlow(
+            "ki_check",
+            commands=(CommandName.KI_CHECK, CommandName.UNKNOWN),
+            verbs=(
+                Verb.KI_START,
+                Verb.KI_NEXT,
+                Verb.KI_BACK,
+                Verb.KI_CONFIRM,
+                Verb.KI_CORRECT,
+                Verb.KI_FEEDBACK,
+            ),
+            build=ki_check,
+        ),
+        text_check=LazyFlow(
+            "text_check",
+            commands=(CommandName.TEXT_CHECK,),
+            verbs=(Verb.TEXT_OPEN, Verb.TEXT_RUN),
+            build=text_check,
+        ),
+        lessons=LazyFlow(
+            "lessons",
+            commands=(CommandName.LESSONS, CommandName.SUBSCRIBE, CommandName.UNSUBSCRIBE),
+            verbs=(
+                Verb.LESSONS_OVERVIEW,
+                Verb.LESSON_OPEN,
+                Verb.LESSON_ANSWER,
+                Verb.SUBSCRIBE_FORM,
+                Verb.SUBSCRIBE_SAVE,
+                Verb.UNSUBSCRIBE,
+            ),
+            build=lessons,
+        ),
+        champion=LazyFlow(
+            "champion",
+            commands=(CommandName.WEEKLY_TIP,),
+            verbs=(Verb.TIP_COMPOSE, Verb.TIP_PREVIEW, Verb.TIP_SEND),
+            build=champion,
+        ),
+        learning=LazyFlow(
+            "learning",
+            commands=(CommandName.LEARNING_CARD, CommandName.SUMMARY),
+            verbs=(Verb.CARD_OPEN, Verb.CARD_SUBMIT, Verb.SUMMARY),
+            build=learning,
+        ),
+        my_data=LazyFlow(
+            "my_data",
+            commands=(CommandName.MY_DATA,),
+            verbs=(
+                Verb.MY_DATA,
+                Verb.MY_DATA_ERASE_ASK,
+                Verb.MY_DATA_ERASE,
+                Verb.TRIAL_REMINDERS_OFF,
+                Verb.TRIAL_REMINDERS_ON,
+            ),
+            build=my_data,
+        ),
+        language=LazyFlow(
+            "language",
+            commands=(CommandName.LANGUAGE,),
+            verbs=(Verb.LANGUAGE, Verb.LANGUAGE_SET),
+            build=language,
+        ),
+        gevinst=LazyFlow(
+            "gevinst", commands=(CommandName.GEVINST,), verbs=(Verb.GEVINST,), build=gevinst
+        ),
+        trials=LazyFlow(
+            "trials",
+            commands=(CommandName.TRIAL_NEW, CommandName.TRIALS),
+            verbs=(Verb.TRIAL_NEW, Verb.TRIAL_SUBMIT, Verb.TRIAL_LIST),
+            build=trials,
         ),
     )
 
@@ -302,15 +565,8 @@ async def build_services(
         return renderer.render(view, content.catalog.texts(language))
 
     sink, trial_sink = await _sharepoint_sinks(settings, overrides, dev=dev)
-    learning_dialog = LearningCardDialog(content.policy, content.service_areas)
     outbox = (
-        OutboxWorker(
-            store=stores.learning_cards,
-            sink=sink,
-            labels=learning_dialog.labels(content.catalog.texts("nb")),
-            clock=lambda: clock().timestamp(),
-            trials=TrialOutbox(stores.trials, trial_sink) if trial_sink is not None else None,
-        )
+        _outbox(content, stores, sink, trial_sink, clock=lambda: clock().timestamp())
         if sink is not None
         else None
     )
@@ -343,16 +599,17 @@ async def build_services(
     )
     sender = overrides.sender or teams.sender
     pacer = Pacer(RateLimiter(safety=BROADCAST_SAFETY), clock=lambda: clock().timestamp())
-    lessons = flows.lessons
 
     def weekly_card(language: Language, completed: frozenset[int]) -> Mapping[str, Any]:
-        return render_card(lessons.weekly_view(language, completed), language)
+        return render_card(flows.lessons.weekly_view(language, completed), language)
 
     def progress_card(job: Job, progress: Progress, now: float) -> Mapping[str, Any]:
         language: Language = next(
             (lang for lang in LANGUAGES if lang == job.progress_language), "nb"
         )
         texts = content.catalog.texts(language)
+        from dialogs.champion import PROGRESS_RATE, ChampionDialog  # with the first broadcast
+
         view = ChampionDialog().progress(texts, progress, progress.seconds_left(PROGRESS_RATE))
         return renderer.render(view, texts)
 
@@ -388,7 +645,7 @@ async def build_services(
             broadcasts=stores.broadcasts,
             actions=stores.actions,
             reminder_card=lambda trial, language: render_card(
-                reminder_view(trial, language), language
+                _reminder_view(trial, language), language
             ),
             malform=settings.default_language,
             clock=clock,
@@ -404,6 +661,35 @@ async def build_services(
         outbox=outbox,
         trial_sink=trial_sink,
     )
+
+
+def _outbox(
+    content: Content,
+    stores: Stores,
+    sink: LearningCardSink,
+    trial_sink: LearningCardSink | None,
+    *,
+    clock: Callable[[], float],
+) -> OutboxWorker:
+    """The outbox to SharePoint, labelling list columns as the learning card does (bokmål)."""
+    from dialogs.learning_card import LearningCardDialog
+
+    labels = LearningCardDialog(content.policy, content.service_areas).labels(
+        content.catalog.texts("nb")
+    )
+    return OutboxWorker(
+        store=stores.learning_cards,
+        sink=sink,
+        labels=labels,
+        clock=clock,
+        trials=TrialOutbox(stores.trials, trial_sink) if trial_sink is not None else None,
+    )
+
+
+def _reminder_view(trial: Trial, language: Language) -> CardView:
+    from dialogs.my_data import reminder_view  # with the first trial reminder
+
+    return reminder_view(trial, language)
 
 
 def _nothing() -> None:

@@ -3,7 +3,7 @@ handler up in the flows' table, and sends the card it gets back. No feature logi
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.schema import ChannelAccount
@@ -22,8 +22,10 @@ from cards.renderer import CardRenderer
 from cards.verbs import Verb
 from cards.views import CardView, LanguageOfferView
 from content import Catalog, Language
-from dialogs.actions import CardAction, RejectedAction, parse_action
 from dialogs.flow import Reply, Request, Routes
+
+if TYPE_CHECKING:
+    from dialogs.actions import CardAction, RejectedAction
 
 _log = get_logger("router")
 
@@ -106,6 +108,10 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
         shown_in = card_language(turn_context)
         stored = None if shown_in else await self._stored_choice(turn_context)
         caller = self._caller(turn_context, stored, card=shown_in)
+        # imported at the first card action: its payload check (pydantic) is not needed to answer
+        # a message, so a bot's first answer does not wait for it (docs/performance.md)
+        from dialogs.actions import parse_action
+
         action = parse_action(turn_context.activity.value)
         view, language = await self._view_for(turn_context, caller, action)
         return card_invoke_response(self._render(language, view))
@@ -113,6 +119,8 @@ class Router(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type
     async def _view_for(
         self, turn_context: TurnContext, caller: Caller, action: CardAction | RejectedAction
     ) -> tuple[CardView, Language]:
+        from dialogs.actions import RejectedAction
+
         if isinstance(action, RejectedAction):
             _note(turn_context, f"action:rejected:{action.problem}")
             return self._rejected, caller.language
