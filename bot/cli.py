@@ -11,17 +11,20 @@ import uuid
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.content_loader import load_content
-from bot.core.content_warnings import ContentWarning
-from bot.core.records import LanguageChoice
 from bot.logs import configure_logging, get_logger
-from bot.operator.packaging import PackageError, PackageOptions, write_package
 from bot.ports import StorageUnavailableError
 from bot.settings import Settings, SettingsError, load_settings
 from content import LANGUAGES, ContentError, load_catalog, read_yaml
+
+if TYPE_CHECKING:
+    # each command imports what only it needs (`kivett serve` answers sooner for it)
+    from bot.core.content_warnings import ContentWarning
+    from bot.core.records import LanguageChoice
 
 DEFAULT_PORT = 3978
 DEFAULT_WORKER_PORT = 3979
@@ -83,10 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--bot-id", required=True, help="the bot's Entra app (client) id")
     package.add_argument("--out", type=Path, default=Path("build/kivett.zip"))
     package.add_argument("--version", default="0.1.0", help="app version, like 1.2.3")
-    package.add_argument("--developer-name", default=PackageOptions.developer_name)
-    package.add_argument("--website-url", default=PackageOptions.website_url)
-    package.add_argument("--privacy-url", default=PackageOptions.privacy_url)
-    package.add_argument("--terms-url", default=PackageOptions.terms_url)
+    # without one of these, the manifest takes PackageOptions' own (bot/operator/packaging.py)
+    package.add_argument("--developer-name", default=None)
+    package.add_argument("--website-url", default=None)
+    package.add_argument("--privacy-url", default=None)
+    package.add_argument("--terms-url", default=None)
     package.add_argument("--domain", default="", help="the bot's host name, added to validDomains")
 
     export = commands.add_parser("export", help="write the stored learning cards to a file")
@@ -266,7 +270,6 @@ def _serve(args: argparse.Namespace, settings: Settings, *, role: str = "serve")
         },
     )
     from bot.adapters.sqlite.db import StoreOpenError
-    from bot.operator.export import store_name
     from bot.teams.app import create_app, create_worker_app
 
     app = (
@@ -279,6 +282,8 @@ def _serve(args: argparse.Namespace, settings: Settings, *, role: str = "serve")
     except StoreOpenError as exc:  # names the file and what to do, in one line
         return _fail(str(exc))
     except StorageUnavailableError:
+        from bot.operator.export import store_name
+
         return _fail(
             f"could not open {store_name(settings)}: check that it exists and that the bot may "
             "read and write it"
@@ -287,15 +292,19 @@ def _serve(args: argparse.Namespace, settings: Settings, *, role: str = "serve")
 
 
 def _package(args: argparse.Namespace) -> int:
+    from bot.operator.packaging import PackageError, PackageOptions, write_package
+
+    given: dict[str, str] = {
+        name: value
+        for name in ("developer_name", "website_url", "privacy_url", "terms_url")
+        if (value := getattr(args, name)) is not None
+    }
     options = PackageOptions(
         app_id=args.app_id,
         bot_id=args.bot_id,
         version=args.version,
-        developer_name=args.developer_name,
-        website_url=args.website_url,
-        privacy_url=args.privacy_url,
-        terms_url=args.terms_url,
         domain=args.domain,
+        **given,
     )
     try:
         out = write_package(options, load_catalog(), args.out)
