@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from azure.core.exceptions import ServiceRequestError
 from azure.storage.blob.aio import BlobClient
 
 from bot.adapters.azure_storage.blob import AzureBlobStore, blob_names, read_json
@@ -20,6 +21,7 @@ from bot.adapters.azure_storage.state import AzureBlobConversationReferences
 from bot.core.broadcast import RecipientState
 from bot.core.rate_limit import RateLimiter
 from bot.core.records import Job
+from bot.ports import StorageUnavailableError
 from bot.workers.broadcast import BroadcastWorker
 from bot.workers.pacing import Pacer
 from tests.azure_storage.test_queue_work import Queues, _references, jobs_store, queues
@@ -202,3 +204,29 @@ async def test_an_erasure_during_a_running_job_is_kept_and_its_results_still_cou
     assert (progress.total, progress.sent) == (7, 3)
     await runner.close()
     await eraser.close()
+
+
+async def test_results_a_failed_write_left_unwritten_go_out_with_the_next_write(
+    blob_store: AzureBlobStore, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = jobs_store(blob_store, queues)
+    recipients = await _references(blob_store, 14)  # two shards: persons 0-6 and 7-13
+    job = await _running(store, recipients)
+    real = BlobClient.upload_blob
+    failures = [ServiceRequestError("Azure Storage is unreachable")]
+
+    async def once_unreachable(client: BlobClient, *args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real(client, *args, **kwargs)
+
+    monkeypatch.setattr(BlobClient, "upload_blob", once_unreachable)
+    with pytest.raises(StorageUnavailableError):
+        await store.record(job.id, [("a:person-0", SENT, 1, 0.0, 201)])
+    assert Counter((await _stored_states(blob_store, job.id)).values()) == {"pending": 14}
+
+    await store.record(job.id, [("a:person-7", SENT, 1, 0.0, 201)])  # the other shard
+    stored = await _stored_states(blob_store, job.id)
+    assert (stored["a:person-0"], stored["a:person-7"]) == ("sent", "sent")
+    assert Counter(stored.values()) == {"sent": 2, "pending": 12}
+    await store.close()
