@@ -8,8 +8,11 @@ The bound: a turn's work (rendering, storage, the reply to Teams) interleaves on
 Without a bound, 2,000 turns arriving together all start, each holds its coroutines, its card and
 its outgoing connection wait, the reply POSTs queue behind the connection pool until they time
 out, and memory grows with the backlog. With it, at most `max_turns` turns do work; the others
-wait in arrival order before starting (holding only their parsed activity), so every started turn
-finishes quickly and memory is bounded by the limit rather than by the load.
+wait in arrival order before starting (holding their request, activity and turn context, but no
+card, storage call or outgoing connection), so every started turn finishes quickly and the work in
+progress is bounded by the limit rather than by the load. The waiting requests are bounded by the
+callers: one per conversation while callers wait for their answers, more only when callers give up
+and send again while the turn they gave up on still waits (see docs/performance.md, bench/soak).
 """
 
 from __future__ import annotations
