@@ -353,8 +353,17 @@ class AzureBroadcastStore:
         ]
 
     async def _read_references(self, cids: list[str]) -> dict[str, StoredReference | None]:
-        found = await gather_bounded((self._references.get(cid) for cid in cids), AHEAD_READS)
-        return dict(zip(cids, found, strict=True))
+        """`AHEAD_READS` readers take the next conversation in turn (a read is only begun when
+        a reader is free, so cancelling this leaves no read unstarted behind)."""
+        found: dict[str, StoredReference | None] = {}
+        todo = iter(cids)
+
+        async def reader() -> None:
+            for cid in todo:
+                found[cid] = await self._references.get(cid)
+
+        await asyncio.gather(*(reader() for _ in range(AHEAD_READS)))
+        return {cid: found[cid] for cid in cids}
 
     @staticmethod
     async def _take_ahead(running: _Running) -> dict[str, StoredReference | None]:
