@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -27,7 +27,6 @@ from bot.adapters.sqlite.usage import SqliteUsageStats
 from bot.content_loader import Content, load_content
 from bot.core.broadcast import Progress
 from bot.core.commands import CommandName
-from bot.core.rate_limit import RateLimiter
 from bot.core.records import Job
 from bot.core.trials import Trial
 from bot.logs import get_logger
@@ -45,12 +44,6 @@ from bot.settings import Settings
 from bot.teams.auth import ChannelAuthEndpoints
 from bot.teams.connector import KiVettCloudAdapter
 from bot.teams.wiring import Screens, Teams, build_teams
-from bot.workers.broadcast import BroadcastWorker
-from bot.workers.lessons import LessonWorker
-from bot.workers.outbox import OutboxWorker, TrialOutbox
-from bot.workers.pacing import Pacer
-from bot.workers.retention import RetentionWorker
-from bot.workers.trial_reminders import TrialReminderWorker
 from cards.renderer import CardRenderer
 from cards.verbs import Verb
 from cards.views import CardView
@@ -60,7 +53,14 @@ from dialogs.flow import Handler, Reply, Request, Routes, table
 from dialogs.home import HomeFlow
 
 if TYPE_CHECKING:
-    # the flows are imported when first used (LazyFlow below); these names are for typing only
+    # for typing only: the workers are imported when they start (Services.workers), each flow
+    # when first used (LazyFlow below)
+    from bot.workers.broadcast import BroadcastWorker
+    from bot.workers.lessons import LessonWorker
+    from bot.workers.outbox import OutboxWorker
+    from bot.workers.pacing import Pacer
+    from bot.workers.retention import RetentionWorker
+    from bot.workers.trial_reminders import TrialReminderWorker
     from dialogs.champion import ChampionFlow
     from dialogs.gevinst import GevinstFlow
     from dialogs.ki_check import KiCheckFlow
@@ -292,6 +292,17 @@ class Flows:
         return self._trials.get()
 
 
+@dataclass(frozen=True)
+class Workers:
+    """The background workers and the pacer they share (one Teams budget for all of them)."""
+
+    pacer: Pacer
+    lessons: LessonWorker
+    broadcaster: BroadcastWorker
+    retention: RetentionWorker
+    trial_reminders: TrialReminderWorker
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -300,14 +311,39 @@ class Services:
     stores: Stores
     flows: Flows
     teams: Teams
-    pacer: Pacer
-    lessons_worker: LessonWorker
-    broadcaster: BroadcastWorker
-    retention: RetentionWorker
+    build_workers: Callable[[], Workers]
+    """Builds the workers (importing their modules) the first time `workers` is asked for: when
+    they start, or when a test or tool uses one. `kivett serve --no-workers` never does."""
     sink: LearningCardSink | None = None
     outbox: OutboxWorker | None = None
-    trial_reminders: TrialReminderWorker | None = None
     trial_sink: LearningCardSink | None = None
+    _workers: Workers | None = field(default=None, init=False, repr=False)
+
+    @property
+    def workers(self) -> Workers:
+        if self._workers is None:
+            self._workers = self.build_workers()
+        return self._workers
+
+    @property
+    def pacer(self) -> Pacer:
+        return self.workers.pacer
+
+    @property
+    def lessons_worker(self) -> LessonWorker:
+        return self.workers.lessons
+
+    @property
+    def broadcaster(self) -> BroadcastWorker:
+        return self.workers.broadcaster
+
+    @property
+    def retention(self) -> RetentionWorker:
+        return self.workers.retention
+
+    @property
+    def trial_reminders(self) -> TrialReminderWorker | None:
+        return self.workers.trial_reminders
 
     # the stores by name, for the app, the CLI and the tests
     @property
@@ -598,7 +634,6 @@ async def build_services(
         auth_endpoints=overrides.auth_endpoints,
     )
     sender = overrides.sender or teams.sender
-    pacer = Pacer(RateLimiter(safety=BROADCAST_SAFETY), clock=lambda: clock().timestamp())
 
     def weekly_card(language: Language, completed: frozenset[int]) -> Mapping[str, Any]:
         return render_card(flows.lessons.weekly_view(language, completed), language)
@@ -613,6 +648,55 @@ async def build_services(
         view = ChampionDialog().progress(texts, progress, progress.seconds_left(PROGRESS_RATE))
         return renderer.render(view, texts)
 
+    def workers() -> Workers:
+        from bot.core.rate_limit import RateLimiter
+        from bot.workers.broadcast import BroadcastWorker
+        from bot.workers.lessons import LessonWorker
+        from bot.workers.pacing import Pacer
+        from bot.workers.retention import RetentionWorker
+        from bot.workers.trial_reminders import TrialReminderWorker
+
+        pacer = Pacer(RateLimiter(safety=BROADCAST_SAFETY), clock=lambda: clock().timestamp())
+        return Workers(
+            pacer=pacer,
+            lessons=LessonWorker(
+                store=stores.lessons,
+                references=stores.references,
+                sender=sender,
+                pacer=pacer,
+                weekly_card=weekly_card,
+                clock=clock,
+            ),
+            broadcaster=BroadcastWorker(
+                store=stores.broadcasts,
+                references=stores.references,
+                sender=sender,
+                pacer=pacer,
+                progress_card=progress_card,
+                clock=lambda: clock().timestamp(),
+                subscribers=stores.lessons.subscribers,
+            ),
+            trial_reminders=TrialReminderWorker(
+                trials=stores.trials,
+                personal=stores.personal,
+                languages=stores.languages,
+                broadcasts=stores.broadcasts,
+                actions=stores.actions,
+                reminder_card=lambda trial, language: render_card(
+                    _reminder_view(trial, language), language
+                ),
+                malform=settings.default_language,
+                clock=clock,
+            ),
+            retention=RetentionWorker(
+                personal=stores.personal,
+                usage=stores.usage,
+                actions=stores.actions,
+                days=settings.retention_days,
+                clock=clock,
+            ),
+        )
+
     return Services(
         settings=settings,
         dev=dev,
@@ -620,43 +704,7 @@ async def build_services(
         stores=stores,
         flows=flows,
         teams=teams,
-        pacer=pacer,
-        lessons_worker=LessonWorker(
-            store=stores.lessons,
-            references=stores.references,
-            sender=sender,
-            pacer=pacer,
-            weekly_card=weekly_card,
-            clock=clock,
-        ),
-        broadcaster=BroadcastWorker(
-            store=stores.broadcasts,
-            references=stores.references,
-            sender=sender,
-            pacer=pacer,
-            progress_card=progress_card,
-            clock=lambda: clock().timestamp(),
-            subscribers=stores.lessons.subscribers,
-        ),
-        trial_reminders=TrialReminderWorker(
-            trials=stores.trials,
-            personal=stores.personal,
-            languages=stores.languages,
-            broadcasts=stores.broadcasts,
-            actions=stores.actions,
-            reminder_card=lambda trial, language: render_card(
-                _reminder_view(trial, language), language
-            ),
-            malform=settings.default_language,
-            clock=clock,
-        ),
-        retention=RetentionWorker(
-            personal=stores.personal,
-            usage=stores.usage,
-            actions=stores.actions,
-            days=settings.retention_days,
-            clock=clock,
-        ),
+        build_workers=workers,
         sink=sink,
         outbox=outbox,
         trial_sink=trial_sink,
@@ -672,6 +720,7 @@ def _outbox(
     clock: Callable[[], float],
 ) -> OutboxWorker:
     """The outbox to SharePoint, labelling list columns as the learning card does (bokmål)."""
+    from bot.workers.outbox import OutboxWorker, TrialOutbox
     from dialogs.learning_card import LearningCardDialog
 
     labels = LearningCardDialog(content.policy, content.service_areas).labels(
