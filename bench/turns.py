@@ -21,7 +21,7 @@ the echo bot measured in the same run.
     .venv/bin/python -m bench.turns --storage sqlite   # KI-vett on one storage only
     .venv/bin/python -m bench.turns --cold-start-only  # cold starts only (exit 1 above the goal)
 
-Cold start is measured apart first: five starts of each bot, taken in turns, each from spawn to the
+Cold start is measured apart first: nine starts of each bot, taken in turns, each from spawn to the
 first answered activity, with bytecode compiled as an installed package has it (see
 `bytecode_env`); the median of each and their ratio are reported beside the goal (≤ 1.5×).
 """
@@ -252,7 +252,7 @@ async def drive(
     )
 
 
-COLD_STARTS = 5
+COLD_STARTS = 9
 """Cold starts per bot, alternating echo and KI-vett so that both see the same machine; the
 median is reported (a shared machine makes single starts jumpy)."""
 COLD_START_GOAL = 1.5
