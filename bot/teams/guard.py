@@ -31,6 +31,7 @@ from bot.logs import get_logger
 from bot.teams.connector import KiVettCloudAdapter
 from bot.teams.router import Router
 from bot.teams.signing_keys import KeysUnavailableError
+from bot.teams.turn_lock import caller_waiting
 from bot.teams.turnlog import TURN_LOG_KEY, TurnLog
 
 _log = get_logger("turn")
@@ -194,13 +195,16 @@ class MessagesEndpoint:
             await self._bot.on_turn(turn_context)
 
         try:
-            invoke_response = await self._adapter.process_activity(auth_result, activity, logic)
+            with caller_waiting(lambda: _connected(request)):
+                invoke_response = await self._adapter.process_activity(auth_result, activity, logic)
         except Exception:
             # The bot's own errors are handled in on_turn_error; reaching here means even the
             # apology could not be delivered (Teams unreachable). Say so without details.
             _log.exception("turn_unhandled", extra={"fields": {"request_id": record.request_id}})
             record.route = record.route or "failed"
             return _problem(502, "upstream_unavailable")
+        if not _connected(request):
+            record.route = record.route or "abandoned"  # the caller left before its turn began
         if isinstance(invoke_response, InvokeResponse):
             return web.json_response(_body(invoke_response.body), status=invoke_response.status)
         return web.Response(status=201)
@@ -223,6 +227,12 @@ class MessagesEndpoint:
             record.route = f"rejected:auth:{type(exc).__name__}"
             return _problem(401, "unauthorized")
         return None
+
+
+def _connected(request: web.Request) -> bool:
+    """Whether the caller is still waiting for the answer: its connection is open."""
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
 
 
 async def _answer_and_close(

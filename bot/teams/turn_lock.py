@@ -18,14 +18,41 @@ and send again while the turn they gave up on still waits (see docs/performance.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 
 from botbuilder.core import Middleware, TurnContext
+
+from bot.logs import get_logger
+
+_log = get_logger("turn")
 
 MAX_CONCURRENT_TURNS = 48
 """Turns doing work at once in one process: below the reply connection pool to one Teams host
 (50, bot/teams/wiring.py), so a started turn never waits for a connection."""
+
+
+_CALLER_WAITING: ContextVar[Callable[[], bool] | None] = ContextVar(
+    "kivett_caller_waiting", default=None
+)
+
+
+@contextmanager
+def caller_waiting(still_there: Callable[[], bool]) -> Iterator[None]:
+    """While the block runs, turns ask `still_there` whether their caller is still waiting for
+    the answer (bot/teams/guard.py: the HTTP connection is open). Without it, every caller counts
+    as waiting."""
+    token = _CALLER_WAITING.set(still_there)
+    try:
+        yield
+    finally:
+        _CALLER_WAITING.reset(token)
+
+
+def _caller_gone() -> bool:
+    still_there = _CALLER_WAITING.get()
+    return still_there is not None and not still_there()
 
 
 class KeyedLocks:
@@ -64,6 +91,8 @@ class TurnGate:
         self.inside = 0
         self.most_inside = 0
         """The most turns that were inside at the same time (for tests and the benchmark)."""
+        self.abandoned = 0
+        """Turns not worked on because their caller had gone when they got their slot."""
 
     @asynccontextmanager
     async def enter(self) -> AsyncIterator[None]:
@@ -77,6 +106,12 @@ class TurnGate:
 
 
 class ConversationLockMiddleware(Middleware):  # type: ignore[misc]  # untyped SDK base
+    """Runs a turn once it holds its conversation's lock and a slot in the gate, unless its
+    caller has gone by then: a caller who gave up (Teams waits 15 s, the benchmark 30 s) gets no
+    answer on that connection, and its next turn is already on the way. Working on such turns in
+    an overload only makes every later caller wait longer, until none is answered in time and the
+    requests pile up; not working on them lets the queue drain."""
+
     def __init__(self, locks: KeyedLocks, gate: TurnGate | None = None) -> None:
         self._locks = locks
         self._gate = gate if gate is not None else TurnGate()
@@ -90,8 +125,20 @@ class ConversationLockMiddleware(Middleware):  # type: ignore[misc]  # untyped S
         key = conversation.id if conversation is not None and conversation.id else ""
         if not key:
             async with self._gate.enter():
-                await logic()
+                await self._unless_gone(context, logic)
             return
         # the conversation's lock first: a turn waiting behind its own conversation holds no slot
         async with self._locks.hold(key), self._gate.enter():
-            await logic()
+            await self._unless_gone(context, logic)
+
+    async def _unless_gone(
+        self, context: TurnContext, logic: Callable[[], Awaitable[None]]
+    ) -> None:
+        if _caller_gone():
+            self._gate.abandoned += 1
+            _log.warning(
+                "turn_abandoned",
+                extra={"fields": {"activity_type": str(context.activity.type or "")}},
+            )
+            return
+        await logic()

@@ -5,10 +5,11 @@ passed. Synthetic samples and log lines; nothing is timed."""
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.soak import Soak, read_log, verdict
+from bench.soak import KINDS, Soak, read_log, session, verdict
 
 
 def run(samples: list[tuple[float, float]], *, warmup_s: float, rounds: int = 100) -> Soak:
@@ -112,3 +113,9 @@ def test_the_bots_log_errors_are_counted_in_the_part_their_time_stamp_falls_in(
     assert result.measured.log_errors == 2  # turn_failed at 130 s and the bare traceback
     assert dict(result.measured.log_warnings) == {"ERROR turn_failed": 1, "storage_slow": 1}
     assert result.errors == 3
+
+
+def test_a_conversation_is_warm_after_one_round_of_every_kind_of_turn() -> None:
+    round_ = session("http://stub", "a:1", random.Random(1))
+
+    assert tuple(turn.kind for turn in round_) == KINDS
