@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -62,6 +63,17 @@ def start_workers(
     return tasks
 
 
+def started() -> None:
+    """Start-up is over. `kivett serve` and `kivett worker` pause the garbage collector while
+    they start (bot/cli.py): what a start makes (modules, content, the flows' table, the stores)
+    lives as long as the process, so it is moved out of the collector's way for good
+    (`gc.freeze`) and the collector switched back on. Where nobody paused it (tests building the
+    app in their own process) this does nothing."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 async def _warm_up(services: Services) -> None:
     await asyncio.sleep(WARM_UP_AFTER_SECONDS)
     await asyncio.to_thread(services.content.lexicon.warm_up)
@@ -96,6 +108,7 @@ def create_app(
         if not run_workers:
             _log.info("workers_elsewhere")
         tasks.append(asyncio.create_task(_warm_up(services), name="kivett-warm-up"))
+        started()
         yield
         await stop_workers(tasks)
         await close_services(services)
@@ -124,6 +137,7 @@ def create_worker_app(
         app[SERVICES] = services
         tasks = start_workers(services, settings, chosen)
         _log.info("workers_started", extra={"fields": {"workers": [t.get_name() for t in tasks]}})
+        started()
         yield
         await stop_workers(tasks)
         await close_services(services)

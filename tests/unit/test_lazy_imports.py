@@ -4,11 +4,13 @@ A fresh interpreter starts the real app (`create_app`, dev mode, SQLite) and ans
 look at `sys.modules` rather than at a clock: the Graph SDK, Azure Storage, openpyxl, pydantic,
 the other flows and (with the workers elsewhere) the workers are not loaded for that first answer,
 and a flow's module is loaded when its first command arrives. A flow that cannot be built still
-gives the employee the error card, and the next turn tries again.
+gives the employee the error card, and the next turn tries again. The garbage collector, paused
+while `kivett serve` starts, is switched back on once the app has started.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -21,6 +23,7 @@ import pytest
 from bot.bootstrap import FlowDeclarationError, LazyFlow
 from bot.content_loader import load_content
 from bot.core.commands import CommandName
+from bot.teams.app import started
 from cards.renderer import CardRenderer
 from cards.verbs import Verb
 from cards.views import ErrorView, HelpView
@@ -251,3 +254,16 @@ async def test_a_lazy_flow_is_built_once_and_then_answers_through_its_own_handle
     second: Reply = await routes.verbs[Verb.ABOUT](asked)
     assert type(first.view).__name__ == "AboutView" == type(second.view).__name__
     assert built == [1]
+
+
+def test_start_up_switches_a_paused_collector_back_on_with_the_start_up_heap_frozen() -> None:
+    gc.disable()  # as kivett serve does while it starts
+    try:
+        started()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0, "what the start made is left out of collections"
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    started()  # an app built in a process that never paused the collector: nothing to do
+    assert gc.get_freeze_count() == 0
