@@ -8,7 +8,7 @@ Each setting is a field of the frozen `Settings` dataclass whose metadata names 
 its text is read (`reads(...)` below); `load_settings` reads the environment over the `.env` file,
 checks every value and the rules between them, and stops at the first problem with one line that
 names the variable and what it allows. This is plain Python on purpose: a validation library
-would cost every start about 0.2 s of imports (docs/performance.md, cold start) for some thirty
+would cost every start 0.2–0.3 s of imports (docs/performance.md, cold start) for some thirty
 values.
 """
 
