@@ -2,7 +2,8 @@
 
 A flow is a class in `dialogs/` with a `routes()` method: which typed commands and which card verbs
 it answers. The Teams router merges every flow's routes into one table and never decides anything
-itself, so a new feature is a new flow plus one line in the bootstrap.
+itself, so a new feature is a new flow plus its entry in `build_flows` in the bootstrap (the
+commands and verbs it answers, and how it is built).
 """
 
 from __future__ import annotations
