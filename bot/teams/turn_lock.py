@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 
 from botbuilder.core import Middleware, TurnContext
+from botbuilder.schema import ActivityTypes
 
 from bot.logs import get_logger
 
@@ -105,6 +106,10 @@ class TurnGate:
                 self.inside -= 1
 
 
+_SHEDDABLE = frozenset({ActivityTypes.message, ActivityTypes.invoke})
+"""The turns a person is waiting for: not worked on once that person's caller has gone."""
+
+
 class ConversationLockMiddleware(Middleware):  # type: ignore[misc]  # untyped SDK base
     """Runs a turn once it holds its conversation's lock and a slot in the gate, unless its
     caller has gone by then: a caller who gave up (Teams waits 15 s, the benchmark 30 s) gets no
@@ -134,7 +139,10 @@ class ConversationLockMiddleware(Middleware):  # type: ignore[misc]  # untyped S
     async def _unless_gone(
         self, context: TurnContext, logic: Callable[[], Awaitable[None]]
     ) -> None:
-        if _caller_gone():
+        # Only a person's message or button press is shed: an install, an uninstall or another
+        # event from Teams changes what the bot keeps (a reference to forget, a welcome owed) and
+        # is never sent again, so it is worked on whatever the caller does.
+        if context.activity.type in _SHEDDABLE and _caller_gone():
             self._gate.abandoned += 1
             _log.warning(
                 "turn_abandoned",

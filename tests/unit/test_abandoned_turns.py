@@ -103,6 +103,25 @@ async def test_a_caller_who_leaves_after_the_turn_began_still_gets_the_work_done
     assert gate.abandoned == 0
 
 
+@pytest.mark.parametrize("kind", ["conversationUpdate", "installationUpdate", "messageDelete"])
+async def test_an_event_from_teams_is_worked_on_even_when_its_caller_left(kind: str) -> None:
+    """An uninstall or install is never sent again: shedding it would keep a reference the person
+    took away, or skip the welcome. Only a person's message or button press is shed."""
+    gate = TurnGate(limit=1)
+    callers = Callers(ConversationLockMiddleware(KeyedLocks(), gate))
+    first = callers.send("first", "a:1")
+    await settle()
+    event = callers.send("event", "a:2", kind=kind)
+    await settle()
+    callers.connected["event"] = False
+
+    callers.release.set()
+    await asyncio.gather(first, event)
+
+    assert callers.worked_on == ["first", "event"]
+    assert gate.abandoned == 0
+
+
 async def test_turns_outside_the_http_layer_always_run() -> None:
     gate = TurnGate(limit=1)
     middleware = ConversationLockMiddleware(KeyedLocks(), gate)
