@@ -80,7 +80,8 @@ class Watched:
         )
 
 
-async def _running(store: AzureBroadcastStore, recipients: list[tuple[str, str]]) -> Job:
+async def _queued(store: AzureBroadcastStore, recipients: list[tuple[str, str]]) -> Job:
+    """A job for `recipients`, due now and runnable."""
     await store.create_job(
         created_by="aad-champion",
         due=datetime.now(UTC),
@@ -92,6 +93,11 @@ async def _running(store: AzureBroadcastStore, recipients: list[tuple[str, str]]
         progress_language="nb",
     )
     [job] = await store.runnable(9e9)
+    return job
+
+
+async def _running(store: AzureBroadcastStore, recipients: list[tuple[str, str]]) -> Job:
+    job = await _queued(store, recipients)
     await store.start(job.id, time.time())
     return job
 
@@ -132,17 +138,7 @@ async def test_results_that_come_back_while_a_shard_is_written_go_out_in_one_wri
         shard_size=500,
     )
     recipients = await _references(blob_store, 16)
-    await store.create_job(
-        created_by="aad-champion",
-        due=datetime.now(UTC),
-        cards={"nb": {"type": "AdaptiveCard", "body": []}},
-        recipients=recipients,
-        progress_service_url="",
-        progress_conversation="",
-        progress_activity="",
-        progress_language="nb",
-    )
-    [job] = await store.runnable(9e9)
+    job = await _queued(store, recipients)
     fake = FakeTeamsConnector(enforce_limits=False)
     sender = Watched(fake.sender())
     worker = BroadcastWorker(
