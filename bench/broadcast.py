@@ -51,6 +51,7 @@ from bench.common import (
     cpu_seconds,
     free_port,
     get_stats,
+    load_average,
     query,
     replace_section,
     say,
@@ -670,8 +671,8 @@ def table(
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"Measured {when} on {machine}{' (quick run)' if quick else ''}, storage {storage}, on a "
-        "machine shared with other benchmarks; the worker keeps at most "
+        f"Measured {when} on {machine}{' (quick run)' if quick else ''}, storage {storage}, "
+        f"{load_average()}; the worker keeps at most "
         f"{_concurrency()} sends in flight.",
         "",
         "| run | recipients | tips accepted | sustained msg/s | goal ≥ 48 (0.96 × 50) | 429s "

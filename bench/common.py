@@ -97,6 +97,13 @@ def query(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
+def load_average() -> str:
+    """The machine's load average (1, 5 and 15 minutes) now, for a results table: the machines
+    are shared, and a figure means little without how busy the machine was."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} when the table was written"
+
+
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
