@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.core.extraction import Lexicon, LexiconError, parse_lexicon
 from bot.core.lessons import LessonBook, LessonError, check_same_shape, parse_lessons
 from bot.core.policy import Policy, PolicyError, parse_policy, text_keys
-from bot.core.privacy.names import NameLexicon, NameLexiconError, parse_name_lexicon
+from bot.core.privacy.names_lexicon import NameLexicon, NameLexiconError, parse_name_lexicon
 from content import LANGUAGES, Catalog, ContentError, Language, load_catalog, read_yaml
 
 

@@ -116,6 +116,10 @@ NOT_FOR_THE_FIRST_ANSWER = (
     "dialogs.gevinst",
     "dialogs.champion",
     "dialogs.my_data",
+    "bot.core.privacy.scanner",  # the text check and a learning card's check: at their first scan
+    "bot.core.privacy.names",
+    "bot.core.privacy.detectors",
+    "bot.core.privacy.patterns",
 )
 
 
@@ -267,3 +271,48 @@ def test_start_up_switches_a_paused_collector_back_on_with_the_start_up_heap_fro
         gc.enable()
     started()  # an app built in a process that never paused the collector: nothing to do
     assert gc.get_freeze_count() == 0
+
+
+PRIVACY_IN_A_FRESH_INTERPRETER = r"""
+import json, sys
+import bot.core.privacy as privacy
+import bot.content_loader, bot.core.learning_cards
+before = sorted(name for name in sys.modules if name.startswith("bot.core.privacy"))
+names = {name: type(getattr(privacy, name)).__name__ for name in privacy.__all__}
+found = [finding.kind.value for finding in privacy.scan("Ring 412 34 567").findings]
+print(json.dumps({"before": before, "names": names, "found": found}))
+"""
+
+
+def test_the_privacy_package_loads_its_scanner_at_the_first_scan_and_keeps_every_name() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PRIVACY_IN_A_FRESH_INTERPRETER],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout)
+    # the content loader and the learning cards need the name lexicon and the findings only
+    assert "bot.core.privacy.scanner" not in seen["before"]
+    assert "bot.core.privacy.names" not in seen["before"]
+    assert "bot.core.privacy.names_lexicon" in seen["before"]
+    # every public name is there (the scanner's through the package), and scan scans
+    assert set(seen["names"]) == set(privacy_names())
+    assert seen["names"]["MAX_TEXT_LENGTH"] == "int"
+    assert seen["names"]["TextTooLongError"] == "type"
+    assert seen["found"] == ["phone"]
+
+
+def privacy_names() -> list[str]:
+    from bot.core import privacy
+    from bot.core.privacy import scanner
+
+    assert privacy.MAX_TEXT_LENGTH == scanner.MAX_TEXT_LENGTH
+    assert privacy.TextTooLongError is scanner.TextTooLongError
+    missing = "no_such_name"
+    with pytest.raises(AttributeError, match=missing):
+        getattr(privacy, missing)
+    return list(privacy.__all__)

@@ -20,7 +20,7 @@ from typing import Final
 from bot.core.learning_cards.model import OTHER_TOOL, CardDraft, FollowUp
 from bot.core.policy import Policy, ToolClass
 from bot.core.privacy import Finding, FindingKind, scan
-from bot.core.privacy.names import NameLexicon
+from bot.core.privacy.names_lexicon import NameLexicon
 
 NAME_KEY: Final = re.compile(r"^[0-9a-f]{16}$")
 MAX_NAME_KEYS: Final = 64

@@ -51,9 +51,14 @@ Choices worth knowing about:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from bot.core.privacy.findings import PLACEHOLDERS, Finding, FindingKind, ScanResult
 from bot.core.privacy.numbers import is_valid_account_number, is_valid_fodselsnummer
-from bot.core.privacy.scanner import MAX_TEXT_LENGTH, TextTooLongError, scan
+
+if TYPE_CHECKING:
+    from bot.core.privacy.names_lexicon import NameLexicon
+    from bot.core.privacy.scanner import MAX_TEXT_LENGTH, TextTooLongError
 
 __all__ = [
     "MAX_TEXT_LENGTH",
@@ -66,3 +71,23 @@ __all__ = [
     "is_valid_fodselsnummer",
     "scan",
 ]
+
+# The scanner (its detectors, compiled patterns and the name finder) is loaded at the first scan,
+# not with the package: the bot's start-up imports this package for the name lexicon and the
+# learning cards' checks, and answers its first turns without scanning anything.
+_FROM_SCANNER = frozenset({"MAX_TEXT_LENGTH", "TextTooLongError"})
+
+
+def scan(text: str, names: NameLexicon | None = None) -> ScanResult:
+    """`bot.core.privacy.scanner.scan`: find personal data in `text` (see there)."""
+    from bot.core.privacy.scanner import scan as scan_text
+
+    return scan_text(text, names)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_SCANNER:
+        from bot.core.privacy import scanner
+
+        return getattr(scanner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
