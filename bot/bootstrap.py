@@ -45,6 +45,7 @@ from bot.teams.auth import ChannelAuthEndpoints
 from bot.teams.connector import KiVettCloudAdapter
 from bot.teams.wiring import Screens, Teams, build_teams
 from cards.renderer import CardRenderer
+from cards.template_cache import user_cache_dir
 from cards.verbs import Verb
 from cards.views import CardView
 from content import LANGUAGES, Language
@@ -594,7 +595,8 @@ async def build_services(
     content = content or load_content()
     stores = await open_stores(settings)
     clock = overrides.clock or _utc_now
-    renderer = CardRenderer()
+    # compiled templates are kept between starts, as Python keeps bytecode (cards.template_cache)
+    renderer = CardRenderer(template_cache=user_cache_dir())
     languages = CachedLanguageChoices(stores.languages, time.monotonic)
 
     def render_card(view: CardView, language: Language) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -52,7 +53,9 @@ def _state_data(state: object) -> dict[str, object]:
 class CardRenderer:
     """Renders views into Adaptive Card dictionaries."""
 
-    def __init__(self, *, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, *, cache_size: int = CACHE_SIZE, template_cache: Path | None = None) -> None:
+        """`template_cache`: a directory where compiled templates are kept between starts
+        (`cards.template_cache`); without one, every process compiles each template it uses."""
         self._cache_size = cache_size
         self._env = Environment(
             loader=PackageLoader("cards", "templates"),
@@ -62,6 +65,10 @@ class CardRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        if template_cache is not None:
+            from cards.template_cache import CardTemplateCache
+
+            self._env.bytecode_cache = CardTemplateCache(template_cache, self._env)
         self._env.globals["verbs"] = {verb.name: verb.value for verb in Verb}
         self._env.globals["payload_version"] = PAYLOAD_VERSION
         self._env.globals["schema_version"] = SCHEMA_VERSION
