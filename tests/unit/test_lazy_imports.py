@@ -120,6 +120,7 @@ NOT_FOR_THE_FIRST_ANSWER = (
     "bot.core.privacy.names",
     "bot.core.privacy.detectors",
     "bot.core.privacy.patterns",
+    "cards.flow_views",  # the flows' card views: with the first flow that renders one
 )
 
 
@@ -316,3 +317,26 @@ def privacy_names() -> list[str]:
     with pytest.raises(AttributeError, match=missing):
         getattr(privacy, missing)
     return list(privacy.__all__)
+
+
+def test_every_view_is_found_through_cards_views() -> None:
+    from cards import flow_views, views
+
+    for name in views.__all__:
+        value = getattr(views, name)
+        if name in {"CardView", "State"}:
+            continue
+        assert isinstance(value, type), name
+        assert value.__module__ in {"cards.views", "cards.flow_views"}
+        if value.__module__ == "cards.flow_views":
+            assert getattr(flow_views, name) is value
+    defined = {
+        name
+        for module in (views, flow_views)
+        for name, value in vars(module).items()
+        if isinstance(value, type) and value.__module__ == module.__name__
+    }
+    assert defined <= set(views.__all__), "a view cards.views does not pass on"
+    missing = "NoSuchView"
+    with pytest.raises(AttributeError, match=missing):
+        getattr(views, missing)
