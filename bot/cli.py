@@ -242,9 +242,12 @@ def _serve(args: argparse.Namespace, settings: Settings, *, role: str = "serve")
 
 
 def _start(args: argparse.Namespace, settings: Settings, host: str, role: str) -> int:
+    from cards.template_cache import user_cache_dir
+
     try:
-        # parsed once: the app is built from this same content
-        content = load_content()
+        # parsed once: the app is built from this same content (the data files as parsed at
+        # the last start while they are unchanged; checked either way)
+        content = load_content(user_cache_dir("content"))
         # the placeholder warning is for production only; in dev mode it would cost a second
         # parse of every content file at each start
         placeholders = 0 if args.dev else len(_placeholder_warnings())

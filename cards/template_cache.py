@@ -22,6 +22,7 @@ import hashlib
 import os
 import stat
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,14 +36,15 @@ if TYPE_CHECKING:
 PRIVATE_DIRECTORY = stat.S_IRWXU  # rwx------
 
 
-def user_cache_dir(environ: dict[str, str] | None = None) -> Path | None:
-    """`$XDG_CACHE_HOME/kivett/cards` (default `~/.cache`), created if missing; None when it
-    cannot be made or is not this user's own private directory."""
+def user_cache_dir(part: str = "cards", environ: Mapping[str, str] | None = None) -> Path | None:
+    """`$XDG_CACHE_HOME/kivett/<part>` (default `~/.cache`), created if missing; None when it
+    cannot be made or is not this user's own private directory. Also used for the parsed content
+    files (bot.content_loader)."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME", "")
     try:
         root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-        directory = root / "kivett" / "cards"
+        directory = root / "kivett" / part
         directory.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
         return directory if _private(directory) else None
     except (OSError, RuntimeError):  # no home directory, or not writable

@@ -91,30 +91,30 @@ def test_code_compiled_under_other_options_is_never_loaded(tmp_path: Path) -> No
 
 
 def test_the_cache_lives_in_the_users_private_cache_directory(tmp_path: Path) -> None:
-    found = user_cache_dir({"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    found = user_cache_dir(environ={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert found == tmp_path / "xdg" / "kivett" / "cards"
     assert found.stat().st_mode & 0o777 == 0o700
-    assert user_cache_dir({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) == found, "found again"
+    assert user_cache_dir(environ={"XDG_CACHE_HOME": str(tmp_path / "xdg")}) == found, "found again"
 
 
 def test_a_cache_directory_others_may_write_or_a_link_is_not_used(tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     (shared / "kivett" / "cards").mkdir(parents=True)
     (shared / "kivett" / "cards").chmod(0o777)
-    assert user_cache_dir({"XDG_CACHE_HOME": str(shared)}) is None
+    assert user_cache_dir(environ={"XDG_CACHE_HOME": str(shared)}) is None
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir(mode=0o700)
     linked = tmp_path / "linked"
     (linked / "kivett").mkdir(parents=True)
     (linked / "kivett" / "cards").symlink_to(elsewhere)
-    assert user_cache_dir({"XDG_CACHE_HOME": str(linked)}) is None
+    assert user_cache_dir(environ={"XDG_CACHE_HOME": str(linked)}) is None
 
 
 def test_no_cache_when_the_directory_cannot_be_made(tmp_path: Path) -> None:
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache directory would go")
-    assert user_cache_dir({"XDG_CACHE_HOME": str(blocked)}) is None
+    assert user_cache_dir(environ={"XDG_CACHE_HOME": str(blocked)}) is None
 
 
 @pytest.mark.parametrize("relative", ["", "relative/path"])
@@ -122,4 +122,4 @@ def test_an_unset_or_relative_xdg_cache_home_means_the_home_directorys_cache(
     relative: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert user_cache_dir({"XDG_CACHE_HOME": relative}) == tmp_path / ".cache" / "kivett" / "cards"
+    assert user_cache_dir(environ={"XDG_CACHE_HOME": relative}) == tmp_path / ".cache" / "kivett" / "cards"
