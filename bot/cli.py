@@ -20,7 +20,7 @@ from bot.content_loader import load_content
 from bot.logs import configure_logging, get_logger
 from bot.ports import StorageUnavailableError
 from bot.settings import Settings, SettingsError, load_settings
-from content import LANGUAGES, ContentError, load_catalog, read_yaml
+from content import LANGUAGES, ContentError, load_catalog
 
 if TYPE_CHECKING:
     # each command imports what only it needs (`kivett serve` answers sooner for it)
@@ -244,13 +244,14 @@ def _serve(args: argparse.Namespace, settings: Settings, *, role: str = "serve")
 def _start(args: argparse.Namespace, settings: Settings, host: str, role: str) -> int:
     from cards.template_cache import user_cache_dir
 
+    parsed = user_cache_dir("content")
     try:
         # parsed once: the app is built from this same content (the data files as parsed at
         # the last start while they are unchanged; checked either way)
-        content = load_content(user_cache_dir("content"))
+        content = load_content(parsed)
         # the placeholder warning is for production only; in dev mode it would cost a second
-        # parse of every content file at each start
-        placeholders = 0 if args.dev else len(_placeholder_warnings())
+        # read of every content file at each start
+        placeholders = 0 if args.dev else len(_placeholder_warnings(parsed))
     except ContentError as exc:
         return _fail(f"content: {exc}")
     configure_logging(settings.log_level)
@@ -329,9 +330,10 @@ def _package(args: argparse.Namespace) -> int:
     return 0
 
 
-def _placeholder_warnings() -> tuple[ContentWarning, ...]:
+def _placeholder_warnings(parsed: Path | None = None) -> tuple[ContentWarning, ...]:
     """The placeholders left in every content file (raises ContentError for a file that is
-    not valid YAML)."""
+    not valid YAML). `parsed`: the cache of parsed files (bot.content_loader.read_data)."""
+    from bot.content_loader import read_data
     from bot.core.content_warnings import placeholder_warnings
 
     root = resources.files("content")
@@ -345,7 +347,7 @@ def _placeholder_warnings() -> tuple[ContentWarning, ...]:
             if entry.name.endswith(".yaml")
         ]
     )
-    return placeholder_warnings({name: read_yaml(name) for name in names})
+    return placeholder_warnings({name: read_data(name, parsed) for name in names})
 
 
 def _content_check(args: argparse.Namespace) -> int:

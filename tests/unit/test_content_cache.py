@@ -115,3 +115,15 @@ def test_a_changed_file_is_parsed_and_checked_again(
     data_file.write_text("service_areas: [helse\n", encoding="utf-8")  # broken
     with pytest.raises(ContentError, match=r"learning\.yaml: not valid YAML"):
         read_data("learning.yaml", cache)
+
+
+def test_the_placeholder_warnings_of_a_production_start_are_the_same_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    from bot.cli import _placeholder_warnings
+
+    expected = _placeholder_warnings()
+    assert expected, "the shipped content still has its placeholders"
+    assert _placeholder_warnings(tmp_path) == expected  # cold
+    assert _placeholder_warnings(tmp_path) == expected  # warm
+    assert any(tmp_path.glob("content-*.marshal"))
