@@ -8,6 +8,7 @@ Imported by the composition root only when Azure is chosen (the SDKs are not nee
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, ResourceExistsError
@@ -55,16 +56,23 @@ class AzureBackend:
             await self.credential.close()
 
 
-def _queue(settings: Settings, name: str, credential: AsyncTokenCredential | None) -> QueueClient:
+def _queue(
+    settings: Settings,
+    name: str,
+    credential: AsyncTokenCredential | None,
+    use_env_settings: bool,
+) -> QueueClient:
+    options: dict[str, Any] = {
+        "retry_total": 2,
+        "connection_timeout": 5,
+        "read_timeout": 10,
+        "use_env_settings": use_env_settings,
+    }
     secret = settings.azure_connection_string.get_secret_value()
     if secret:
-        return QueueClient.from_connection_string(
-            secret, name, retry_total=2, connection_timeout=5, read_timeout=10
-        )
+        return QueueClient.from_connection_string(secret, name, **options)
     url = settings.azure_account_url.replace(".blob.", ".queue.", 1)
-    return QueueClient(
-        url, name, credential=credential, retry_total=2, connection_timeout=5, read_timeout=10
-    )
+    return QueueClient(url, name, credential=credential, **options)
 
 
 async def azure_stores(settings: Settings) -> Stores:
@@ -90,7 +98,9 @@ async def azure_stores(settings: Settings) -> Stores:
         raise
     prefix = settings.azure_container
     names = ("outbox", "outbox-poison", "broadcasts", "broadcasts-poison")
-    queues = [_queue(settings, f"{prefix}-{name}", credential) for name in names]
+    queues = [
+        _queue(settings, f"{prefix}-{name}", credential, blobs.use_env_settings) for name in names
+    ]
     backend = AzureBackend(blobs, queues, credential)
     try:
         for queue in queues:

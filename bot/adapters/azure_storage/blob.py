@@ -15,11 +15,13 @@ import asyncio
 import base64
 import hashlib
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -253,6 +255,29 @@ async def blob_names(container: ContainerClient, prefix: str) -> list[str]:
         return [blob.name async for blob in container.list_blobs(name_starts_with=prefix)]
 
 
+def environment_settings_wanted(
+    environ: Mapping[str, str] | None = None, home: Path | None = None
+) -> bool:
+    """Whether the storage clients should read the environment for their HTTP settings: only
+    when it has something for them, a proxy variable (`HTTPS_PROXY`, `https_proxy`, ...) or a netrc
+    file (`NETRC`, else `~/.netrc`).
+
+    With environment settings on, aiohttp looks for a netrc entry in a worker thread before every
+    request. Without a proxy or a netrc file that finds nothing, and on a busy bot costs about a
+    third of the CPU a storage request takes (bench/soak, docs/performance.md)."""
+    environ = os.environ if environ is None else environ
+    proxies = {
+        key.lower()
+        for key, value in environ.items()
+        if value and key.lower().endswith("_proxy") and key.lower() != "no_proxy"
+    }
+    if proxies:
+        return True
+    netrc = environ.get("NETRC")
+    path = Path(netrc) if netrc else (Path.home() if home is None else home) / ".netrc"
+    return path.is_file()
+
+
 # -- the client owner ----------------------------------------------------------------------------
 
 
@@ -277,6 +302,7 @@ class AzureBlobStore:
         read_timeout: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
         write_probe_seconds: float = WRITE_PROBE_SECONDS,
+        use_env_settings: bool | None = None,
     ) -> None:
         """
         :param container: the blob container that holds every record (created by `open()`).
@@ -289,6 +315,8 @@ class AzureBlobStore:
         :param read_timeout: seconds to wait for an answer on an open connection.
         :param monotonic: the clock `ping` spaces its write probes by.
         :param write_probe_seconds: the least time between two write probes while they succeed.
+        :param use_env_settings: read proxy settings (and netrc) from the environment; None:
+            only if it has any (`environment_settings_wanted`).
         """
         if (connection_string is None) == (account_url is None):
             raise ValueError("give exactly one of connection_string and account_url")
@@ -310,6 +338,11 @@ class AzureBlobStore:
         self._monotonic = monotonic
         self._write_probe_seconds = write_probe_seconds
         self._last_write_ok: float | None = None
+        self.use_env_settings = (
+            environment_settings_wanted() if use_env_settings is None else use_env_settings
+        )
+        """Whether the clients read proxy settings from the environment (the queue clients of
+        the same account follow it too)."""
 
     def _client_options(self) -> dict[str, Any]:
         # The SDK's default is exponential from 15 s: far too slow for a bot turn or /readyz.
@@ -322,6 +355,7 @@ class AzureBlobStore:
             "retry_policy": retry,
             "connection_timeout": self._connection_timeout,
             "read_timeout": self._read_timeout,
+            "use_env_settings": self.use_env_settings,
         }
 
     @property
