@@ -12,9 +12,10 @@ useful" (`kisjekk.feedback`), a question in plain words, `vettregler` and `læri
 opens). KI-sjekk answers and questions vary between turns (seeded, so every run sends the same).
 
 The run has two parts under the same load, without a break between them: a warm-up, until every
-conversation has been through the whole mix once with every turn answered (every kind of turn,
-card, stored reference, dialog state and memo entry exists once; `--warmup-limit` caps it), then
-`--seconds` measured.
+conversation has had every kind of turn answered at least once (every kind of turn, card, stored
+reference, dialog state and memo entry exists once; `--warmup-limit` caps it), then `--seconds`
+measured. Conversations begin their first round at different flows of the mix (`staggered`), as
+people are not in step with each other.
 Turns, latency, CPU and the memory slope are from the measured part; errors are counted in both.
 
 Counted as errors: an answer that is not 2xx or does not come within 30 s, an invoke answered with
@@ -185,6 +186,25 @@ KINDS = (
 )
 """The turns of one round of the mix, in order (`session`)."""
 
+FLOWS = (
+    ("hjelp",),
+    tuple(k for k in KINDS if k.startswith("ki-sjekk")),
+    ("question",),
+    ("vettregler",),
+    ("læringskort",),
+)
+"""The round's flows: a conversation's first round may begin at any of them (`staggered`)."""
+
+
+def staggered(turns: list[Turn], index: int) -> list[Turn]:
+    """Conversation `index`'s first round, begun at flow `index % len(FLOWS)` and wrapped round
+    (the KI-sjekk steps stay together and in order). People are not in step: without this, 2,000
+    conversations started together would all ask for the same kind of turn at the same moment
+    (all verdicts, then all lesson lists ...), a lockstep that real use never has."""
+    first = FLOWS[index % len(FLOWS)][0]
+    at = next(i for i, turn in enumerate(turns) if turn.kind == first)
+    return turns[at:] + turns[:at]
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -347,7 +367,7 @@ class Phase:
 
 @dataclass
 class Soak:
-    """One run: a warm-up in which every conversation goes once through the whole mix (the
+    """One run: a warm-up in which every conversation has every kind of turn answered once (the
     load already at its full level), then `seconds` of measurement under the same load."""
 
     storage: str
@@ -361,10 +381,10 @@ class Soak:
     warmup: Phase = field(default_factory=Phase)
     measured: Phase = field(default_factory=Phase)
     warmup_s: float | None = None
-    """When measuring began, from the start of the load: every conversation had been through
-    the whole mix once (or `warmup_limit_s` had passed: see `warmup_complete`)."""
+    """When measuring began, from the start of the load: every conversation had had every kind
+    of turn answered (or `warmup_limit_s` had passed: see `warmup_complete`)."""
     warmup_rounds: int = 0
-    """How many conversations had been through the whole mix when measuring began."""
+    """How many conversations had had every kind of turn answered when measuring began."""
     warmup_ended_at: datetime | None = None
     rss: list[tuple[float, float]] = field(default_factory=list)
     rss_start: float = 0.0
@@ -437,7 +457,7 @@ def percentile(ordered: list[float], q: float) -> float:
 async def load(
     urls: list[str], stub: str, result: Soak, bad: frozenset[str], t0: float
 ) -> dict[str, tuple[str, Phase]]:
-    """Run the conversations: a warm-up until every one has been through the whole mix once,
+    """Run the conversations: a warm-up until every one has had every kind of turn answered,
     then `result.seconds` more under the same load (the conversations keep going without a
     break between the two: measuring starts on a steady state, not on a new burst). Returns
     message activity id → (kind, phase). A conversation always goes to the same process (as
@@ -454,22 +474,25 @@ async def load(
             nonlocal rounds_done
             rng = random.Random(index)  # a reproducible mix
             cid = f"a:soak-{result.storage}-{index}-{uuid.uuid4().hex[:8]}"
-            warm = False
+            answered: set[str] = set()
             if result.ramp_s:
                 await asyncio.sleep(result.ramp_s * index / result.conversations)
+            first = True
             while True:
-                answered = 0
-                for turn in session(stub, cid, rng):
+                turns = session(stub, cid, rng)
+                if first:  # conversations begin at different flows (see `staggered`)
+                    turns, first = staggered(turns, index), False
+                for turn in turns:
                     if stop_at is not None and time.perf_counter() >= stop_at:
                         return
-                    answered += await one(urls[index % len(urls)], turn)
-                # warm once a whole round was answered: a round of timeouts has not been through
-                # the mix (in an overload that never recovers the warm-up never ends)
-                if not warm and answered == len(KINDS):
-                    warm = True
-                    rounds_done += 1
-                    if rounds_done == result.conversations:
-                        warmed.set()
+                    if await one(urls[index % len(urls)], turn) and turn.kind not in answered:
+                        # warm once every kind of turn has been answered (in whichever round:
+                        # a round restarts its flows, so a kind answered later is the same work)
+                        answered.add(turn.kind)
+                        if len(answered) == len(KINDS):
+                            rounds_done += 1
+                            if rounds_done == result.conversations:
+                                warmed.set()
 
         async def one(url: str, turn: Turn) -> bool:
             """Send one turn; True if it was answered (2xx in time)."""
@@ -725,9 +748,10 @@ def table(results: list[Soak], seconds: float, conversations: int) -> str:
         "*machine busy* column is the share of all its cores in use while measuring, ours and "
         f"others'); {conversations:,} concurrent conversations, each turn sent as soon as the "
         "previous one was answered, a conversation always to the same process. *Warm-up*: "
-        f"{start} and run until every one has been through the "
-        "whole mix once with every turn answered (every kind of turn, card, stored reference "
-        "and memo entry); then "
+        f"{start}, each at another of the mix's five flows (help, KI-sjekk, a question, "
+        "lessons, learning card, then round the mix), and run until every one has had every "
+        "kind of turn answered at least once (every kind of turn, card, stored reference and "
+        "memo entry exists); then "
         f"the same load goes on for {seconds:.0f} s *measured* (turns, latency, memory slope "
         "and CPU are from that part; errors are counted in both). Memory goal: while measuring "
         f"each process grows by at most {RSS_GOAL_MB_PER_MIN:.0f} MB/min (flat). *Little's "

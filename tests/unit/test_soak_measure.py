@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.soak import KINDS, Soak, read_log, session, verdict
+from bench.soak import FLOWS, KINDS, Soak, read_log, session, staggered, verdict
 
 
 def run(samples: list[tuple[float, float]], *, warmup_s: float, rounds: int = 100) -> Soak:
@@ -119,3 +119,18 @@ def test_a_conversation_is_warm_after_one_round_of_every_kind_of_turn() -> None:
     round_ = session("http://stub", "a:1", random.Random(1))
 
     assert tuple(turn.kind for turn in round_) == KINDS
+
+
+def test_conversations_begin_at_different_flows_and_keep_ki_sjekk_in_order() -> None:
+    firsts = []
+    for index in range(2 * len(FLOWS)):
+        first_round = staggered(session("http://stub", f"a:{index}", random.Random(index)), index)
+        kinds = [turn.kind for turn in first_round]
+        assert sorted(kinds) == sorted(KINDS)  # every kind once, nothing lost or repeated
+        steps = [k for k in kinds if k.startswith("ki-sjekk")]
+        assert steps == [k for k in KINDS if k.startswith("ki-sjekk")]
+        at = kinds.index("ki-sjekk start")
+        assert kinds[at : at + len(steps)] == steps  # the steps stay together
+        firsts.append(kinds[0])
+    assert set(firsts) == {flow[0] for flow in FLOWS}
+    assert firsts[: len(FLOWS)] == firsts[len(FLOWS) :]  # the same every run
