@@ -122,4 +122,5 @@ def test_an_unset_or_relative_xdg_cache_home_means_the_home_directorys_cache(
     relative: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert user_cache_dir(environ={"XDG_CACHE_HOME": relative}) == tmp_path / ".cache" / "kivett" / "cards"
+    expected = tmp_path / ".cache" / "kivett" / "cards"
+    assert user_cache_dir(environ={"XDG_CACHE_HOME": relative}) == expected
