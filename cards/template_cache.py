@@ -82,6 +82,7 @@ def fingerprint(env: Environment) -> str:
         env.optimized,
         getattr(env.autoescape, "__qualname__", env.autoescape),
         finalize,
+        getattr(env.finalize, "jinja_pass_arg", None),  # pass_context and the like
         sorted(env.extensions),
         env.is_async,
     )
