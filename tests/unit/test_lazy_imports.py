@@ -2,8 +2,9 @@
 
 A fresh interpreter starts the real app (`create_app`, dev mode, SQLite) and answers `hjelp`; we
 look at `sys.modules` rather than at a clock: the Graph SDK, Azure Storage, openpyxl, pydantic,
-the other flows and (with the workers elsewhere) the workers are not loaded for that first answer,
-and a flow's module is loaded when its first command arrives. A flow that cannot be built still
+the other flows, the personal-data scanner, the flows' card views and (with the workers elsewhere)
+the workers are not loaded for that first answer, and a flow's module is loaded when its first
+command arrives. A flow that cannot be built still
 gives the employee the error card, and the next turn tries again. The garbage collector, paused
 while `kivett serve` starts, is switched back on once the app has started.
 """
