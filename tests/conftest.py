@@ -23,3 +23,11 @@ def _clean_bot_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("Microsoft", "KIVETT_")):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The compiled card templates and parsed content files (cards.template_cache) go to a
+    directory of the test session's own, not the developer's ~/.cache; the bots the tests start
+    as processes inherit it. Tests of the caches themselves set their own."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
