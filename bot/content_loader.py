@@ -41,7 +41,7 @@ def load_content(parsed: Path | None = None) -> Content:
     def read_yaml(name: str) -> object:
         return read_data(name, parsed)
 
-    catalog = load_catalog()
+    catalog = load_catalog(read_yaml)
     try:
         policy = parse_policy(read_yaml("policy.yaml"))
     except PolicyError as exc:

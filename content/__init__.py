@@ -14,7 +14,7 @@ nb's (a missing `.one` is a missing text).
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal, cast
@@ -113,6 +113,11 @@ def parse_texts(language: Language, raw: str, source: str) -> Texts:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise ContentError(f"{source}: not valid YAML{where}") from None
+    return texts_from(language, loaded, source)
+
+
+def texts_from(language: Language, loaded: object, source: str) -> Texts:
+    """One language's texts from its parsed YAML, checked (see `parse_texts`)."""
     if not isinstance(loaded, Mapping):
         raise ContentError(f"{source}: must be a mapping of texts")
     entries: dict[str, str] = {}
@@ -144,17 +149,13 @@ def check_consistent(texts: Mapping[Language, Texts]) -> None:
                 )
 
 
-def load_catalog() -> Catalog:
-    """Load and validate the texts shipped in this package."""
-    root = resources.files(__name__)
+def load_catalog(read: Callable[[str], object] | None = None) -> Catalog:
+    """Load and validate the texts shipped in this package. `read`: what parses one file
+    (default `read_yaml`; bot.content_loader passes its cache of parsed files)."""
     by_language: dict[Language, Texts] = {}
     for language in LANGUAGES:
         source = f"{language}/texts.yaml"
-        try:
-            raw = root.joinpath(language, "texts.yaml").read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ContentError(f"{source}: file is missing") from None
-        by_language[language] = parse_texts(language, raw, source)
+        by_language[language] = texts_from(language, (read or read_yaml)(source), source)
     check_consistent(by_language)
     return Catalog(by_language=cast(Mapping[Language, Texts], by_language))
 

@@ -34,6 +34,9 @@ def _term_problem(term: str) -> str | None:
     """Why `term` cannot be used as a lexicon term, or None if it can."""
     if not term.strip():
         return "is empty"
+    words = term.split()
+    if all(word.isalnum() for word in words):  # plain words (most terms): nothing to find
+        return None
     pieces = [p.strip() for p in term.replace("\u2026", _GAP).split(_GAP)]
     if not pieces[0] or not pieces[-1]:
         return "'...' must stand between two words"
