@@ -12,10 +12,11 @@ useful" (`kisjekk.feedback`), a question in plain words, `vettregler` and `læri
 opens). KI-sjekk answers and questions vary between turns (seeded, so every run sends the same).
 
 The run has two parts under the same load, without a break between them: a warm-up, until every
-conversation has had every kind of turn answered at least once (every kind of turn, card, stored
-reference, dialog state and memo entry exists once; `--warmup-limit` caps it), then `--seconds`
-measured. Conversations begin their first round at different flows of the mix (`staggered`), as
-people are not in step with each other.
+conversation has had every kind of turn answered twice (`WARMUP_PASSES`: every kind of turn,
+card, stored reference, dialog state and memo entry exists, and the heap has reached its
+high-water mark under the full mix; `--warmup-limit` caps it), then `--seconds` measured.
+Conversations begin their first round at different flows of the mix (`staggered`), as people are
+not in step with each other.
 Turns, latency, CPU and the memory slope are from the measured part; errors are counted in both.
 
 Counted as errors: an answer that is not 2xx or does not come within 30 s, an invoke answered with
@@ -74,6 +75,12 @@ START, END = "<!-- bench:soak:start -->", "<!-- bench:soak:end -->"
 HEADING = "## bench/soak: 2,000 conversations for 60 seconds"
 REQUEST_TIMEOUT_S = 30.0
 RSS_GOAL_MB_PER_MIN = 5.0
+WARMUP_PASSES = 2
+"""A conversation is warm once every kind of turn has been answered this many times. After one
+pass every conversation's stored records and memo entries exist, but the process's heap is still
+reaching its high-water mark under the mixed load: SQLite, one process (2026-12-03 17:36 run)
+was at 161 MB when every kind had been answered once (60 s), 172 MB at 120 s (about two passes),
+then flat for the next 60 s; measured from the first pass, that tail read as +5.25 MB/min."""
 """Flat memory: after warm-up each process's resident memory grows by at most this much."""
 LOG_ERROR_EVENTS = {"turn_failed", "error_reply_failed"}
 
@@ -367,7 +374,7 @@ class Phase:
 
 @dataclass
 class Soak:
-    """One run: a warm-up in which every conversation has every kind of turn answered once (the
+    """One run: a warm-up in which every conversation has every kind of turn answered twice (the
     load already at its full level), then `seconds` of measurement under the same load."""
 
     storage: str
@@ -382,9 +389,9 @@ class Soak:
     measured: Phase = field(default_factory=Phase)
     warmup_s: float | None = None
     """When measuring began, from the start of the load: every conversation had had every kind
-    of turn answered (or `warmup_limit_s` had passed: see `warmup_complete`)."""
+    of turn answered WARMUP_PASSES times (or `warmup_limit_s` had passed: see `warmup_complete`)."""
     warmup_rounds: int = 0
-    """How many conversations had had every kind of turn answered when measuring began."""
+    """How many conversations were warm (WARMUP_PASSES) when measuring began."""
     warmup_ended_at: datetime | None = None
     rss: list[tuple[float, float]] = field(default_factory=list)
     rss_start: float = 0.0
@@ -457,7 +464,7 @@ def percentile(ordered: list[float], q: float) -> float:
 async def load(
     urls: list[str], stub: str, result: Soak, bad: frozenset[str], t0: float
 ) -> dict[str, tuple[str, Phase]]:
-    """Run the conversations: a warm-up until every one has had every kind of turn answered,
+    """Run the conversations: a warm-up until every one is warm (WARMUP_PASSES),
     then `result.seconds` more under the same load (the conversations keep going without a
     break between the two: measuring starts on a steady state, not on a new burst). Returns
     message activity id → (kind, phase). A conversation always goes to the same process (as
@@ -474,7 +481,7 @@ async def load(
             nonlocal rounds_done
             rng = random.Random(index)  # a reproducible mix
             cid = f"a:soak-{result.storage}-{index}-{uuid.uuid4().hex[:8]}"
-            answered: set[str] = set()
+            answered: Counter[str] = Counter()
             if result.ramp_s:
                 await asyncio.sleep(result.ramp_s * index / result.conversations)
             first = True
@@ -485,11 +492,14 @@ async def load(
                 for turn in turns:
                     if stop_at is not None and time.perf_counter() >= stop_at:
                         return
-                    if await one(urls[index % len(urls)], turn) and turn.kind not in answered:
-                        # warm once every kind of turn has been answered (in whichever round:
-                        # a round restarts its flows, so a kind answered later is the same work)
-                        answered.add(turn.kind)
-                        if len(answered) == len(KINDS):
+                    if await one(urls[index % len(urls)], turn):
+                        # warm once every kind of turn has been answered WARMUP_PASSES times (in
+                        # whichever rounds: a round restarts its flows, so a kind answered later
+                        # is the same work)
+                        answered[turn.kind] += 1
+                        if answered[turn.kind] == WARMUP_PASSES and all(
+                            answered[kind] >= WARMUP_PASSES for kind in KINDS
+                        ):
                             rounds_done += 1
                             if rounds_done == result.conversations:
                                 warmed.set()
@@ -750,8 +760,9 @@ def table(results: list[Soak], seconds: float, conversations: int) -> str:
         "previous one was answered, a conversation always to the same process. *Warm-up*: "
         f"{start}, each at another of the mix's five flows (help, KI-sjekk, a question, "
         "lessons, learning card, then round the mix), and run until every one has had every "
-        "kind of turn answered at least once (every kind of turn, card, stored reference and "
-        "memo entry exists); then "
+        f"kind of turn answered {WARMUP_PASSES} times (every kind of turn, card, stored "
+        "reference and memo entry exists, and memory has reached its high-water mark under the "
+        "full mix); then "
         f"the same load goes on for {seconds:.0f} s *measured* (turns, latency, memory slope "
         "and CPU are from that part; errors are counted in both). Memory goal: while measuring "
         f"each process grows by at most {RSS_GOAL_MB_PER_MIN:.0f} MB/min (flat). *Little's "
