@@ -129,7 +129,8 @@ def read_data(name: str, cache: Path | None) -> object:
     except OSError:
         return parse_yaml(name)  # says which file is missing
     key = hashlib.sha256(_cache_salt() + b"\0" + raw).hexdigest()
-    kept = cache / f"content-{key}.marshal"
+    stem = f"content-{_slug(name)}-"
+    kept = cache / f"{stem}{key}.marshal"
     with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
         # the user's private directory (cards.template_cache.user_cache_dir); marshal only
         # builds data, it runs nothing
@@ -152,4 +153,13 @@ def read_data(name: str, cache: Path | None) -> object:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(temporary)
+        for earlier in cache.glob(f"{stem}*.marshal"):  # the file's earlier versions
+            if earlier != kept:
+                with contextlib.suppress(OSError):
+                    earlier.unlink()
     return data
+
+
+def _slug(name: str) -> str:
+    """A content file's name as part of a cache file's name ("nb/texts.yaml" -> "nb-texts")."""
+    return name.removesuffix(".yaml").replace("/", "-")

@@ -111,6 +111,7 @@ def test_a_changed_file_is_parsed_and_checked_again(
     data_file.write_text("service_areas: [helse]\n", encoding="utf-8")
     assert read_data("learning.yaml", cache) == {"service_areas": ["helse"]}
     assert parsed == ["learning.yaml"] * 2
+    assert len(list(cache.glob("content-learning-*.marshal"))) == 1, "the earlier version went"
 
     data_file.write_text("service_areas: [helse\n", encoding="utf-8")  # broken
     with pytest.raises(ContentError, match=r"learning\.yaml: not valid YAML"):
