@@ -47,6 +47,17 @@ def test_a_netrc_file_turns_environment_settings_on(tmp_path: Path) -> None:
     assert environment_settings_wanted({"NETRC": str(elsewhere)}, home=tmp_path / "none")
 
 
+async def _write_and_read_back(store: AzureBlobStore) -> dict[str, object] | None:
+    """Open the store (creating its container), write a small document and read it back."""
+    await store.open()
+    try:
+        assert await replace_json(store.container, "probe/answer", {"svar": "ja"})
+        found = await read_json(store.container, "probe/answer")
+    finally:
+        await store.close()
+    return None if found is None else found[0]
+
+
 @pytest.fixture
 async def counting_proxy() -> AsyncIterator[tuple[str, list[str]]]:
     """An HTTP forward proxy on loopback: the URL to set as HTTP_PROXY, and the methods of the
@@ -94,14 +105,7 @@ async def test_a_proxy_set_in_the_environment_is_still_used(
     monkeypatch.delenv("no_proxy", raising=False)
     store = AzureBlobStore(f"kivett-proxy-{uuid.uuid4().hex[:12]}", connection_string=azurite)
     assert store.use_env_settings
-    await store.open()
-    try:
-        assert await replace_json(store.container, "proxy/probe", {"svar": "ja"})
-        found = await read_json(store.container, "proxy/probe")
-    finally:
-        await store.close()
-    assert found is not None
-    assert found[0] == {"svar": "ja"}
+    assert await _write_and_read_back(store) == {"svar": "ja"}
     assert "PUT" in seen
     assert "GET" in seen
 
@@ -118,12 +122,5 @@ async def test_without_a_proxy_the_clients_go_straight_to_storage(
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     store = AzureBlobStore(f"kivett-direct-{uuid.uuid4().hex[:12]}", connection_string=azurite)
     assert not store.use_env_settings
-    await store.open()
-    try:
-        assert await replace_json(store.container, "direct/probe", {"svar": "ja"})
-        found = await read_json(store.container, "direct/probe")
-    finally:
-        await store.close()
-    assert found is not None
-    assert found[0] == {"svar": "ja"}
+    assert await _write_and_read_back(store) == {"svar": "ja"}
     assert seen == []
