@@ -54,6 +54,7 @@ from bench.common import (
     cpu_seconds,
     free_port,
     get_stats,
+    load_average,
     query,
     replace_section,
     say,
@@ -392,11 +393,15 @@ async def wait_drained(fake_url: str, count: int, within: float) -> dict[str, An
     raise TimeoutError(f"{stats['unique_cards']} of {count} cards in the list after {within:.0f} s")
 
 
-def run(count: int, *, workdir: Path) -> list[Run]:
-    """Both bots at once, on the same arrivals: without a list (the baseline) and with it."""
+def run(count: int, *, workdir: Path, split: bool = False) -> list[Run]:
+    """Both bots at once, on the same arrivals: without a list (the baseline) and with it. With
+    `split`, the bot with the list is two processes on one data directory, as the worker role
+    runs it: `kivett serve` with `KIVETT_WORKERS=off` answers the turns and `kivett worker` runs
+    the outbox (its CPU is counted with the bot's)."""
     names = [
         "no SharePoint list (baseline)",
-        f"SharePoint list: Graph {LATENCY_MS} ms, {RATE:g} writes/s (burst {BURST})",
+        f"SharePoint list: Graph {LATENCY_MS} ms, {RATE:g} writes/s (burst {BURST})"
+        + (", outbox in `kivett worker`" if split else ""),
     ]
     dirs = [workdir / "baseline", workdir / "sharepoint"]
     for path in dirs:
@@ -432,7 +437,8 @@ def run(count: int, *, workdir: Path) -> list[Run]:
             stack.enter_context(
                 spawn(
                     [PYTHON, "-m", "bot", "serve", "--dev", "--port", str(port)],
-                    env=bot_env(path / "data", f"{fake_url}/v1.0" if listed else None),
+                    env=bot_env(path / "data", f"{fake_url}/v1.0" if listed else None)
+                    | ({"KIVETT_WORKERS": "off"} if listed and split else {}),
                     cwd=path / "data",
                     log=path / "bot.log",
                     lifetime_seconds=LIFETIME_SECONDS,
@@ -440,6 +446,20 @@ def run(count: int, *, workdir: Path) -> list[Run]:
             )
             for port, path, listed in zip(ports, dirs, (False, True), strict=True)
         ]
+        if split:
+            worker_port = free_port()
+            bots.append(
+                stack.enter_context(
+                    spawn(
+                        [PYTHON, "-m", "bot", "worker", "--dev", "--port", str(worker_port)],
+                        env=bot_env(dirs[1] / "data", f"{fake_url}/v1.0"),
+                        cwd=dirs[1] / "data",
+                        log=dirs[1] / "worker.log",
+                        lifetime_seconds=LIFETIME_SECONDS,
+                    )
+                )
+            )
+            asyncio.run(wait_http(f"http://127.0.0.1:{worker_port}/readyz"))
         for port in ports:
             asyncio.run(wait_http(f"http://127.0.0.1:{port}/readyz"))
         startup = asyncio.run(startup_wait(ports[1], fake_url, 1.0 + LATENCY_MS / 1000))
@@ -450,6 +470,8 @@ def run(count: int, *, workdir: Path) -> list[Run]:
         time.sleep(1.5)  # a late second create would land by now; SQLite catches up
         stats = asyncio.run(get_stats(fake_url, full=True))
         cpu = [tree_cpu_seconds(bot.pid) for bot in bots]
+        if split:  # the worker's CPU is the listed bot's too
+            cpu = [cpu[0], cpu[1] + cpu[2]]
         fake_cpu = tree_cpu_seconds(fake_proc.pid)
     items = {str(card_id) for card_id in stats["card_ids"]}
     first, last = stats["first_create_at"], stats["last_create_at"]
@@ -498,34 +520,50 @@ def run(count: int, *, workdir: Path) -> list[Run]:
 # -- the report
 
 
-def table(runs: list[Run], quick: bool) -> str:
-    base, listed = runs
+def table(pairs: list[list[Run]], quick: bool) -> str:
+    """The runs of every pair in one table, then each pair's figures against the goals."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cards = pairs[0][0].cards
     lines = [
-        f"Measured {when} on {machine}, shared with other benchmarks running at the same time"
-        f"{' (quick run)' if quick else ''}; both bots ran at the same time, {base.cards:,} "
-        f"cards to each, open-loop at {ARRIVALS:g} a second from {EMPLOYEES} employees, "
-        "their turns interleaved.",
+        f"Measured {when} on {machine}, {load_average()}"
+        f"{' (quick run)' if quick else ''}; in each pair both bots ran at the same time, "
+        f"{cards:,} cards to each, open-loop at {ARRIVALS:g} a second from {EMPLOYEES} "
+        "employees, their turns interleaved. The second pair runs the bot with the list as two "
+        "processes on one data directory: `kivett serve` with `KIVETT_WORKERS=off` answers the "
+        "turns, `kivett worker` runs the outbox.",
         "",
         "| run | cards saved | submit → saved p50 ms | p99 ms | longest wait at start ms "
         "| cards/s to the list | allowed /s | 429s | 429 runs after the first | duplicates "
         "| lost | contract violations |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for r in runs:
-        if r.sharepoint:
-            to_list = (
-                f"| {r.rate:.2f} | {r.allowed:.2f} | {r.throttled} "
-                f"| {max(0, r.throttle_episodes - 1)} | {r.duplicates} | {r.lost} "
-                f"| {r.violations} |"
+    for runs in pairs:
+        for r in runs:
+            if r.sharepoint:
+                to_list = (
+                    f"| {r.rate:.2f} | {r.allowed:.2f} | {r.throttled} "
+                    f"| {max(0, r.throttle_episodes - 1)} | {r.duplicates} | {r.lost} "
+                    f"| {r.violations} |"
+                )
+            else:
+                to_list = "| – | – | – | – | – | – | – |"
+            lines.append(
+                f"| {r.scenario} | {r.saved:,} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
+                f"| {r.startup_wait_ms:.0f} {to_list}"
             )
-        else:
-            to_list = "| – | – | – | – | – | – | – |"
-        lines.append(
-            f"| {r.scenario} | {r.saved:,} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
-            f"| {r.startup_wait_ms:.0f} {to_list}"
+    notes: list[str] = []
+    for number, (base, listed) in enumerate(pairs):
+        setup = (
+            "One process (`kivett serve` runs the outbox)"
+            if number == 0
+            else "Two processes (`kivett serve` with `KIVETT_WORKERS=off` + `kivett worker`)"
         )
+        notes += ["", f"{setup}:", "", *_pair_notes(base, listed)]
+    return "\n".join([*lines, *notes])
+
+
+def _pair_notes(base: Run, listed: Run) -> list[str]:
     p99 = listed.p99_ms / base.p99_ms if base.p99_ms else 0.0
     p50 = listed.p50_ms / base.p50_ms if base.p50_ms else 0.0
     share = listed.rate / listed.allowed if listed.allowed else 0.0
@@ -534,7 +572,7 @@ def table(runs: list[Run], quick: bool) -> str:
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
-    notes = [
+    return [
         f"- Saved, with the list ÷ without it: **p99 × {p99:.2f}** (goal ≤ 1.2: "
         f"{verdict(p99 <= 1.2)}), p50 × {p50:.2f}.",
         f"- Drain: **{share:.2f} × the allowed rate** (goal ≥ 0.9: {verdict(share >= 0.9)}): "
@@ -549,7 +587,6 @@ def table(runs: list[Run], quick: bool) -> str:
         f"{listed.bot_cpu_seconds:.0f} s (baseline / with the list, each including its start), "
         f"the fake Graph {listed.fake_cpu_seconds:.0f} s.",
     ]
-    return "\n".join([*lines, "", *notes])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -557,6 +594,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cards", type=int, default=None, help="default 600")
     parser.add_argument("--quick", action="store_true", help="200 cards (smoke check)")
     parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="only the pair with the outbox in the bot's process (not with `kivett worker`)",
+    )
     parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--latency-ms", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -567,11 +609,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     count = args.cards or (200 if args.quick else 600)
     with tempfile.TemporaryDirectory(prefix="kivett-bench-outbox-") as tmp:
-        runs = run(count, workdir=Path(tmp))
-    text = table(runs, args.quick)
+        pairs = [run(count, workdir=Path(tmp) / "one-process")]
+        if not args.one_process:
+            pairs.append(run(count, workdir=Path(tmp) / "worker-role", split=True))
+    text = table(pairs, args.quick)
     print(text)
     problems = [
         r.scenario
+        for runs in pairs
         for r in runs
         if r.lost or r.duplicates or r.violations or r.saved != r.cards or r.not_delivered
     ]
