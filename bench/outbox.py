@@ -120,7 +120,7 @@ def serve_fake(port: int, latency_ms: int, rate: float, burst: int) -> None:
     from bot.settings import Settings
     from tests.fakes.graph import FakeGraph, TokenBucket
 
-    list_name = Settings.model_fields["sharepoint_list"].default
+    list_name = Settings().sharepoint_list  # the default list name
     fake = FakeGraph(
         token=LOCAL_DEV_TOKEN, rate_limit=TokenBucket(rate, burst) if rate > 0 else None
     )

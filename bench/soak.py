@@ -474,11 +474,11 @@ async def load(
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     warmed = asyncio.Event()
     stop_at: float | None = None
-    rounds_done = 0
+    warm_conversations = 0
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
         async def conversation(index: int) -> None:
-            nonlocal rounds_done
+            nonlocal warm_conversations
             rng = random.Random(index)  # a reproducible mix
             cid = f"a:soak-{result.storage}-{index}-{uuid.uuid4().hex[:8]}"
             answered: Counter[str] = Counter()
@@ -500,8 +500,8 @@ async def load(
                         if answered[turn.kind] == WARMUP_PASSES and all(
                             answered[kind] >= WARMUP_PASSES for kind in KINDS
                         ):
-                            rounds_done += 1
-                            if rounds_done == result.conversations:
+                            warm_conversations += 1
+                            if warm_conversations == result.conversations:
                                 warmed.set()
 
         async def one(url: str, turn: Turn) -> bool:
@@ -540,7 +540,7 @@ async def load(
                 await asyncio.wait_for(warmed.wait(), timeout=result.warmup_limit_s)
             now = time.perf_counter()
             result.warmup_s = now - t0
-            result.warmup_rounds = rounds_done
+            result.warmup_rounds = warm_conversations
             result.warmup_ended_at = datetime.now(UTC)
             stop_at = now + result.seconds
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar, Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 Malform = Literal["nb", "nn"]
@@ -54,13 +54,6 @@ class Secret:
 
     def __repr__(self) -> str:
         return "Secret('**********')" if self.value else "Secret('')"
-
-
-@dataclass(frozen=True)
-class SettingDefault:
-    """What a setting is when its variable is not set."""
-
-    default: Any
 
 
 class SettingsError(Exception):
@@ -189,10 +182,6 @@ def _graph_url(value: object) -> str:
 @dataclass(frozen=True)
 class Settings:
     """Everything KI-vett reads from its environment. Validated once, at start-up."""
-
-    model_fields: ClassVar[Mapping[str, SettingDefault]]
-    """Every setting's default by field name, named as pydantic's `model_fields` (tools read a
-    default from it: bench/outbox.py)."""
 
     app_id: str = field(default="", metadata=reads("MicrosoftAppId", _text))
     """The bot's Entra app (client) id. Empty means: no authentication (dev mode only)."""
@@ -431,9 +420,6 @@ class Settings:
     @property
     def leads(self) -> frozenset[str]:
         return _ids(self.leads_raw)
-
-
-Settings.model_fields = {item.name: SettingDefault(item.default) for item in fields(Settings)}
 
 
 def _variable_of(item: Field[Any]) -> Variable:

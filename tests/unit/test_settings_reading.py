@@ -120,11 +120,3 @@ def test_dotenv_quotes_and_comments_are_read_as_before(
 
 def test_a_missing_env_file_is_no_error(tmp_path: Path) -> None:
     assert load_settings(env_file=tmp_path / "absent.env").storage == "sqlite"
-
-
-def test_every_setting_has_its_default_listed_for_tools() -> None:
-    defaults = Settings.model_validate({})
-    assert set(Settings.model_fields) == set(vars(defaults))
-    for name, field in Settings.model_fields.items():
-        assert getattr(defaults, name) == field.default
-    assert Settings.model_fields["sharepoint_list"].default == "Læringskort"
